@@ -1,0 +1,42 @@
+/**
+ * Stable error codes. A code never changes meaning once released; new failures get new codes.
+ * Apps may switch on `error.code` safely.
+ */
+export const ErrorCodes = {
+  /** An option or argument has a value outside what is accepted. */
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** A diffusers `scheduler_config.json` object has an unknown or invalid value. */
+  INVALID_SCHEDULER_CONFIG: 'INVALID_SCHEDULER_CONFIG',
+  /** A step count is not an integer ≥ 1, or exceeds the training timesteps. */
+  INVALID_STEPS: 'INVALID_STEPS',
+  /** An img2img / inpainting strength outside [0, 1]. */
+  INVALID_STRENGTH: 'INVALID_STRENGTH',
+  /** A MultiDiffusion window/stride that cannot tile the canvas. */
+  INVALID_TILE_LAYOUT: 'INVALID_TILE_LAYOUT',
+  /** Two tensors (or a tensor and its declared dims) disagree in shape. */
+  SHAPE_MISMATCH: 'SHAPE_MISMATCH',
+  /** A tensor has a dtype the operation does not accept. */
+  DTYPE_MISMATCH: 'DTYPE_MISMATCH',
+  /** Image embeddings or their mixing weights are invalid (count, non-finite, all zero). */
+  INVALID_EMBEDDING_WEIGHTS: 'INVALID_EMBEDDING_WEIGHTS',
+  /** An RGB image whose buffer does not match width × height × 3, or a bad size. */
+  INVALID_IMAGE: 'INVALID_IMAGE',
+  /** A scheduler was used in the wrong order (step before set_timesteps, step past the end). */
+  SCHEDULER_STATE: 'SCHEDULER_STATE',
+  /** A model session's inputs/outputs do not match the component contract. */
+  MODEL_CONTRACT_MISMATCH: 'MODEL_CONTRACT_MISMATCH',
+  /** A model file or folder is missing. */
+  MODEL_NOT_FOUND: 'MODEL_NOT_FOUND',
+  /** A model folder's manifest is invalid (unknown convention, path escaping the folder, ...). */
+  INVALID_MODEL_MANIFEST: 'INVALID_MODEL_MANIFEST',
+  /** The requested device / execution provider is not available. */
+  DEVICE_UNAVAILABLE: 'DEVICE_UNAVAILABLE',
+  /** A session was used after `dispose()`. */
+  SESSION_DISPOSED: 'SESSION_DISPOSED',
+  /** The runtime threw something we did not anticipate; `cause` holds the original. */
+  RUNTIME_ERROR: 'RUNTIME_ERROR',
+  /** The operation was aborted through its AbortSignal. */
+  ABORTED: 'ABORTED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
