@@ -1,0 +1,133 @@
+import type { AbortSignalLike } from '../abort/abort-signal-like.js';
+import type { ProgressCallback } from '../events/progress-event.js';
+import type { RgbImage } from '../image/rgb-image.js';
+
+/** Options every generation call takes. */
+export interface BaseGenerationOptions {
+  /** What to draw. */
+  prompt: string;
+  /**
+   * Output width in pixels, a multiple of 64 (spec §2.4, §5).
+   * @default the model's `default_image_size` (1024 for the real checkpoints, 64 for the tiny ones)
+   */
+  width?: number;
+  /**
+   * Output height in pixels, a multiple of 64.
+   * @default the model's `default_image_size`
+   */
+  height?: number;
+  /**
+   * Round a width/height that is not a multiple of 64 **up** to the next multiple (the diffusers
+   * rule, spec §4.2) instead of rejecting it. The result's `parameters` show the size used.
+   * @default false
+   */
+  roundSize?: boolean;
+  /**
+   * Seed of the first image; image i uses `seed + i`. The initial noise equals PyTorch's
+   * `torch.randn(shape, generator=torch.Generator().manual_seed(seed))`.
+   * @default a random 32-bit seed (reported in the result)
+   */
+  seed?: number;
+  /**
+   * One explicit seed per image; wins over `seed` and `count`.
+   * @default undefined
+   */
+  seeds?: readonly number[];
+  /**
+   * Number of images.
+   * @default 1
+   */
+  count?: number;
+  /**
+   * Cancels the call between model runs; it rejects with an `AbortError` (code ABORTED) and the
+   * pipeline stays usable.
+   * @default undefined
+   */
+  signal?: AbortSignalLike;
+  /**
+   * Receives `stage`, `step`, `preview` and `warning` events.
+   * @default undefined
+   */
+  onProgress?: ProgressCallback;
+  /**
+   * Emit a `preview` event every this many steps, decoded from the current x0 estimate. Previews
+   * of the tiny models are cheap; on real checkpoints each costs one MoVQ decode.
+   * @default 0 (no previews)
+   */
+  previewEvery?: number;
+}
+
+/** Options of `Kandinsky3Pipeline.textToImage`. */
+export interface TextToImageOptions extends BaseGenerationOptions {
+  /**
+   * What to steer away from; replaces the unconditional context (spec §4.1).
+   * @default undefined (null embedding in convention A, zeros in B)
+   */
+  negativePrompt?: string;
+  /**
+   * Denoising steps.
+   * @default 50 with the original sampler (convention A), 25 with the folder's diffusers scheduler
+   */
+  steps?: number;
+  /**
+   * Kandinsky guidance weight w of `(w+1)·cond − w·uncond` (spec §3.8).
+   * @default 3
+   */
+  guidanceScale?: number;
+  /**
+   * `original`: the Kandinsky 3.1 sampler with percentile thresholding (spec §3.2);
+   * `scheduler`: the folder's diffusers `scheduler/scheduler_config.json` (spec §3.3).
+   * @default 'original' for convention A folders, 'scheduler' for B
+   */
+  sampler?: 'original' | 'scheduler';
+}
+
+/** Options of `Kandinsky3Pipeline.flash` (spec §4.3). */
+export interface FlashOptions extends BaseGenerationOptions {
+  /** Accepted for API symmetry but **not used** by Flash; a warning event says so. @default undefined */
+  negativePrompt?: string;
+  /** Accepted but **not used** by Flash (no CFG); a warning event says so. @default undefined */
+  guidanceScale?: number;
+}
+
+/** Options of `Kandinsky3Pipeline.imageToImage` (spec §4.4). */
+export interface ImageToImageOptions extends TextToImageOptions {
+  /** The starting image (resized to width × height with Pillow's bicubic filter when needed). */
+  image: RgbImage;
+  /**
+   * How much to change the image: 0 returns it re-encoded, 1 ignores it.
+   * @default 0.3
+   */
+  strength?: number;
+}
+
+/** The parameters a call actually used (defaults resolved), for metadata and reproduction. */
+export interface GenerationParameters {
+  readonly mode: 'text-to-image' | 'flash' | 'image-to-image';
+  readonly prompt: string;
+  readonly negativePrompt: string | undefined;
+  readonly width: number;
+  readonly height: number;
+  /** Model calls per image along the denoising loop. */
+  readonly steps: number;
+  /** Undefined for Flash (no guidance). */
+  readonly guidanceScale: number | undefined;
+  readonly strength: number | undefined;
+  readonly sampler: string;
+  readonly convention: string;
+  readonly model: string;
+  readonly seeds: readonly number[];
+  /** The timesteps the UNet ran at, in order. */
+  readonly timesteps: readonly number[];
+}
+
+/** What a generation call returns. */
+export interface GenerationResult {
+  /** One image per seed. */
+  readonly images: RgbImage[];
+  /** The seed of each image. */
+  readonly seeds: number[];
+  /** Milliseconds per stage (`load-model`, `encode-prompt`, `encode-image`, `denoise`, `decode`), summed over images. */
+  readonly timings: Readonly<Record<string, number>>;
+  readonly parameters: GenerationParameters;
+}

@@ -1,0 +1,12 @@
+/**
+ * @kandinsky/node — Kandinsky TS on onnxruntime-node: a core Backend for CPU, CUDA and WebGPU.
+ */
+export { NodeBackend, createNodeBackend, type NodeBackendOptions } from './node-backend.js';
+export { OnnxModelSession } from './onnx-model-session.js';
+export {
+  probeDevice,
+  type DeviceProbeResult,
+  type NodeDevice,
+} from './execution-provider-probe.js';
+export { encodePng, readImage, writePng, type ReadImageOptions } from './image-io.js';
+export { directoryFileSource, openModelFolder } from './model-directory.js';

@@ -1,0 +1,101 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KandinskyError, createTensor, type ProgressEvent } from '@kandinsky/core';
+import { describe, expect, it } from 'vitest';
+import { createNodeBackend, probeDevice } from './index.js';
+import { probeModelBytes } from './probe-model.js';
+
+describe('createNodeBackend', () => {
+  it('picks a working device with auto and reports every probe', async () => {
+    const events: ProgressEvent[] = [];
+    const backend = await createNodeBackend({ onProgress: (event) => events.push(event) });
+    // No CUDA provider is bundled in onnxruntime-node (ENVIRONMENT.md), so auto cannot pick it.
+    expect(backend.device).not.toBe('cuda');
+    expect(backend.probes[0]).toMatchObject({ device: 'cuda', available: false });
+    expect(backend.probes.at(-1)).toMatchObject({ device: backend.device, available: true });
+    expect(events.some((event) => event.type === 'warning' && event.code === 'DEVICE_FALLBACK')).toBe(true);
+  });
+
+  it('fails for cuda with a hint that says how to install the binaries', async () => {
+    const error = await createNodeBackend({ device: 'cuda' }).catch((caught: unknown) => caught);
+    expect(KandinskyError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'DEVICE_UNAVAILABLE' });
+    expect((error as KandinskyError).message).toContain('"cuda"');
+    expect((error as KandinskyError).hint).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12');
+  });
+
+  it('rejects an unknown device naming it', async () => {
+    await expect(createNodeBackend({ device: 'tpu' as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('"tpu"'),
+    });
+  });
+
+  it('caches probes', async () => {
+    expect(await probeDevice('cpu')).toEqual({ device: 'cpu', available: true });
+  });
+});
+
+describe('NodeBackend sessions', () => {
+  it('runs a model from bytes and from a path, reporting its inputs and outputs', async () => {
+    const backend = await createNodeBackend({ device: 'cpu', intraOperatorThreads: 1 });
+    const folder = mkdtempSync(join(tmpdir(), 'kandinsky-node-'));
+    const path = join(folder, 'neg.onnx');
+    writeFileSync(path, probeModelBytes());
+    for (const source of [probeModelBytes(), path]) {
+      const session = await backend.loadModel(source, { label: 'neg' });
+      expect(session.inputs).toEqual([{ name: 'x', dtype: 'float32', dims: [1] }]);
+      expect(session.outputs).toEqual([{ name: 'y', dtype: 'float32', dims: [1] }]);
+      const result = await session.run({ x: createTensor('float32', [1], Float32Array.of(2.25)) });
+      expect(result.y?.dtype).toBe('float32');
+      expect(Array.from(result.y!.data as Float32Array)).toEqual([-2.25]);
+      await session.dispose();
+      await session.dispose();
+      expect(session.disposed).toBe(true);
+      await expect(session.run({ x: createTensor('float32', [1]) })).rejects.toMatchObject({ code: 'SESSION_DISPOSED' });
+    }
+  });
+
+  it('reports a missing file as MODEL_NOT_FOUND naming the path', async () => {
+    const backend = await createNodeBackend({ device: 'cpu' });
+    await expect(backend.loadModel('/nonexistent/unet/model.onnx')).rejects.toMatchObject({
+      code: 'MODEL_NOT_FOUND',
+      message: expect.stringContaining('/nonexistent/unet/model.onnx'),
+    });
+  });
+
+  it('turns runtime failures into RUNTIME_ERROR with the cause', async () => {
+    const backend = await createNodeBackend({ device: 'cpu' });
+    await expect(backend.loadModel(new Uint8Array([1, 2, 3, 4]), { label: 'garbage' })).rejects.toMatchObject({
+      code: 'RUNTIME_ERROR',
+      cause: expect.anything(),
+    });
+    const session = await backend.loadModel(probeModelBytes());
+    await expect(session.run({ x: createTensor('float32', [2]) })).rejects.toMatchObject({ code: 'RUNTIME_ERROR' });
+    await session.dispose();
+  });
+
+  it('rejects an aborted run with AbortError and stays usable', async () => {
+    const backend = await createNodeBackend({ device: 'cpu' });
+    const session = await backend.loadModel(probeModelBytes());
+    const controller = new AbortController();
+    controller.abort();
+    await expect(session.run({ x: createTensor('float32', [1]) }, { signal: controller.signal })).rejects.toMatchObject({
+      code: 'ABORTED',
+      name: 'AbortError',
+    });
+    const result = await session.run({ x: createTensor('float32', [1], Float32Array.of(1)) });
+    expect(Array.from(result.y!.data as Float32Array)).toEqual([-1]);
+    await session.dispose();
+  });
+
+  it('rejects an aborted load', async () => {
+    const backend = await createNodeBackend({ device: 'cpu' });
+    const controller = new AbortController();
+    controller.abort();
+    await expect(backend.loadModel(probeModelBytes(), { signal: controller.signal })).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
+  });
+});

@@ -1,0 +1,37 @@
+import { KandinskyError, createTensor, type DataType, type Tensor } from '@kandinsky/core';
+import * as ort from 'onnxruntime-node';
+
+const supported = new Set<string>(['float32', 'float16', 'int64', 'int32', 'bool', 'uint8']);
+
+/** Wraps a core tensor as an ONNX Runtime tensor without copying its buffer. */
+export function toOrtTensor(name: string, tensor: Tensor): ort.Tensor {
+  if (!supported.has(tensor.dtype)) {
+    throw new KandinskyError({
+      code: 'DTYPE_MISMATCH',
+      message: `Input ${JSON.stringify(name)} has dtype ${JSON.stringify(tensor.dtype)}, which onnxruntime-node cannot take.`,
+      hint: `Use one of ${[...supported].join(', ')}.`,
+    });
+  }
+  // ORT's float16 tensors take the raw bits as a Uint16Array, like core's float16 storage.
+  return new ort.Tensor(tensor.dtype as ort.Tensor.Type, tensor.data as ort.Tensor.DataType, tensor.dims);
+}
+
+/** Turns an ONNX Runtime output into a core tensor (the typed array is taken over, not copied). */
+export function fromOrtTensor(name: string, value: ort.Tensor): Tensor {
+  const dtype = value.type as string;
+  if (!supported.has(dtype)) {
+    throw new KandinskyError({
+      code: 'DTYPE_MISMATCH',
+      message: `Output ${JSON.stringify(name)} has dtype ${JSON.stringify(dtype)}, which core tensors do not hold.`,
+      hint: 'Export the model with float32, float16, int64, int32, bool or uint8 outputs (docs/model-format.md).',
+    });
+  }
+  let data = value.data as Tensor['data'];
+  // ORT returns bool tensors as Uint8Array already; float16 as Uint16Array (or Float16Array on
+  // runtimes that have it): normalise to core's storage types.
+  if (dtype === 'float16' && !(data instanceof Uint16Array)) {
+    const view = data as unknown as ArrayBufferView;
+    data = new Uint16Array(view.buffer, view.byteOffset, view.byteLength / 2);
+  }
+  return createTensor(dtype as DataType, value.dims, data as never);
+}
