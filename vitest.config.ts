@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 
 const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -7,6 +8,20 @@ const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const alias = {
   '@kandinsky/core': source('./packages/core/src/index.ts'),
 };
+
+// Browser tests drive Debian's chromium through playwright-core (ENVIRONMENT.md): never
+// `npx playwright install`. A missing executable makes the browser project fail, not skip;
+// `.ci/run` installs chromium with apt when it is absent. KANDINSKY_CHROMIUM overrides the path.
+const chromiumPath = process.env.KANDINSKY_CHROMIUM ?? '/usr/bin/chromium';
+const chromiumArgs = [
+  '--enable-unsafe-webgpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--no-sandbox',
+];
 
 export default defineConfig({
   resolve: { alias },
@@ -21,6 +36,31 @@ export default defineConfig({
           environment: 'node',
           include: ['packages/core/src/**/*.test.ts'],
           exclude: ['**/*.browser.test.ts'],
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: ['packages/node/src/**/*.test.ts', 'packages/cli/src/**/*.test.ts'],
+          exclude: ['**/*.browser.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: 'core-browser',
+          include: ['packages/core/src/**/*.browser.test.ts'],
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: { executablePath: chromiumPath, args: chromiumArgs },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
         },
       },
     ],

@@ -279,7 +279,10 @@ export class Kandinsky3Pipeline {
           const input = scheduler.scaleModelInput(x, timestep, state);
           let eps = await this.#runUnet(unet, call, input, timestep, batch);
           if (guided) eps = classifierFreeGuidanceBatched(eps, { guidanceScale, order });
-          const step = scheduler.step(eps, timestep, x, state, { generator });
+          const step = scheduler.step(eps, timestep, x, state, {
+            generator,
+            returnPredOriginalSample: (options.previewEvery ?? 0) > 0,
+          });
           x = step.prevSample;
           emitProgress(call.onProgress, { type: 'step', stage: 'denoise', index, total: timesteps.length, timestep });
           await this.#maybePreview(call, options.previewEvery, index, step.predOriginalSample);

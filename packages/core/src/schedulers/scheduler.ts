@@ -28,6 +28,13 @@ export interface SchedulerStepOptions {
   noise?: Tensor<'float32'>;
   /** Preallocated output for the new sample, to avoid allocation in hot loops. */
   out?: Tensor<'float32'>;
+  /**
+   * Also return the x0 estimate as `predOriginalSample` (previews). It costs one more tensor
+   * written per step, so the DDPM/DDIM/Euler fast paths skip it unless asked; schedulers that
+   * compute it anyway may return it regardless.
+   * @default false
+   */
+  returnPredOriginalSample?: boolean;
 }
 
 /** What a step produces. */

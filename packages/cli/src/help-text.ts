@@ -1,0 +1,49 @@
+export const MAIN_HELP = `kandinsky — Kandinsky 3.1 image generation on ONNX Runtime
+
+Usage:
+  kandinsky generate "PROMPT" [options]     text → image (or --flash)
+  kandinsky img2img IMAGE "PROMPT" [options] image → image
+  kandinsky <command> --help                options of a command
+
+Without --model the bundled tiny model (coloured shapes, 64×64) is used.
+`;
+
+const COMMON = `  --size WxH           image size, sides multiple of 64 (default: the model's, 64 for tiny)
+  --seed N             seed of the first image; image i uses N+i (default: random)
+  --count N            number of images (default 1)
+  --model DIR          model folder (default: the bundled tiny model)
+  --device D           auto | cpu | cuda | webgpu (default auto)
+  --out PATH           folder, or a .png file name (default: current folder)
+  --low-memory         release each stage's models after use
+  --json               print a JSON summary on stdout (progress goes to stderr)
+  --quiet              no progress output
+  -h, --help           this help
+`;
+
+export const GENERATE_HELP = `kandinsky generate "PROMPT" [options]
+
+Text → image with the Kandinsky 3.1 sampler (spec §4.2), or the 4-step Flash model (--flash).
+
+Options:
+  --negative TEXT      negative prompt (not used by --flash)
+  --flash              4-step Flash model, no guidance
+  --steps N            denoising steps (default 50 for the original sampler)
+  --guidance W         guidance weight w of (w+1)·cond − w·uncond (default 3)
+${COMMON}
+Example:
+  kandinsky generate "a red circle on a white background" --seed 42 --out out/
+`;
+
+export const IMG2IMG_HELP = `kandinsky img2img IMAGE "PROMPT" [options]
+
+Image → image (spec §4.4): the image is encoded, noised to the strength, and denoised.
+
+Options:
+  --strength S         0 keeps the image, 1 ignores it (default 0.3)
+  --negative TEXT      negative prompt
+  --steps N            steps of the full schedule (default 50; strength picks the tail)
+  --guidance W         guidance weight (default 3)
+${COMMON}
+Example:
+  kandinsky img2img photo.png "a blue square" --strength 0.6 --out edited.png
+`;

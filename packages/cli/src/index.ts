@@ -1,0 +1,3 @@
+/** @kandinsky/cli — the `kandinsky` command. */
+export { main, DEFAULT_MODEL } from './main.js';
+export type { CliIo, CliStream } from './cli-io.js';

@@ -1,0 +1,128 @@
+import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+
+// MT19937 parameters (Matsumoto & Nishimura 1998), as in PyTorch's `at::mt19937`.
+const STATE_SIZE = 624;
+const SHIFT_SIZE = 397;
+const MATRIX_A = 0x9908b0df;
+const UPPER_MASK = 0x80000000;
+const LOWER_MASK = 0x7fffffff;
+const INIT_MULTIPLIER = 1812433253;
+
+const TWO_POW_64 = 1n << 64n;
+const MIN_SEED = -(1n << 63n);
+
+/**
+ * Reduces a PyTorch seed to the 32-bit word that seeds MT19937.
+ *
+ * `torch.Generator().manual_seed(seed)` accepts integers in [-2^63, 2^64), stores them as uint64
+ * (negative values wrap, so -1 is 2^64 - 1) and seeds `at::mt19937` with the low 32 bits only:
+ * seeds 5 and 2^32 + 5 give the same stream (verified against torch 1.13, tools/reference/noise.py).
+ * Throws INVALID_ARGUMENT for a fractional, unsafe or out-of-range seed.
+ */
+export function torchSeedToUint32(seed: number | bigint): number {
+  let value: bigint;
+  if (typeof seed === 'bigint') {
+    value = seed;
+  } else if (typeof seed === 'number' && Number.isSafeInteger(seed)) {
+    value = BigInt(seed);
+  } else {
+    throw new KandinskyError({
+      code: 'INVALID_ARGUMENT',
+      message: `Seed ${describeValue(seed)} is not a safe integer.`,
+      hint: 'Pass an integer seed; use a bigint for seeds above 2^53 - 1.',
+      details: { seed },
+    });
+  }
+  if (value < MIN_SEED || value >= TWO_POW_64) {
+    throw new KandinskyError({
+      code: 'INVALID_ARGUMENT',
+      message: `Seed ${describeValue(value)} is outside PyTorch's seed range [-2^63, 2^64).`,
+      hint: 'Use a seed between -9223372036854775808 and 18446744073709551615.',
+      details: { seed: value },
+    });
+  }
+  return Number(BigInt.asUintN(32, value));
+}
+
+/**
+ * The 32-bit Mersenne Twister MT19937, bit-identical to PyTorch's CPU engine `at::mt19937`
+ * (aten/src/ATen/core/MT19937RNGEngine.h), which is the standard MT19937 with the standard
+ * `init_genrand` seeding.
+ */
+export class MersenneTwister {
+  private readonly words: Uint32Array;
+  private index: number;
+
+  /**
+   * @param seed A PyTorch seed (see {@link torchSeedToUint32}); only its low 32 bits matter.
+   *   @default 5489 (the MT19937 reference seed)
+   */
+  constructor(seed: number | bigint = 5489) {
+    this.words = new Uint32Array(STATE_SIZE);
+    this.index = STATE_SIZE;
+    const words = this.words;
+    words[0] = torchSeedToUint32(seed);
+    for (let i = 1; i < STATE_SIZE; i++) {
+      const previous = words[i - 1]! ^ (words[i - 1]! >>> 30);
+      // Math.imul keeps the 32-bit wrap-around product of the reference C code.
+      words[i] = Math.imul(INIT_MULTIPLIER, previous) + i;
+    }
+  }
+
+  /** The next 32-bit output, as an unsigned integer in [0, 2^32). */
+  nextUint32(): number {
+    if (this.index >= STATE_SIZE) this.twist();
+    let y = this.words[this.index++]!;
+    y ^= y >>> 11;
+    y ^= (y << 7) & 0x9d2c5680;
+    y ^= (y << 15) & 0xefc60000;
+    y ^= y >>> 18;
+    return y >>> 0;
+  }
+
+  /**
+   * Fills `out` with consecutive outputs, equivalent to calling {@link nextUint32} for each
+   * element but without the per-call overhead.
+   */
+  fillUint32(out: Uint32Array): void {
+    const words = this.words;
+    let index = this.index;
+    for (let i = 0; i < out.length; i++) {
+      if (index >= STATE_SIZE) {
+        this.twist();
+        index = 0;
+      }
+      let y = words[index++]!;
+      y ^= y >>> 11;
+      y ^= (y << 7) & 0x9d2c5680;
+      y ^= (y << 15) & 0xefc60000;
+      y ^= y >>> 18;
+      out[i] = y;
+    }
+    this.index = index;
+  }
+
+  /** An independent copy that continues the same stream. */
+  clone(): MersenneTwister {
+    const copy = new MersenneTwister(0);
+    copy.words.set(this.words);
+    copy.index = this.index;
+    return copy;
+  }
+
+  private twist(): void {
+    const words = this.words;
+    let i = 0;
+    for (; i < STATE_SIZE - SHIFT_SIZE; i++) {
+      const y = (words[i]! & UPPER_MASK) | (words[i + 1]! & LOWER_MASK);
+      words[i] = words[i + SHIFT_SIZE]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+    }
+    for (; i < STATE_SIZE - 1; i++) {
+      const y = (words[i]! & UPPER_MASK) | (words[i + 1]! & LOWER_MASK);
+      words[i] = words[i + SHIFT_SIZE - STATE_SIZE]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+    }
+    const y = (words[STATE_SIZE - 1]! & UPPER_MASK) | (words[0]! & LOWER_MASK);
+    words[STATE_SIZE - 1] = words[SHIFT_SIZE - 1]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+    this.index = 0;
+  }
+}

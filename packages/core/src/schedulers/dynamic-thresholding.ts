@@ -1,0 +1,114 @@
+import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+
+const f32 = Math.fround;
+
+/**
+ * Checks a thresholding percentile: a number in (0, 1]. `what` names the option in the message.
+ * Throws INVALID_ARGUMENT (or `code`) otherwise.
+ */
+export function assertPercentile(
+  what: string,
+  value: unknown,
+  code: 'INVALID_ARGUMENT' | 'INVALID_SCHEDULER_CONFIG' = 'INVALID_ARGUMENT',
+): asserts value is number {
+  if (typeof value !== 'number' || !(value > 0 && value <= 1)) {
+    throw new KandinskyError({
+      code,
+      message: `${what} must be a number in (0, 1], got ${describeValue(value)}.`,
+      hint: 'Use e.g. 0.99 (text-to-image) or 0.95 (inpainting); it is a fraction, not a percent.',
+      details: { [what]: value },
+    });
+  }
+}
+
+/**
+ * `torch.quantile(values, q)` with linear interpolation (spec §3.9: sort-based, index q·(n−1)),
+ * reproducing PyTorch's float32 arithmetic: the rank `q·(n−1)` and the interpolation weight are
+ * float32 and the blend is `torch.lerp`. `values` is reordered in place (selection, not a full
+ * sort), so pass a scratch copy.
+ */
+export function quantileLinear(values: Float32Array, q: number): number {
+  const n = values.length;
+  if (n === 0) return Number.NaN;
+  const rank = f32(f32(q) * (n - 1));
+  const below = Math.floor(rank);
+  const weight = f32(rank - below);
+  const low = selectKth(values, below);
+  if (weight === 0 || below + 1 >= n) return low;
+  // After selecting index `below`, everything right of it is ≥ low: the next order statistic is
+  // their minimum.
+  let high = Number.POSITIVE_INFINITY;
+  for (let i = below + 1; i < n; i++) if (values[i] < high) high = values[i];
+  // torch.lerp's two-sided formula (exact at both ends).
+  return weight < 0.5
+    ? f32(low + f32(weight * f32(high - low)))
+    : f32(high - f32(f32(high - low) * f32(1 - weight)));
+}
+
+/**
+ * Dynamic thresholding applied per sample in place (Imagen; spec §3.2 step 2 and diffusers'
+ * `_threshold_sample`): for each of the `batch` equal slices of `data`,
+ * `s = clamp(quantile_p(|x|), 1, maxValue)`, then `x ← clamp(x, −s, s) / s`.
+ * `maxValue = Infinity` gives the original Kandinsky rule (floor 1, no ceiling).
+ *
+ * @param scratch - optional reusable buffer of at least `data.length / batch` elements.
+ */
+export function thresholdPerSample(
+  data: Float32Array,
+  batch: number,
+  percentile: number,
+  maxValue: number,
+  scratch?: Float32Array,
+): void {
+  const size = data.length / batch;
+  const work = scratch !== undefined && scratch.length >= size ? scratch.subarray(0, size) : new Float32Array(size);
+  for (let b = 0; b < batch; b++) {
+    const start = b * size;
+    for (let i = 0; i < size; i++) work[i] = Math.abs(data[start + i]);
+    const quantile = quantileLinear(work, percentile);
+    const s = f32(Math.min(Math.max(quantile, 1), maxValue));
+    for (let i = start; i < start + size; i++) {
+      const v = data[i];
+      data[i] = (v > s ? s : v < -s ? -s : v) / s;
+    }
+  }
+}
+
+/** Clamps every element to [−1, 1] in place (the `percentile = null` branch of spec §3.2). */
+export function clipUnit(data: Float32Array): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v > 1) data[i] = 1;
+    else if (v < -1) data[i] = -1;
+  }
+}
+
+/** Moves the k-th smallest element of `values` to index k (Hoare-style quickselect). */
+function selectKth(values: Float32Array, k: number): number {
+  let left = 0;
+  let right = values.length - 1;
+  while (left < right) {
+    const pivot = medianOfThree(values[left], values[(left + right) >> 1], values[right]);
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        const swap = values[i];
+        values[i] = values[j];
+        values[j] = swap;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else break;
+  }
+  return values[k];
+}
+
+function medianOfThree(a: number, b: number, c: number): number {
+  return a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+}
