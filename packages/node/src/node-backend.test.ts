@@ -72,7 +72,11 @@ describe('NodeBackend sessions', () => {
       cause: expect.anything(),
     });
     const session = await backend.loadModel(probeModelBytes());
-    await expect(session.run({ x: createTensor('float32', [2]) })).rejects.toMatchObject({ code: 'RUNTIME_ERROR' });
+    // Feeds are checked against the session's inputs before the runtime sees them.
+    await expect(session.run({ x: createTensor('float32', [2]) })).rejects.toMatchObject({
+      code: 'SHAPE_MISMATCH',
+      message: expect.stringContaining('"model"'),
+    });
     await session.dispose();
   });
 

@@ -1,5 +1,6 @@
 import {
   abortable,
+  checkFeeds,
   createSessionDisposedError,
   normalizeRuntimeError,
   throwIfAborted,
@@ -44,6 +45,9 @@ export class OnnxModelSession implements ModelSession {
     const operation = `Running ${this.#label}`;
     if (this.#disposed) throw createSessionDisposedError(this.#label);
     throwIfAborted(options.signal, operation);
+    // Names, dtypes, ranks and fixed sizes are checked here for a readable error; symbolic
+    // dimension consistency is left to the runtime (exports name their axes loosely).
+    checkFeeds(this.#label, this.inputs, feeds, { symbolicDimensions: false });
     try {
       const ortFeeds: Record<string, ort.Tensor> = {};
       for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(name, tensor);
