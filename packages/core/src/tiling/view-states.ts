@@ -1,0 +1,82 @@
+import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import type { Scheduler, SchedulerState } from '../schedulers/scheduler.js';
+
+/**
+ * One scheduler state per MultiDiffusion view, so that each view keeps its own multistep history
+ * (spec §4.8.1 step 6: "per view with that view's own history"; §8 item 9). A multistep solver
+ * such as DPM-Solver++(2M) remembers the previous x0 prediction; sharing one state across views
+ * would mix one view's history into the next view's update.
+ *
+ * ```ts
+ * scheduler.setTimesteps(5);
+ * const states = new ViewStates(scheduler, views.length);
+ * for (const t of scheduler.timesteps) {
+ *   // ... per view i: scheduler.step(x0[i], t, crop[i], states.get(i), { out })
+ * }
+ * ```
+ */
+export class ViewStates<S extends SchedulerState = SchedulerState> {
+  private states: S[];
+
+  /**
+   * @param scheduler the scheduler whose `createState` makes each view's state; call
+   *   `setTimesteps` first if its states depend on the schedule.
+   * @param viewCount number of views (≥ 1).
+   */
+  constructor(
+    private readonly scheduler: Scheduler<S>,
+    viewCount: number,
+  ) {
+    if (!Number.isInteger(viewCount) || viewCount < 1) {
+      throw new KandinskyError({
+        code: 'INVALID_ARGUMENT',
+        message: `viewCount must be an integer ≥ 1, got ${describeValue(viewCount)}.`,
+        hint: 'Pass the number of planned views (planViews(...).length).',
+        details: { viewCount },
+      });
+    }
+    this.states = Array.from({ length: viewCount }, () => scheduler.createState());
+  }
+
+  /** Number of views. */
+  get size(): number {
+    return this.states.length;
+  }
+
+  /** The live state of view `viewIndex`; `scheduler.step` advances it in place. */
+  get(viewIndex: number): S {
+    const state = this.states[viewIndex];
+    if (!Number.isInteger(viewIndex) || state === undefined) {
+      throw new KandinskyError({
+        code: 'INVALID_ARGUMENT',
+        message: `viewIndex ${describeValue(viewIndex)} is outside the ${this.states.length} views.`,
+        hint: `Use an index from 0 to ${this.states.length - 1}.`,
+        details: { viewIndex, viewCount: this.states.length },
+      });
+    }
+    return state;
+  }
+
+  /** Deep copies of every view's state (via `cloneState`), e.g. to retry a step after an abort. */
+  snapshot(): S[] {
+    return this.states.map((state) => this.scheduler.cloneState(state));
+  }
+
+  /** Replaces the states with deep copies of `states` (from {@link snapshot}). */
+  restore(states: readonly S[]): void {
+    if (states.length !== this.states.length) {
+      throw new KandinskyError({
+        code: 'INVALID_ARGUMENT',
+        message: `Cannot restore ${states.length} view states into ${this.states.length} views.`,
+        hint: 'Restore a snapshot taken from the same ViewStates.',
+        details: { given: states.length, expected: this.states.length },
+      });
+    }
+    this.states = states.map((state) => this.scheduler.cloneState(state));
+  }
+
+  /** Fresh states for every view (a new denoising run). */
+  reset(): void {
+    this.states = this.states.map(() => this.scheduler.createState());
+  }
+}
