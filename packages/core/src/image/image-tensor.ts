@@ -104,13 +104,28 @@ export function imagesToTensor(
   return { dtype: 'float32', dims: [list.length, RGB_CHANNELS, height, width], data };
 }
 
-/** Round half to even, like `numpy.round`. */
-function roundHalfToEven(value: number): number {
-  const floor = Math.floor(value);
-  const fraction = value - floor;
-  if (fraction > 0.5) return floor + 1;
-  if (fraction < 0.5) return floor;
-  return floor % 2 === 0 ? floor : floor + 1;
+/**
+ * One channel plane → interleaved bytes: clip((x + 1)/2) (or clip(x)) then ×255, every step in
+ * float32 like torch; the store into `target` rounds or truncates. A separate function keeps the
+ * hot loop free of per-element mode checks.
+ */
+function writeChannel(
+  source: Float32Array,
+  offset: number,
+  planeSize: number,
+  target: Uint8Array | Uint8ClampedArray,
+  channel: number,
+  zeroToOne: boolean,
+): void {
+  const f32 = Math.fround;
+  for (let i = 0, j = channel; i < planeSize; i++, j += RGB_CHANNELS) {
+    const x = source[offset + i]!;
+    // (x + 1)/2 in float32; halving is exact, so this equals diffusers' x/2 + 0.5 too.
+    let unit = zeroToOne ? x : f32(x + 1) * 0.5;
+    if (!(unit > 0)) unit = 0; // NaN → 0
+    else if (unit > 1) unit = 1;
+    target[j] = f32(unit * 255);
+  }
 }
 
 /**
@@ -150,23 +165,15 @@ export function tensorToImages(
   const [count, , height, width] = dims as [number, number, number, number];
   const planeSize = width * height;
   const source = tensor.data;
-  const f32 = Math.fround;
   const images: RgbImage[] = [];
   for (let n = 0; n < count; n++) {
     const pixels = new Uint8Array(planeSize * RGB_CHANNELS);
+    // Storing a float into a Uint8ClampedArray rounds half to even (ECMAScript ToUint8Clamp),
+    // exactly numpy.round; a Uint8Array store truncates toward zero, exactly torch's `.byte()`.
+    const target = rounding === 'round' ? new Uint8ClampedArray(pixels.buffer) : pixels;
     const base = n * RGB_CHANNELS * planeSize;
     for (let c = 0; c < RGB_CHANNELS; c++) {
-      const plane = base + c * planeSize;
-      for (let i = 0; i < planeSize; i++) {
-        const x = source[plane + i]!;
-        // (x + 1)/2 in float32; halving is exact, so this equals diffusers' x/2 + 0.5 too.
-        let unit = range === 'zero-to-one' ? x : f32(x + 1) / 2;
-        if (!(unit > 0)) unit = 0;
-        else if (unit > 1) unit = 1;
-        const scaled = f32(unit * 255);
-        pixels[i * RGB_CHANNELS + c] =
-          rounding === 'truncate' ? Math.trunc(scaled) : roundHalfToEven(scaled);
-      }
+      writeChannel(source, base + c * planeSize, planeSize, target, c, range === 'zero-to-one');
     }
     images.push({ width, height, data: pixels });
   }
