@@ -22,6 +22,7 @@ import {
 } from '../model/component-contracts.js';
 import type { ModelFolder } from '../model/model-folder.js';
 import type { PromptConvention } from '../model/model-index.js';
+import { PrefetchingNoiseSource } from '../noise/prefetching-noise-source.js';
 import { TorchGenerator } from '../noise/torch-generator.js';
 import { createScheduler } from '../schedulers/create-scheduler.js';
 import { FLASH_TIMESTEPS, FlashSampler } from '../schedulers/flash-sampler.js';
@@ -262,14 +263,15 @@ export class Kandinsky3Pipeline {
     const latentDims = [1, LATENT_CHANNELS, height / LATENT_SCALE, width / LATENT_SCALE];
     for (const seed of seeds) {
       const generator = new TorchGenerator(seed);
+      const noise = new PrefetchingNoiseSource(generator);
       const state = scheduler.createState();
       state.stepIndex = startIndex;
       let x: Tensor<'float32'>;
       if (encoded) {
-        const noise = generator.randn(latentDims);
-        x = timesteps.length > 0 ? scheduler.addNoise(encoded, noise, timesteps[0]!) : encoded;
+        const start = noise.randn(latentDims);
+        x = timesteps.length > 0 ? scheduler.addNoise(encoded, start, timesteps[0]!) : encoded;
       } else {
-        x = generator.randn(latentDims);
+        x = noise.randn(latentDims);
         if (scheduler.initNoiseSigma !== 1) for (let i = 0; i < x.data.length; i++) x.data[i] *= scheduler.initNoiseSigma;
       }
       await this.#stage(call, 'denoise', BASE.unet, async () => {
@@ -277,10 +279,14 @@ export class Kandinsky3Pipeline {
           throwIfAborted(call.signal, 'Denoising');
           const timestep = timesteps[index]!;
           const input = scheduler.scaleModelInput(x, timestep, state);
-          let eps = await this.#runUnet(unet, call, input, timestep, batch);
+          const running = this.#runUnet(unet, call, input, timestep, batch);
+          // Draw the step's noise while a truly asynchronous runtime (WebGPU in the browser)
+          // works; the stream is unchanged (PrefetchingNoiseSource rewinds unused draws).
+          noise.prefetch(latentDims);
+          let eps = await running;
           if (guided) eps = classifierFreeGuidanceBatched(eps, { guidanceScale, order });
           const step = scheduler.step(eps, timestep, x, state, {
-            generator,
+            generator: noise,
             returnPredOriginalSample: (options.previewEvery ?? 0) > 0,
           });
           x = step.prevSample;
