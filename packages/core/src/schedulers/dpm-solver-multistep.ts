@@ -4,7 +4,7 @@ import { dpmSolverConfigRecord, resolveDPMSolverConfig, type DPMSolverConfig } f
 import { dpmSolverSchedule } from './dpm-solver-schedule.js';
 import { thresholdPerSample } from './dynamic-thresholding.js';
 import { trainingTables } from './scheduler-config.js';
-import { checkBeginIndex, newScheduleId } from './step-checks.js';
+import { checkBeginIndex, checkStepPosition, newScheduleId } from './step-checks.js';
 import type {
   Scheduler,
   SchedulerState,
@@ -134,30 +134,7 @@ export class DPMSolverMultistepScheduler implements Scheduler<DPMSolverMultistep
     const schedule = this.requireSchedule('step');
     const { timesteps, levels } = schedule;
     const config = this.options;
-    const index = state.stepIndex;
-    if (state.scheduleId !== schedule.id) {
-      throw new KandinskyError({
-        code: 'SCHEDULER_STATE',
-        message: 'This state was created before the last setTimesteps call.',
-        hint: 'Create a new state with createState() after every setTimesteps().',
-      });
-    }
-    if (!Number.isInteger(index) || index < 0 || index >= timesteps.length) {
-      throw new KandinskyError({
-        code: 'SCHEDULER_STATE',
-        message: `Step index ${describeValue(index)} is past the end of the ${timesteps.length}-step schedule.`,
-        hint: 'Run exactly numInferenceSteps steps per state, or call setTimesteps/createState again.',
-        details: { stepIndex: index, numInferenceSteps: timesteps.length },
-      });
-    }
-    if (timestep !== timesteps[index]) {
-      throw new KandinskyError({
-        code: 'SCHEDULER_STATE',
-        message: `step() got timestep ${describeValue(timestep)} but the state expects ${timesteps[index]} (step ${index}).`,
-        hint: 'Iterate over scheduler.timesteps in order and pass each one once per state.',
-        details: { timestep, expected: timesteps[index], stepIndex: index },
-      });
-    }
+    const index = checkStepPosition(this.name, timesteps, schedule.id, state, timestep);
     assertDtype('sample', sample, 'float32');
     assertDtype('modelOutput', modelOutput, 'float32');
     assertDims('modelOutput', modelOutput, sample.dims);
