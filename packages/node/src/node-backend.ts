@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import {
   KandinskyError,
@@ -31,7 +32,8 @@ export interface NodeBackendOptions {
   /**
    * Where models run. `auto` tries CUDA, then WebGPU, then the CPU, and uses the first that
    * passes a probe run; it skips WebGPU when the Vulkan driver is SwiftShader (a software
-   * renderer about 300× slower than the CPU provider). An explicit device that fails its probe
+   * renderer about 300× slower than the CPU provider) and, on Linux, when there is no GPU device
+   * file at all. An explicit device that fails its probe
    * throws DEVICE_UNAVAILABLE with the remedy.
    * @default 'auto'
    */
@@ -130,8 +132,26 @@ export class NodeBackend implements Backend {
   }
 }
 
-function usesSwiftShader(): boolean {
-  return /swiftshader/i.test(process.env.VK_ICD_FILENAMES ?? '');
+/**
+ * Why `auto` should not probe WebGPU, or undefined when it should. Probing runs Dawn, which
+ * prints adapter errors to stderr on machines without a usable GPU; on Linux a GPU shows up as a
+ * DRM render node or an NVIDIA device file, so without one the probe is skipped.
+ */
+function webgpuSkipReason(): string | undefined {
+  if (/swiftshader/i.test(process.env.VK_ICD_FILENAMES ?? '')) {
+    return 'skipped: the Vulkan driver is SwiftShader (software)';
+  }
+  if (process.platform === 'linux') {
+    const renderNodes = (() => {
+      try {
+        return readdirSync('/dev/dri').some((name) => name.startsWith('renderD'));
+      } catch {
+        return false;
+      }
+    })();
+    if (!renderNodes && !existsSync('/dev/nvidia0')) return 'skipped: no GPU device (/dev/dri/renderD*, /dev/nvidia0)';
+  }
+  return undefined;
 }
 
 /**
@@ -159,8 +179,9 @@ export async function createNodeBackend(options: NodeBackendOptions = {}): Promi
   }
   const probes: DeviceProbeResult[] = [];
   for (const device of ['cuda', 'webgpu', 'cpu'] as const) {
-    if (device === 'webgpu' && usesSwiftShader()) {
-      probes.push({ device, available: false, reason: 'skipped: the Vulkan driver is SwiftShader (software)' });
+    const skip = device === 'webgpu' ? webgpuSkipReason() : undefined;
+    if (skip) {
+      probes.push({ device, available: false, reason: skip });
       continue;
     }
     const probe = await probeDevice(device, cudaDeviceId);
