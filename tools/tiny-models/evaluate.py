@@ -1,0 +1,263 @@
+"""Measure the tiny models' quality (issue 3) on held-out scenes (world.EVAL_SEED_BASE) and write
+.cache/eval.json (the model cards quote it). Usage: /usr/bin/python3 evaluate.py [--quick]"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(1)
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import common  # noqa: E402
+import export_tiny  # noqa: E402
+import nets  # noqa: E402
+import pipelines as P  # noqa: E402
+import train  # noqa: E402
+import world  # noqa: E402
+
+PALETTE = torch.tensor([world.COLORS[c] for c in world.COLOR_NAMES], dtype=torch.float32)
+
+
+def color_index(images):
+    """Nearest palette colour per pixel: uint8 [N,H,W,3] → long [N,H,W]."""
+    d = ((images.float().unsqueeze(-2) - PALETTE) ** 2).sum(-1)
+    return d.argmin(-1)
+
+
+def analyse(images):
+    """Dominant-colour rule: background = most common colour on the 1-px border; shape region =
+    pixels of any other colour; shape colour = its most common colour; shape by a geometric rule."""
+    idx = color_index(images)
+    out = []
+    for k in range(images.shape[0]):
+        m = idx[k]
+        border = torch.cat([m[0], m[-1], m[:, 0], m[:, -1]])
+        bg = int(torch.bincount(border, minlength=len(PALETTE)).argmax())
+        region = m != bg
+        if int(region.sum()) < 12:
+            out.append({'background': world.COLOR_NAMES[bg], 'color': None, 'shape': None, 'region': region})
+            continue
+        col = int(torch.bincount(m[region], minlength=len(PALETTE)).argmax())
+        shape_mask = m == col
+        out.append({'background': world.COLOR_NAMES[bg], 'color': world.COLOR_NAMES[col],
+                    'shape': classify_shape(shape_mask), 'region': shape_mask})
+    return out
+
+
+def classify_shape(mask):
+    """Geometric rule: fill ratio of the bounding box (square ≈ 1, circle ≈ π/4, triangle ≈ ½),
+    and the triangle's width growing from top to bottom."""
+    ys, xs = torch.nonzero(mask, as_tuple=True)
+    if len(ys) < 12:
+        return None
+    y0, y1, x0, x1 = int(ys.min()), int(ys.max()), int(xs.min()), int(xs.max())
+    box = mask[y0:y1 + 1, x0:x1 + 1].float()
+    fill = float(box.mean())
+    rows = box.sum(1)
+    h = rows.shape[0]
+    top, bottom = float(rows[: max(1, h // 3)].mean()), float(rows[-max(1, h // 3):].mean())
+    if fill < 0.66 and top < 0.6 * bottom:
+        return 'triangle'
+    if fill > 0.88:
+        return 'square'
+    return 'circle'
+
+
+def held_out(n, seed_offset=0, two=0.0):
+    return world.sample_batch(n, world.EVAL_SEED_BASE + seed_offset, two_shape_probability=two)
+
+
+def rates(results, truth):
+    c = sum(r['color'] == t['color'] for r, t in zip(results, truth))
+    s = sum(r['shape'] == t['shape'] for r, t in zip(results, truth))
+    b = [r['background'] == t['background'] for r, t in zip(results, truth) if t['background']]
+    return {'color_agreement': c / len(truth), 'shape_agreement': s / len(truth),
+            'background_agreement': (sum(b) / len(b)) if b else None, 'n': len(truth)}
+
+
+def run_grouped(prompts, fn):
+    """Run fn(list_of_prompts, indices) per token-count group; returns latents in prompt order."""
+    out = [None] * len(prompts)
+    for _, idx in sorted(P.group_by_length(prompts).items()):
+        z = fn([prompts[i] for i in idx], idx)
+        for j, i in enumerate(idx):
+            out[i] = z[j]
+    return torch.stack(out)
+
+
+def main():
+    quick = '--quick' in sys.argv
+    n = 20 if quick else 100
+    m = export_tiny.load_all()
+    te, dec, enc = m['text_encoder'], m['movq_decoder'], m['movq_encoder']
+    res = {}
+    t0 = time.time()
+
+    # The colour/shape rule on ground-truth renders: how much the measuring stick itself errs.
+    gt = held_out(200, 77)
+    a = analyse(gt.images)
+    truth = [world.parse_caption(c) for c in gt.captions]
+    res['classifier_on_ground_truth'] = rates(a, [{'color': s.shapes[0].color, 'shape': s.shapes[0].kind,
+                                                   'background': s.background} for s in gt.scenes])
+    # MoVQ reconstruction.
+    x = world.to_model_range(gt.images[:64])
+    with torch.no_grad():
+        r = dec(enc(x))
+    res['movq'] = {'psnr_db': float(10 * torch.log10(4 / F.mse_loss(r.clamp(-1, 1), x))),
+                   'classifier_on_reconstructions': rates(analyse(world.from_model_range(r)), truth[:64])}
+
+    data = held_out(n, 0)
+    prompts = data.captions
+    truth = [world.parse_caption(c) for c in prompts]
+    g = torch.Generator().manual_seed(1234)
+    z = run_grouped(prompts, lambda ps, idx: P.text_to_image_latents(te, m['projection'], m['unet'], ps, g, steps=50, guidance=3.0))
+    res['base_cfg3_50steps'] = rates(analyse(P.decode(dec, z)), truth)
+    print('base', res['base_cfg3_50steps'], flush=True)
+    save_grid(P.decode(dec, z[:16]), 'base')
+    if 'unet_flash' in m:
+        g = torch.Generator().manual_seed(1234)
+        z = run_grouped(prompts, lambda ps, idx: P.flash_latents(te, m['projection_flash'], m['unet_flash'], ps, g))
+        res['flash_4steps'] = rates(analyse(P.decode(dec, z)), truth)
+        print('flash', res['flash_4steps'], flush=True)
+        save_grid(P.decode(dec, z[:16]), 'flash')
+        g = torch.Generator().manual_seed(1234)
+        z = run_grouped(prompts, lambda ps, idx: P.flash_latents(te, m['projection'], m['unet'], ps, g))
+        res['base_unet_in_flash_loop'] = rates(analyse(P.decode(dec, z)), truth)
+
+    if 'unet_inpainting' in m:
+        res['inpainting'] = eval_inpainting(m, n)
+        print('inpainting', res['inpainting'], flush=True)
+    if 'unet_ip_adapter' in m:
+        res['ip_adapter'] = eval_ip(m, n)
+        print('ip', res['ip_adapter'], flush=True)
+    if 'unet_controlnet' in m:
+        res['controlnet'] = eval_controlnet(m, n)
+        print('controlnet', res['controlnet'], flush=True)
+    res['seconds'] = round(time.time() - t0, 1)
+    res['n_prompts'] = n
+    json.dump(res, open(os.path.join(common.CACHE, 'eval.json'), 'w'), indent=1)
+    print(json.dumps(res, indent=1))
+
+
+def eval_inpainting(m, n):
+    """Repaint the first shape (its box + 3 px) in another colour; check the region's colour and
+    how much pixels ≥ 8 px outside the mask move (mean |Δ| in 0..255)."""
+    data = held_out(n, 1)
+    prompts, users, new_colors = [], [], []
+    for k, s in enumerate(data.scenes):
+        sh = s.shapes[0]
+        choices = [c for c in world.COLOR_NAMES if c not in (s.background, sh.color)]
+        c = choices[k % len(choices)]
+        new_colors.append(c)
+        prompts.append(f'a {c} {sh.kind} on a {s.background} background')
+        mk = torch.zeros(64, 64)
+        ys, xs = torch.nonzero(data.first_mask[k], as_tuple=True)
+        mk[max(0, int(ys.min()) - 3): int(ys.max()) + 4, max(0, int(xs.min()) - 3): int(xs.max()) + 4] = 1
+        users.append(mk)
+    users = torch.stack(users)
+    lm, ml = train.inpaint_inputs(m['movq_encoder'], world.to_model_range(data.images), users)
+    g = torch.Generator().manual_seed(99)
+    z = run_grouped(prompts, lambda ps, idx: P.text_to_image_latents(
+        m['text_encoder'], m['projection_inpainting'], m['unet_inpainting'], ps, g, steps=50, guidance=4.0,
+        percentile=0.95, extra_channels=torch.cat([lm[idx], ml[idx]], 1)))
+    imgs = P.decode(m['movq_decoder'], z)
+    save_grid(imgs[:16], 'inpainting')
+    idx = color_index(imgs)
+    ok = 0
+    far_delta = []
+    for k in range(n):
+        region = (users[k] > 0) & data.first_mask[k]
+        cols = idx[k][region]
+        if len(cols) and world.COLOR_NAMES[int(torch.bincount(cols, minlength=len(PALETTE)).argmax())] == new_colors[k]:
+            ok += 1
+        dil = F.max_pool2d(users[k][None, None], 17, stride=1, padding=8)[0, 0] > 0
+        far = ~dil
+        if far.any():
+            far_delta.append(float((imgs[k].float() - data.images[k].float()).abs()[far].mean()))
+    return {'region_takes_prompt_color': ok / n, 'far_pixels_mean_abs_delta_0_255': sum(far_delta) / len(far_delta),
+            'n': n}
+
+
+def eval_ip(m, n):
+    data = held_out(n, 2)
+    pix = train.clip_pixels(data.images)
+    with torch.no_grad():
+        emb = m['image_encoder'](pix)
+    g = torch.Generator().manual_seed(7)
+    z = P.ip_adapter_latents(m['text_encoder'], m['projection_ip_adapter'], m['unet_ip_adapter'], m['image_encoder'],
+                             [''] * n, emb, g)
+    imgs = P.decode(m['movq_decoder'], z)
+    save_grid(imgs[:16], 'ip-variation')
+    a = analyse(imgs)
+    keep = sum(r['color'] == s.shapes[0].color for r, s in zip(a, data.scenes)) / n
+    keep_bg = sum(r['background'] == s.background for r, s in zip(a, data.scenes)) / n
+    # 50/50 mix of a red and a blue image.
+    red = world.render([world.Scene('white', [world.Shape('circle', 'red', 32, 32, 14)])])
+    blue = world.render([world.Scene('white', [world.Shape('square', 'blue', 32, 32, 12)])])
+    with torch.no_grad():
+        er = m['image_encoder'](train.clip_pixels(red.images))
+        eb = m['image_encoder'](train.clip_pixels(blue.images))
+    trio = torch.cat([er, eb, 0.5 * er + 0.5 * eb])
+    g = torch.Generator().manual_seed(8)
+    z = P.ip_adapter_latents(m['text_encoder'], m['projection_ip_adapter'], m['unet_ip_adapter'], m['image_encoder'],
+                             [''] * 3, trio, g)
+    out = P.decode(m['movq_decoder'], z).float()
+    save_grid(out.to(torch.uint8), 'ip-mix')
+    an = analyse(out.to(torch.uint8))
+    d_red = float((out[2] - out[0]).abs().mean())
+    d_blue = float((out[2] - out[1]).abs().mean())
+    d_rb = float((out[0] - out[1]).abs().mean())
+    return {'variation_keeps_shape_color': keep, 'variation_keeps_background': keep_bg, 'n': n,
+            'mix_mean_abs_diff_vs_red_variation': d_red, 'mix_mean_abs_diff_vs_blue_variation': d_blue,
+            'red_vs_blue_mean_abs_diff': d_rb,
+            'colors_red_blue_mix': [r['color'] for r in an], 'shapes_red_blue_mix': [r['shape'] for r in an]}
+
+
+def eval_controlnet(m, n):
+    data = held_out(n, 3)
+    hint = train.hint_of(data.images)
+    g = torch.Generator().manual_seed(11)
+    z = run_grouped(data.captions, lambda ps, idx: P.controlnet_latents(
+        m['text_encoder'], m['projection_controlnet'], m['unet_controlnet'], ps, hint[idx], g))
+    imgs = P.decode(m['movq_decoder'], z)
+    save_grid(imgs[:16], 'controlnet')
+    # Outline of the generated image by the same detector, vs the hint's edges.
+    gen_edges = train.hint_of(imgs)[:, 0] > 0.5
+    hint_edges = hint[:, 0] > 0.5
+    inter = (gen_edges & hint_edges).flatten(1).sum(1).float()
+    union = (gen_edges | hint_edges).flatten(1).sum(1).float().clamp(min=1)
+    iou = float((inter / union).mean())
+    # Same measure without the hint (plain base model, same prompts) as the chance level.
+    g = torch.Generator().manual_seed(11)
+    zb = run_grouped(data.captions, lambda ps, idx: P.text_to_image_latents(
+        m['text_encoder'], m['projection'], m['unet'], ps, g, steps=25))
+    base_edges = train.hint_of(P.decode(m['movq_decoder'], zb))[:, 0] > 0.5
+    bi = ((base_edges & hint_edges).flatten(1).sum(1).float() /
+          (base_edges | hint_edges).flatten(1).sum(1).float().clamp(min=1)).mean()
+    a = analyse(imgs)
+    return {'outline_iou_vs_hint_edges': iou, 'outline_iou_without_hint_base_model': float(bi),
+            'color_agreement': sum(r['color'] == s.shapes[0].color for r, s in zip(a, data.scenes)) / n, 'n': n}
+
+
+def save_grid(imgs, name):
+    """Save a PPM contact sheet to .cache/eval-<name>.ppm for a human look."""
+    k = imgs.shape[0]
+    cols = min(8, k)
+    rows = (k + cols - 1) // cols
+    sheet = torch.zeros(rows * 64, cols * 64, 3, dtype=torch.uint8)
+    for i in range(k):
+        r, c = divmod(i, cols)
+        sheet[r * 64:(r + 1) * 64, c * 64:(c + 1) * 64] = imgs[i]
+    with open(os.path.join(common.CACHE, f'eval-{name}.ppm'), 'wb') as f:
+        f.write(b'P6 %d %d 255\n' % (sheet.shape[1], sheet.shape[0]))
+        f.write(sheet.numpy().tobytes())
+
+
+if __name__ == '__main__':
+    main()
