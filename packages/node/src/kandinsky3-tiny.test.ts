@@ -16,7 +16,7 @@ const PROMPTS: [string, string][] = [
   ['a green triangle on a black background', 'green'],
   ['a yellow circle on a blue background', 'yellow'],
   ['a purple square on a white background', 'purple'],
-  ['an orange triangle on a green background', 'orange'],
+  ['a orange triangle on a green background', 'orange'],
   ['a white circle on a red background', 'white'],
   ['a black square on a orange background', 'black'],
   ['a red triangle on a blue background', 'red'],
