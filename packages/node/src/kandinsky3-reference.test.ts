@@ -17,6 +17,7 @@ import { loadTokenizer } from './tokenizer.js';
 
 const MODEL = tinyModelPath('kandinsky3-tiny');
 const REFERENCE = join(MODEL, 'reference', 'pipeline-text-to-image.json');
+const FLASH_REFERENCE = join(MODEL, 'reference', 'pipeline-flash.json');
 
 interface TensorRef {
   dtype: 'float32' | 'int64' | 'uint8';
@@ -88,6 +89,23 @@ describe.runIf(existsSync(REFERENCE))('PyTorch whole-pipeline reference (text �
     const expected = load(tensors.image_uint8_hwc!) as Uint8Array;
     const difference = maxAbsDifference(images[0]!.data, expected);
     console.log(`[reference] text→image max |Δ| = ${difference} of 255 over ${expected.length} values`);
+    expect(difference).toBeLessThanOrEqual(1);
+  });
+});
+
+describe.runIf(existsSync(FLASH_REFERENCE))('PyTorch whole-pipeline reference (Flash, spec §3.5)', () => {
+  it('produces the reference image (within 1 of 255 per channel)', async () => {
+    const { prompt, seed, tensors } = JSON.parse(readFileSync(FLASH_REFERENCE, 'utf8')) as {
+      prompt: string;
+      seed: number;
+      tensors: Record<string, TensorRef>;
+    };
+    const pipeline = await loadKandinsky3(MODEL, { device: 'cpu', intraOperatorThreads: 1 });
+    const { images } = await pipeline.flash({ prompt, seed });
+    await pipeline.dispose();
+    const expected = load(tensors.image_uint8_hwc!) as Uint8Array;
+    const difference = maxAbsDifference(images[0]!.data, expected);
+    console.log(`[reference] Flash max |Δ| = ${difference} of 255 over ${expected.length} values`);
     expect(difference).toBeLessThanOrEqual(1);
   });
 });
