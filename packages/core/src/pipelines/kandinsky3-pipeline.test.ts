@@ -132,6 +132,23 @@ describe('Kandinsky3Pipeline (mock models)', () => {
     expect(backend.liveSessions).toBe(0);
   });
 
+  it('emits decoded previews of the x0 estimate every previewEvery steps', async () => {
+    for (const sampler of ['original', 'scheduler'] as const) {
+      const { pipeline } = await pipelineWith();
+      const previews: ProgressEvent[] = [];
+      await pipeline.textToImage({
+        prompt: 'a',
+        seed: 1,
+        steps: 6,
+        sampler,
+        previewEvery: 2,
+        onProgress: (event) => event.type === 'preview' && previews.push(event),
+      });
+      expect(previews.map((event) => (event as { step: number }).step)).toEqual([1, 3, 5]);
+      expect(previews[0]).toMatchObject({ stage: 'denoise', image: { width: 64, height: 64 } });
+    }
+  });
+
   it('releases every session after each stage in low-memory mode', async () => {
     const { pipeline, backend } = await pipelineWith({}, true);
     await pipeline.textToImage({ prompt: 'a', seed: 1, steps: 2 });
