@@ -102,8 +102,11 @@ Size on disk: {folder_size(os.path.join(export_tiny.MODELS, export_tiny.FAMILIES
   unconditional context (null embedding in row 0, mask [1,0,…]) for CFG. AdamW, one-cycle LR
   1.5e-3, {train.STEPS['base']} steps ({times.get('base', 0) / 60:.1f} min), then a second pass of
   {train.STEPS['base_more']} steps with a cosine-decayed LR from 1e-3 ({times.get('base_more', 0) / 60:.1f} min;
-  the first pass left the text conditioning weak). Flash, inpainting, IP-Adapter and ControlNet
-  start from the result.
+  the first pass left the text conditioning weak), then a third pass of
+  {train.load('base_cont')['steps'] if train.done('base_cont') else 0} steps (text encoder frozen, cosine LR from
+  {train.load('base_cont')['lr0'] if train.done('base_cont') else 0:g} to 0, EMA of the weights with decay 0.99 saved;
+  {times.get('base_cont', 0) / 60:.1f} min). Inpainting, IP-Adapter and ControlNet start from the
+  second pass; Flash from the third.
 * Flash: copy of base UNet + projection fine-tuned {train.STEPS['flash']} steps on the four Flash
   timesteps [979, 729, 479, 229] with an ᾱ-weighted x0 loss (the loop keeps x0, §3.5), no CFG
   dropout, {times.get('flash', 0) / 60:.1f} min. (Not adversarial like the real Flash.)

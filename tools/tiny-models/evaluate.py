@@ -1,5 +1,7 @@
 """Measure the tiny models' quality (issue 3) on held-out scenes (world.EVAL_SEED_BASE) and write
-.cache/eval.json (the model cards quote it). Usage: /usr/bin/python3 evaluate.py [--quick]"""
+.cache/eval.json (the model cards quote it). Usage: /usr/bin/python3 evaluate.py [--quick]
+--base-flash: only the MoVQ, base and Flash measures, written to .cache/eval-base-flash.json (a quick
+check after retraining; eval.json and the contact sheets are left alone)."""
 from __future__ import annotations
 
 import json
@@ -93,6 +95,10 @@ def run_grouped(prompts, fn):
 
 def main():
     quick = '--quick' in sys.argv
+    base_flash = '--base-flash' in sys.argv
+    if base_flash:
+        global save_grid
+        save_grid = lambda *a: None  # noqa: E731
     n = 20 if quick else 100
     m = export_tiny.load_all()
     te, dec, enc = m['text_encoder'], m['movq_decoder'], m['movq_encoder']
@@ -130,6 +136,11 @@ def main():
         z = run_grouped(prompts, lambda ps, idx: P.flash_latents(te, m['projection'], m['unet'], ps, g))
         res['base_unet_in_flash_loop'] = rates(analyse(P.decode(dec, z)), truth)
 
+    if base_flash:
+        res['n_prompts'] = n
+        json.dump(res, open(os.path.join(common.CACHE, 'eval-base-flash.json'), 'w'), indent=1)
+        print(json.dumps(res, indent=1))
+        return
     if 'unet_inpainting' in m:
         res['inpainting'] = eval_inpainting(m, n)
         print('inpainting', res['inpainting'], flush=True)

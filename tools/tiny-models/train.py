@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import sys
 import time
@@ -11,7 +12,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-torch.set_num_threads(1)
+torch.set_num_threads(int(os.environ.get('TINY_THREADS', '1')))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import common  # noqa: E402
@@ -22,7 +23,12 @@ C = common.CACHE
 os.makedirs(C, exist_ok=True)
 D = 64  # context width (real: 4096)
 UNET_KW = dict(context_dim=D, channels=(32, 48, 48), time_dim=64, groups=8, head_dim=16)
-STEPS = {'movq': 700, 'base': 750, 'base_more': 900, 'flash': 120, 'inpainting': 180, 'ip_adapter': 200, 'controlnet': 180}
+STEPS = {'movq': 700, 'base': 750, 'base_more': 900, 'base_cont': 0, 'flash': 300, 'inpainting': 180, 'ip_adapter': 200, 'controlnet': 180}
+# Overrides, e.g. TINY_STEPS="flash=200": per-stage step counts. base_cont = 0 means "as many steps
+# as fit in TINY_BASE_CONT_SECONDS" (the LR follows the clock; the step count is saved in the checkpoint).
+for _kv in filter(None, os.environ.get('TINY_STEPS', '').split(',')):
+    _k, _v = _kv.split('=')
+    STEPS[_k.strip()] = int(_v)
 if os.environ.get('TINY_SMOKE'):
     STEPS = {k: 3 for k in STEPS}
 TIMES = {}
@@ -217,8 +223,74 @@ def train_base_more():
          time.time() - t0)
 
 
+def train_base_cont():
+    """Third base pass (added after the first two, run CPU-starved, left the loss still falling):
+    continue from base_more with a cosine LR from 5e-4 to 0 and keep an EMA of the weights
+    (decay 0.99), which is what is saved. Same data, batch 48, 15 % unconditional dropout."""
+    torch.manual_seed(22)
+    gen = torch.Generator().manual_seed(22)
+    data = unet_data()
+    z = latents_of(data)
+    groups = buckets(data['captions'])
+    b = load('base_more')
+    te = nets.TextEncoder(len(common.TOKENS), D)
+    te.load_state_dict(b['text_encoder'])
+    proj = nets.TextProjection(D, D)
+    proj.load_state_dict(b['projection'])
+    unet = nets.UNet(**UNET_KW)
+    unet.load_state_dict(b['unet'])
+    # The text encoder stays frozen: the inpainting / IP-Adapter / ControlNet stages were trained
+    # on base_more's and share it, so only the projection and the UNet move.
+    for p in te.parameters():
+        p.requires_grad_(False)
+    mods = [proj, unet]
+    avg = [copy.deepcopy(m) for m in mods]
+    params = [p for m in mods for p in m.parameters()]
+    avg_params = [p for m in avg for p in m.parameters()]
+    lr0 = float(os.environ.get('TINY_BASE_CONT_LR', '5e-4'))
+    opt = torch.optim.AdamW(params, lr=lr0, weight_decay=0.0)
+    steps = STEPS['base_cont']
+    budget = float(os.environ.get('TINY_BASE_CONT_SECONDS', '1200'))  # used when steps == 0
+    t0 = time.time()
+    ema = None
+    step = 0
+    while (time.time() - t0 < budget) if steps == 0 else (step < steps):
+        # Cosine from lr0 to 0 over the steps, or (steps = 0) over the wall-clock budget, so that the
+        # anneal finishes on time however loaded the machine is; the step count is saved.
+        frac = (step / steps) if steps else min(1.0, (time.time() - t0) / budget)
+        for g in opt.param_groups:
+            g['lr'] = 0.5 * lr0 * (1 + math.cos(math.pi * frac))
+        idx = pick(groups, 48, gen)
+        x0 = z[idx]
+        caps = [data['captions'][i] for i in idx.tolist()]
+        ctx, mask = common.encode_convention_a(te, proj, caps)
+        u, um = uncond_a(proj, ctx, mask)
+        ctx, mask = mix_uncond(ctx, mask, u, um, 0.15, gen)
+        t = torch.randint(0, 1000, (len(idx),), generator=gen)
+        noise = torch.randn(x0.shape, generator=gen)
+        xt = common.add_noise(x0, noise, t)
+        loss = F.mse_loss(unet(xt, t.float(), ctx, mask), noise)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        decay = min(0.99, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for pa, p in zip(avg_params, params):
+                pa.mul_(decay).add_(p.detach(), alpha=1 - decay)
+        ema = float(loss) if ema is None else 0.98 * ema + 0.02 * float(loss)
+        step += 1
+        if step % 50 == 0:
+            log('base_cont', step, '%.4f' % ema, 'lr %.2e' % opt.param_groups[0]['lr'])
+    for m, a in zip(mods, avg):
+        for bm, ba in zip(m.buffers(), a.buffers()):
+            ba.copy_(bm)
+    save('base_cont', {'text_encoder': te.state_dict(), 'projection': avg[0].state_dict(),
+                       'unet': avg[1].state_dict(), 'steps': step, 'lr0': lr0}, time.time() - t0)
+
+
 def load_base():
-    b = load('base_more') if done('base_more') else load('base')
+    b = load('base_cont') if done('base_cont') else load('base_more') if done('base_more') else load('base')
     te = nets.TextEncoder(len(common.TOKENS), D)
     te.load_state_dict(b['text_encoder'])
     proj = nets.TextProjection(D, D)
@@ -463,7 +535,7 @@ def train_controlnet():
     save('controlnet', {'projection': proj.state_dict(), 'unet': unet.state_dict()}, time.time() - t0)
 
 
-STAGES = {'movq': train_movq, 'base': train_base, 'base_more': train_base_more, 'flash': train_flash, 'inpainting': train_inpainting,
+STAGES = {'movq': train_movq, 'base': train_base, 'base_more': train_base_more, 'base_cont': train_base_cont, 'flash': train_flash, 'inpainting': train_inpainting,
           'ip_adapter': train_ip_adapter, 'controlnet': train_controlnet}
 
 if __name__ == '__main__':
