@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KandinskyError } from '../errors/kandinsky-error.js';
+import { thrown } from '../test-support/thrown.js';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
 import { checkFeeds, findTensorMapProblems } from './check-feeds.js';
 import type { TensorSpec } from './tensor-spec.js';
@@ -12,15 +12,6 @@ const inputs: TensorSpec[] = [
 const sample = createTensor('float32', [2, 4, 8, 8]);
 const timestep = createTensor('float32', [2]);
 
-function thrown(run: () => void): KandinskyError {
-  try {
-    run();
-  } catch (error) {
-    if (KandinskyError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a KandinskyError');
-}
 
 describe('checkFeeds', () => {
   it('accepts feeds that match, binding symbolic dims consistently', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KandinskyError } from '../errors/kandinsky-error.js';
+import { thrown } from '../test-support/thrown.js';
 import { checkSessionContract, findContractProblems, type ComponentContract } from './component-contract.js';
 import type { TensorSpec } from './tensor-spec.js';
 
@@ -24,15 +24,6 @@ const goodUnet: { inputs: TensorSpec[]; outputs: TensorSpec[] } = {
   outputs: [{ name: 'noise_pred', dtype: 'float32', dims: ['batch', 4, 'height', 'width'] }],
 };
 
-function thrown(run: () => void): KandinskyError {
-  try {
-    run();
-  } catch (error) {
-    if (KandinskyError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a KandinskyError');
-}
 
 describe('checkSessionContract', () => {
   it('accepts a session with other symbolic names, fixed sizes where the contract has labels, and an alternative dtype', () => {

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { KandinskyError } from '../errors/kandinsky-error.js';
+import { thrown } from '../test-support/thrown.js';
 import { describeModelSource, normalizeModelSource, type ModelSource } from './model-source.js';
 
-function thrown(run: () => void): KandinskyError {
-  try {
-    run();
-  } catch (error) {
-    if (KandinskyError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a KandinskyError');
-}
 
 describe('normalizeModelSource', () => {
   it('accepts a path, bytes, and files with external data', () => {

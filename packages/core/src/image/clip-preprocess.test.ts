@@ -9,7 +9,7 @@ import {
   imageFixture,
   maxAbsDifference,
 } from './test-support/image-fixture.js';
-import { thrown } from './test-support/thrown.js';
+import { thrown } from '../test-support/thrown.js';
 
 describe('prepareClipPixelValues matches the CLIPImageProcessor recipe (spec §2.7)', () => {
   for (const testCase of imageFixture.clip) {

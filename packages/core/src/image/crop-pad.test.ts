@@ -3,7 +3,7 @@ import { centerCrop, crop, pad, type PaddingMode } from './crop-pad.js';
 import { createImageMask } from './image-mask.js';
 import { createRgbImage } from './rgb-image.js';
 import { countMismatches, decodeFloat32, imageFixture } from './test-support/image-fixture.js';
-import { thrown } from './test-support/thrown.js';
+import { thrown } from '../test-support/thrown.js';
 
 /** [1, 1, H, W] tensor holding 10·y + x, so every output names its source. */
 function grid(width: number, height: number) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { thrown } from './test-support/thrown.js';
+import { thrown } from '../test-support/thrown.js';
 import { createImageMask } from './image-mask.js';
 
 describe('createImageMask', () => {

@@ -9,7 +9,7 @@ import {
   imageFixture,
   maxAbsDifference,
 } from './test-support/image-fixture.js';
-import { thrown } from './test-support/thrown.js';
+import { thrown } from '../test-support/thrown.js';
 
 /** A w×h image whose every byte is distinct modulo 256, so layout mistakes show. */
 function patterned(width: number, height: number, offset = 0) {

@@ -8,7 +8,7 @@ import {
   imageFixture,
   maxAbsDifference,
 } from './test-support/image-fixture.js';
-import { thrown } from './test-support/thrown.js';
+import { thrown } from '../test-support/thrown.js';
 
 // Measured against torch 1.13 CPU: bilinear ≤ 1.2e-7, bicubic ≤ 1.1e-6 (max abs, values in [−1, 1]).
 const TOLERANCE: Record<string, number> = { bilinear: 5e-7, bicubic: 3e-6 };

@@ -9,7 +9,7 @@ import {
   imageFixture,
   maxAbsDifference,
 } from './test-support/image-fixture.js';
-import { thrown } from './test-support/thrown.js';
+import { thrown } from '../test-support/thrown.js';
 
 describe('resizeLikePillow matches Pillow 9.4 Image.resize', () => {
   for (const testCase of imageFixture.pillow) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { thrown } from './test-support/thrown.js';
+import { thrown } from '../test-support/thrown.js';
 import { assertRgbImage, createRgbImage } from './rgb-image.js';
 
 describe('createRgbImage', () => {

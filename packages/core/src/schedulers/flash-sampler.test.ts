@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KandinskyError } from '../errors/kandinsky-error.js';
+import { thrown } from '../test-support/thrown.js';
 import { createTensor } from '../tensor/tensor.js';
 import { FLASH_TIMESTEPS, FlashSampler } from './flash-sampler.js';
 import {
@@ -83,15 +83,6 @@ describe('FlashSampler: spec constants', () => {
 });
 
 describe('FlashSampler: bad input', () => {
-  const thrown = (fn: () => unknown): KandinskyError => {
-    try {
-      fn();
-    } catch (error) {
-      if (error instanceof KandinskyError) return error;
-      throw error;
-    }
-    throw new Error('expected a KandinskyError');
-  };
 
   it('rejects bad timesteps, predictions and shapes', () => {
     const bad = thrown(() => new FlashSampler({ timesteps: [979, 1000] }));

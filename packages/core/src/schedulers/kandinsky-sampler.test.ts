@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KandinskyError } from '../errors/kandinsky-error.js';
+import { thrown } from '../test-support/thrown.js';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
 import { Kandinsky3Sampler } from './kandinsky-sampler.js';
 import {
@@ -12,15 +12,6 @@ import {
   syntheticModel,
 } from './test-support/dpm-kandinsky-fixture.js';
 
-const thrown = (fn: () => unknown): KandinskyError => {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof KandinskyError) return error;
-    throw error;
-  }
-  throw new Error('expected a KandinskyError');
-};
 
 const tensor = (values: number[], dims = [values.length]): Tensor<'float32'> =>
   createTensor('float32', dims, Float32Array.from(values));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { repeatBatch, sliceBatch, splitBatch, stackBatch } from './batch-ops.js';
 import { cloneTensor } from './clone-tensor.js';
 import { createTensor } from './tensor.js';
-import { catchKandinskyError } from './test-support/catch-kandinsky-error.js';
+import { thrown } from '../test-support/thrown.js';
 
 // Batch of 3 items of shape [2]: item i holds [10i, 10i + 1].
 const batch = () => createTensor('float32', [3, 2], Float32Array.of(0, 1, 10, 11, 20, 21));
@@ -29,15 +29,15 @@ describe('sliceBatch / splitBatch', () => {
   });
 
   it('rejects bad ranges and splits', () => {
-    const range = catchKandinskyError(() => sliceBatch(batch(), 2, 4));
+    const range = thrown(() => sliceBatch(batch(), 2, 4));
     expect(range.code).toBe('INVALID_ARGUMENT');
     expect(range.message).toContain('[2, 4)');
-    const uneven = catchKandinskyError(() => splitBatch(batch(), 2));
+    const uneven = thrown(() => splitBatch(batch(), 2));
     expect(uneven.code).toBe('SHAPE_MISMATCH');
     expect(uneven.message).toContain('3');
-    expect(catchKandinskyError(() => splitBatch(batch(), [1, 1])).message).toContain('[1,1]');
-    expect(catchKandinskyError(() => splitBatch(batch(), 0)).code).toBe('INVALID_ARGUMENT');
-    expect(catchKandinskyError(() => sliceBatch(createTensor('float32', []), 0)).code).toBe('SHAPE_MISMATCH');
+    expect(thrown(() => splitBatch(batch(), [1, 1])).message).toContain('[1,1]');
+    expect(thrown(() => splitBatch(batch(), 0)).code).toBe('INVALID_ARGUMENT');
+    expect(thrown(() => sliceBatch(createTensor('float32', []), 0)).code).toBe('SHAPE_MISMATCH');
   });
 });
 
@@ -51,12 +51,12 @@ describe('stackBatch', () => {
   });
 
   it('rejects mismatched trailing dims and dtypes', () => {
-    const error = catchKandinskyError(() => stackBatch([batch(), createTensor('float32', [1, 3])]));
+    const error = thrown(() => stackBatch([batch(), createTensor('float32', [1, 3])]));
     expect(error.code).toBe('SHAPE_MISMATCH');
     expect(error.message).toContain('[1,3]');
-    const dtype = catchKandinskyError(() => stackBatch([batch(), createTensor('int32', [1, 2]) as never]));
+    const dtype = thrown(() => stackBatch([batch(), createTensor('int32', [1, 2]) as never]));
     expect(dtype.code).toBe('DTYPE_MISMATCH');
-    expect(catchKandinskyError(() => stackBatch([])).code).toBe('INVALID_ARGUMENT');
+    expect(thrown(() => stackBatch([])).code).toBe('INVALID_ARGUMENT');
   });
 });
 
@@ -74,7 +74,7 @@ describe('repeatBatch', () => {
   });
 
   it('rejects a bad repeat count, naming it', () => {
-    const error = catchKandinskyError(() => repeatBatch(pair(), 1.5));
+    const error = thrown(() => repeatBatch(pair(), 1.5));
     expect(error.code).toBe('INVALID_ARGUMENT');
     expect(error.message).toContain('1.5');
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clamp } from './clamp.js';
 import { createTensor } from './tensor.js';
-import { catchKandinskyError } from './test-support/catch-kandinsky-error.js';
+import { thrown } from '../test-support/thrown.js';
 
 describe('clamp', () => {
   it('limits values to [minimum, maximum] and keeps NaN', () => {
@@ -19,9 +19,9 @@ describe('clamp', () => {
 
   it('rejects inverted or NaN bounds, naming them', () => {
     const x = createTensor('float32', [1]);
-    const error = catchKandinskyError(() => clamp(x, 2, 1));
+    const error = thrown(() => clamp(x, 2, 1));
     expect(error.code).toBe('INVALID_ARGUMENT');
     expect(error.message).toContain('[2, 1]');
-    expect(catchKandinskyError(() => clamp(x, Number.NaN, 1)).message).toContain('NaN');
+    expect(thrown(() => clamp(x, Number.NaN, 1)).message).toContain('NaN');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { concatChannels } from './concat-channels.js';
 import { createTensor } from './tensor.js';
-import { catchKandinskyError } from './test-support/catch-kandinsky-error.js';
+import { thrown } from '../test-support/thrown.js';
 
 describe('concatChannels', () => {
   it('concatenates NCHW tensors along dim 1, per batch item', () => {
@@ -15,12 +15,12 @@ describe('concatChannels', () => {
 
   it('rejects tensors that differ outside dim 1', () => {
     const a = createTensor('float32', [1, 1, 2, 2]);
-    const error = catchKandinskyError(() => concatChannels([a, createTensor('float32', [1, 1, 2, 3])]));
+    const error = thrown(() => concatChannels([a, createTensor('float32', [1, 1, 2, 3])]));
     expect(error.code).toBe('SHAPE_MISMATCH');
     expect(error.message).toContain('[1,1,2,3]');
-    expect(catchKandinskyError(() => concatChannels([a, createTensor('float32', [2, 1, 2, 2])])).code).toBe('SHAPE_MISMATCH');
-    expect(catchKandinskyError(() => concatChannels([a, createTensor('uint8', [1, 1, 2, 2]) as never])).code).toBe('DTYPE_MISMATCH');
-    expect(catchKandinskyError(() => concatChannels([createTensor('float32', [4])])).code).toBe('SHAPE_MISMATCH');
-    expect(catchKandinskyError(() => concatChannels([])).code).toBe('INVALID_ARGUMENT');
+    expect(thrown(() => concatChannels([a, createTensor('float32', [2, 1, 2, 2])])).code).toBe('SHAPE_MISMATCH');
+    expect(thrown(() => concatChannels([a, createTensor('uint8', [1, 1, 2, 2]) as never])).code).toBe('DTYPE_MISMATCH');
+    expect(thrown(() => concatChannels([createTensor('float32', [4])])).code).toBe('SHAPE_MISMATCH');
+    expect(thrown(() => concatChannels([])).code).toBe('INVALID_ARGUMENT');
   });
 });

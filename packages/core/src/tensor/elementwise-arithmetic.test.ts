@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { add, linearCombination, scale, sub } from './elementwise-arithmetic.js';
 import { createTensor } from './tensor.js';
-import { catchKandinskyError } from './test-support/catch-kandinsky-error.js';
+import { thrown } from '../test-support/thrown.js';
 
 const f32 = (dims: number[], values: number[]) => createTensor('float32', dims, Float32Array.from(values));
 
@@ -29,23 +29,23 @@ describe('scale / add / sub', () => {
   });
 
   it('reject mismatched shapes with SHAPE_MISMATCH naming both', () => {
-    const error = catchKandinskyError(() => add(a, f32([4], [1, 2, 3, 4])));
+    const error = thrown(() => add(a, f32([4], [1, 2, 3, 4])));
     expect(error.code).toBe('SHAPE_MISMATCH');
     expect(error.message).toContain('[4]');
     expect(error.message).toContain('[2,2]');
-    expect(catchKandinskyError(() => sub(a, b, f32([1], [0]))).code).toBe('SHAPE_MISMATCH');
+    expect(thrown(() => sub(a, b, f32([1], [0]))).code).toBe('SHAPE_MISMATCH');
   });
 
   it('reject non-float32 inputs and outputs with DTYPE_MISMATCH', () => {
     const ints = createTensor('int32', [2, 2]);
-    expect(catchKandinskyError(() => add(a, ints as never)).code).toBe('DTYPE_MISMATCH');
-    const error = catchKandinskyError(() => scale(a, 2, ints as never));
+    expect(thrown(() => add(a, ints as never)).code).toBe('DTYPE_MISMATCH');
+    const error = thrown(() => scale(a, 2, ints as never));
     expect(error.code).toBe('DTYPE_MISMATCH');
     expect(error.message).toContain('"int32"');
   });
 
   it('reject a non-finite scale factor, naming it', () => {
-    const error = catchKandinskyError(() => scale(a, Number.NaN));
+    const error = thrown(() => scale(a, Number.NaN));
     expect(error.code).toBe('INVALID_ARGUMENT');
     expect(error.message).toContain('NaN');
   });
@@ -77,12 +77,12 @@ describe('linearCombination', () => {
   });
 
   it('rejects bad terms', () => {
-    expect(catchKandinskyError(() => linearCombination([])).code).toBe('INVALID_ARGUMENT');
-    const coefficient = catchKandinskyError(() => linearCombination([[1, x], [Infinity, y]]));
+    expect(thrown(() => linearCombination([])).code).toBe('INVALID_ARGUMENT');
+    const coefficient = thrown(() => linearCombination([[1, x], [Infinity, y]]));
     expect(coefficient.code).toBe('INVALID_ARGUMENT');
     expect(coefficient.message).toContain('coefficient 1');
     expect(coefficient.message).toContain('Infinity');
-    const shape = catchKandinskyError(() => linearCombination([[1, x], [1, f32([2, 2], [1, 2, 3, 4])]]));
+    const shape = thrown(() => linearCombination([[1, x], [1, f32([2, 2], [1, 2, 3, 4])]]));
     expect(shape.code).toBe('SHAPE_MISMATCH');
     expect(shape.message).toContain('tensor 1');
   });

@@ -1,4 +1,4 @@
-import { KandinskyError } from '../../errors/kandinsky-error.js';
+import { KandinskyError } from '../errors/kandinsky-error.js';
 
 /** Runs `action` and returns the KandinskyError it throws; fails if it throws nothing else. */
 export function thrown(action: () => unknown): KandinskyError {
