@@ -99,6 +99,7 @@ export class Kandinsky3Pipeline {
   readonly #lowMemory: boolean;
   readonly #defaultSize: number;
   readonly #nullEmbeddings = new Map<string, Promise<Float32Array>>();
+  readonly #schedulers = new Map<string, Promise<Scheduler>>();
 
   private constructor(options: Kandinsky3PipelineOptions, defaultSize: number) {
     this.folder = options.folder;
@@ -230,9 +231,8 @@ export class Kandinsky3Pipeline {
         hint: 'Kandinsky 3 uses 3 (equivalent to a "standard" CFG scale of 4); 0 disables guidance.',
       });
     }
-    const scheduler = await this.#createScheduler(samplerKind);
     const steps = options.steps ?? (samplerKind === 'original' ? 50 : 25);
-    scheduler.setTimesteps(steps);
+    const scheduler = await this.#scheduler(samplerKind, steps);
     // diffusers/K3D skip CFG for w ≤ 1 (spec §3.8); the original code always applies it.
     const guided = this.convention === 'A' ? true : guidanceScale > 1;
     const order = this.convention === 'A' ? 'cond-first' : 'uncond-first';
@@ -314,6 +314,25 @@ export class Kandinsky3Pipeline {
         negativePrompt: guided ? options.negativePrompt : undefined,
       }),
     };
+  }
+
+  /**
+   * The scheduler for `kind` with its timesteps set for `steps`, built once per pipeline: the
+   * config file is read and the tables computed on first use only. Sharing is safe because every
+   * call keeps its trajectory in its own state object and `step` runs synchronously.
+   */
+  #scheduler(kind: 'original' | 'scheduler', steps: number): Promise<Scheduler> {
+    const key = `${kind}:${steps}`;
+    let scheduler = this.#schedulers.get(key);
+    if (!scheduler) {
+      scheduler = this.#createScheduler(kind).then((created) => {
+        created.setTimesteps(steps);
+        return created;
+      });
+      this.#schedulers.set(key, scheduler);
+      scheduler.catch(() => this.#schedulers.delete(key));
+    }
+    return scheduler;
   }
 
   async #createScheduler(kind: 'original' | 'scheduler'): Promise<Scheduler> {
