@@ -5,16 +5,30 @@
 // returns a preallocated tensor, and (2) the bundled tiny model on onnxruntime-node's CPU EP.
 // Goals: ≤ 1 ms per step at 1024², and ≤ 1 % of the tiny model's step time.
 //
-//   node tools/bench/pipeline-overhead.mjs [--json] [--repetitions N]
+//   node tools/bench/pipeline-overhead.mjs [--json] [--repetitions N] [--warmups N] [--only synthetic|tiny] [--root DIR]
+//
+// Each repetition: a fresh pipeline, a 2-step call and `--warmups` full calls (default 2) to warm
+// the sessions and the JIT, then one timed call; medians over the repetitions (default 5). The
+// tiny-model rows also time a 1-step call to split the overhead into per call and per step.
+//
+// --root measures another checkout's build (e.g. an older commit unpacked with `git archive`),
+// so before/after figures come from the same script on the same machine.
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
+const repository = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const rootIndex = args.indexOf('--root');
+const root = rootIndex >= 0 ? resolve(args[rootIndex + 1]) : repository;
 const json = args.includes('--json');
 const repetitionsIndex = args.indexOf('--repetitions');
-const repetitions = repetitionsIndex >= 0 ? Number(args[repetitionsIndex + 1]) : 3;
+const repetitions = repetitionsIndex >= 0 ? Number(args[repetitionsIndex + 1]) : 5;
+const warmupsIndex = args.indexOf('--warmups');
+const warmups = warmupsIndex >= 0 ? Number(args[warmupsIndex + 1]) : 2;
+const onlyIndex = args.indexOf('--only');
+const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
 const load = async (path) => import(pathToFileURL(resolve(root, path)).href);
 for (const path of ['packages/core/dist/index.js', 'packages/node/dist/index.js']) {
   if (!existsSync(resolve(root, path))) {
@@ -25,8 +39,17 @@ for (const path of ['packages/core/dist/index.js', 'packages/node/dist/index.js'
 const core = await load('packages/core/dist/index.js');
 const node = await load('packages/node/dist/index.js');
 
-/** Wraps a backend so that every session.run is timed; `stats.runMs` sums them. */
-function instrument(backend) {
+/**
+ * Wraps a backend so that every session.run is timed; `stats.runMs` sums them.
+ *
+ * `strict`: both runtimes here start computing only on a later turn of the event loop
+ * (onnxruntime-node's run executes synchronously inside `setImmediate`, the MockBackend in a
+ * microtask), so whatever the pipeline does synchronously right after calling run — drawing the
+ * next step's noise (PrefetchingNoiseSource) — falls inside the timed window although it delays
+ * the runtime rather than overlapping it. Strict timing starts only when the runtime is about to
+ * start (after a `setImmediate`), which charges that work to the SDK.
+ */
+function instrument(backend, { strict = false } = {}) {
   const stats = { runMs: 0, runs: 0 };
   const wrapped = {
     name: `${backend.name} (instrumented)`,
@@ -41,6 +64,7 @@ function instrument(backend) {
           return session.disposed;
         },
         async run(feeds, runOptions) {
+          if (strict) await new Promise((resolve) => setImmediate(resolve));
           const started = performance.now();
           try {
             return await session.run(feeds, runOptions);
@@ -87,7 +111,12 @@ function syntheticBackend() {
   backend.register('text_encoder/model.onnx', {
     inputs: [{ name: 'input_ids', dtype: 'int64', dims: ['B', 'S'] }, { name: 'attention_mask', dtype: 'int64', dims: ['B', 'S'] }],
     outputs: [{ name: 'last_hidden_state', dtype: f, dims: ['B', 'S', WIDTH] }],
-    compute: ({ input_ids }) => ({ last_hidden_state: core.createTensor(f, [input_ids.dims[0], input_ids.dims[1], WIDTH]) }),
+    // Outputs are written inside the run, as a real runtime writes them: reading never-touched
+    // memory would otherwise bill its page faults to the SDK's first pass over it.
+    compute: ({ input_ids }) => {
+      const dims = [input_ids.dims[0], input_ids.dims[1], WIDTH];
+      return { last_hidden_state: core.createTensor(f, dims, new Float32Array(dims[0] * dims[1] * WIDTH).fill(0.01)) };
+    },
   });
   backend.register('text_projection/model.onnx', {
     inputs: [{ name: 'hidden', dtype: f, dims: ['B', 'L', WIDTH] }],
@@ -106,72 +135,141 @@ function syntheticBackend() {
     outputs: [{ name: 'noise_pred', dtype: f, dims: ['B', 4, 'h', 'w'] }],
     compute: () => ({ noise_pred: core.createTensor(f, eps.dims, eps.data.slice()) }),
   });
+  // The decoder copies a precomputed image-like pattern in [−1, 1] (smooth, a few % clipped).
+  const images = new Map();
   backend.register('movq_decoder/model.onnx', {
     inputs: [{ name: 'latent', dtype: f, dims: ['B', 4, 'h', 'w'] }],
     outputs: [{ name: 'image', dtype: f, dims: ['B', 3, 'H', 'W'] }],
-    compute: ({ latent }) => ({ image: core.createTensor(f, [1, 3, latent.dims[2] * 8, latent.dims[3] * 8]) }),
+    compute: ({ latent }) => {
+      const dims = [1, 3, latent.dims[2] * 8, latent.dims[3] * 8];
+      let image = images.get(dims.join());
+      if (!image) {
+        image = Float32Array.from({ length: 3 * dims[2] * dims[3] }, (_, i) => 1.05 * Math.sin(i / 5000) * Math.cos(i / 77));
+        images.set(dims.join(), image);
+      }
+      return { image: core.createTensor(f, dims, image.slice()) };
+    },
   });
   return backend;
 }
 
-async function measure(name, makePipeline, options) {
+/**
+ * Medians over the repetitions. With `split`, each repetition also times a 1-step call, and the
+ * overhead is split into a part per call and a part per step (from the 1-step and N-step calls).
+ */
+async function measure(name, makePipeline, options, { split = false } = {}) {
   const samples = [];
   for (let round = 0; round < repetitions + 1; round++) {
     const { pipeline, stats } = await makePipeline();
-    await pipeline.textToImage({ ...options, steps: 2 }); // warm-up: loads sessions, JIT
+    // Warm-up: loads the sessions, then whole calls until the JIT has optimised the step loop
+    // (one 2-step call, the earlier warm-up, left most of it in the interpreter).
+    await pipeline.textToImage({ ...options, steps: 2 });
+    for (let call = 0; call < warmups; call++) {
+      await pipeline.textToImage(options);
+      if (split) await pipeline.textToImage({ ...options, steps: 1 });
+    }
     stats.runMs = 0;
     stats.runs = 0;
     const started = performance.now();
     await pipeline.textToImage(options);
     const wallMs = performance.now() - started;
+    const runMs = stats.runMs;
+    let oneStepOverheadMs;
+    if (split) {
+      stats.runMs = 0;
+      const oneStep = performance.now();
+      await pipeline.textToImage({ ...options, steps: 1 });
+      oneStepOverheadMs = performance.now() - oneStep - stats.runMs;
+    }
     await pipeline.dispose();
-    if (round > 0) samples.push({ wallMs, runMs: stats.runMs, runs: stats.runs });
+    if (round > 0) samples.push({ wallMs, runMs, runs: stats.runs, oneStepOverheadMs });
   }
   const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
   const wallMs = median(samples.map((s) => s.wallMs));
   const runMs = median(samples.map((s) => s.runMs));
   const overheadPerStep = median(samples.map((s) => (s.wallMs - s.runMs) / options.steps));
   const stepMs = median(samples.map((s) => s.wallMs / options.steps));
-  return { name, steps: options.steps, wallMs, runMs, overheadPerStepMs: overheadPerStep, stepMs, overheadShare: overheadPerStep / stepMs };
+  const result = { name, steps: options.steps, wallMs, runMs, overheadPerStepMs: overheadPerStep, stepMs, overheadShare: overheadPerStep / stepMs };
+  if (split) {
+    const perStep = samples.map((s) => ((s.wallMs - s.runMs) - s.oneStepOverheadMs) / (options.steps - 1));
+    result.split = {
+      perStepMs: median(perStep),
+      perCallMs: median(samples.map((s, i) => s.oneStepOverheadMs - perStep[i])),
+    };
+  }
+  return result;
 }
 
 const results = [];
-results.push(
-  await measure(
-    'synthetic 1024² (MockBackend, original sampler with thresholding + CFG)',
-    async () => {
-      const { backend, stats } = instrument(syntheticBackend());
-      const folder = await core.ModelFolder.open(syntheticFiles());
-      const tokenizer = { encode: (text) => text.split(/\s+/).filter(Boolean).map((_, i) => 3 + i) };
-      return { pipeline: await core.Kandinsky3Pipeline.create({ backend, folder, tokenizer }), stats };
-    },
-    { prompt: 'a red circle on a white background', width: 1024, height: 1024, steps: 20, seed: 1 },
-  ),
-);
-const tiny = resolve(root, 'models/tiny/kandinsky3-tiny');
-if (existsSync(resolve(tiny, 'model_index.json'))) {
-  const cpu = await node.createNodeBackend({ device: 'cpu' });
+const syntheticOptions = { prompt: 'a red circle on a white background', width: 1024, height: 1024, steps: 20, seed: 1 };
+/** A synthetic pipeline; `noiseSources` picks where the seeded noise is drawn. */
+const syntheticPipeline = (noiseSources, strict = false) => async () => {
+  const { backend, stats } = instrument(syntheticBackend(), { strict });
+  const folder = await core.ModelFolder.open(syntheticFiles());
+  const tokenizer = { encode: (text) => text.split(/\s+/).filter(Boolean).map((_, i) => 3 + i) };
+  return { pipeline: await core.Kandinsky3Pipeline.create({ backend, folder, tokenizer, ...(noiseSources ? { noiseSources: noiseSources() } : {}) }), stats };
+};
+if (only !== 'tiny') {
   results.push(
-    await measure(
-      'tiny model 64² (onnxruntime-node CPU)',
-      async () => {
-        const { backend, stats } = instrument(cpu);
-        return { pipeline: await node.loadKandinsky3(tiny, { backend }), stats };
-      },
-      { prompt: 'a red circle on a white background', steps: 50, seed: 1 },
-    ),
+    await measure('synthetic 1024² (MockBackend, original sampler with thresholding + CFG)', syntheticPipeline(undefined), syntheticOptions),
+    await measure('same, strict timing (prefetched step noise charged to the SDK)', syntheticPipeline(undefined, true), syntheticOptions),
   );
+  if (typeof node.createWorkerNoiseSources === 'function') {
+    // The worker starts during the warm-up calls (the first large trajectory draws inline).
+    results.push(
+      await measure(
+        'same, strict timing, step noise drawn on a worker thread (createWorkerNoiseSources)',
+        syntheticPipeline(() => node.createWorkerNoiseSources(), true),
+        syntheticOptions,
+      ),
+    );
+  } else {
+    results.push({ name: 'same, strict, noise on a worker thread', skipped: 'no createWorkerNoiseSources in this build' });
+  }
+}
+// The model always comes from this checkout, so --root compares code on the same weights.
+const tiny = resolve(repository, 'models/tiny/kandinsky3-tiny');
+if (only === 'synthetic') {
+  // skipped on request
+} else if (existsSync(resolve(tiny, 'model_index.json'))) {
+  const tinyOptions = { prompt: 'a red circle on a white background', steps: 50, seed: 1 };
+  for (const [name, backendOptions, strict] of [
+    // No strict rows here: its extra event-loop turn per run (~15 µs) would swamp 256 values of
+    // noise (~3 µs).
+    ['tiny model 64² (onnxruntime-node CPU)', { device: 'cpu' }, false],
+    // onnxruntime's intra-op pool spins after each run; on a small machine those threads take
+    // the core the SDK's step code runs on. One thread: no pool (same step time for this model).
+    ['same, intraOperatorThreads: 1', { device: 'cpu', intraOperatorThreads: 1 }, false],
+  ]) {
+    const cpu = await node.createNodeBackend(backendOptions);
+    results.push(
+      await measure(
+        name,
+        async () => {
+          const { backend, stats } = instrument(cpu, { strict });
+          return { pipeline: await node.loadKandinsky3(tiny, { backend }), stats };
+        },
+        tinyOptions,
+        { split: true },
+      ),
+    );
+  }
 } else {
   results.push({ name: 'tiny model', skipped: `no model at ${tiny}` });
 }
 
+const loadAverage = os.loadavg().map((value) => Number(value.toFixed(2)));
 if (json) {
-  console.log(JSON.stringify({ node: process.version, results }, null, 2));
+  console.log(JSON.stringify({ node: process.version, loadAverage, root, results }, null, 2));
 } else {
+  console.log(`node ${process.version}, ${os.cpus().length} CPUs, load average ${loadAverage.join(' / ')}, build ${root}`);
   console.log('| run | steps | wall (ms) | in session.run (ms) | SDK overhead / step (ms) | step (ms) | overhead share |');
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     if (r.skipped) console.log(`| ${r.name} | skipped: ${r.skipped} |||||`);
     else console.log(`| ${r.name} | ${r.steps} | ${r.wallMs.toFixed(1)} | ${r.runMs.toFixed(1)} | ${r.overheadPerStepMs.toFixed(3)} | ${r.stepMs.toFixed(3)} | ${(100 * r.overheadShare).toFixed(2)} % |`);
+  }
+  for (const r of results) {
+    if (r.split) console.log(`${r.name}: ${(1000 * r.split.perStepMs).toFixed(1)} µs per step + ${r.split.perCallMs.toFixed(3)} ms per call (1-step vs ${r.steps}-step calls)`);
   }
 }

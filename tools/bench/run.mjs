@@ -3,7 +3,7 @@
 // copy of a comparable number of bytes (`dst.set(src)`, i.e. memcpy), interleaved in one run.
 //
 //   npm run bench                      (builds, then runs this file)
-//   node tools/bench/run.mjs [--json] [--repetitions N] [--only NAME] [--core PATH]
+//   node tools/bench/run.mjs [--json] [--repetitions N] [--only NAME[,NAME…]] [--core PATH]
 //
 // Each entry: warm-up, then N rounds; in every round the operation and its copy baseline run
 // back to back (order alternating), each repeated enough times to take ≥ ~20 ms. Reported: the
@@ -136,6 +136,60 @@ function classifierFreeGuidanceRescaled() {
   };
 }
 
+// The per-step work of the original sampler at 1024² (issue 4, "SDK overhead per step").
+function torchRandn() {
+  if (typeof core.TorchGenerator !== 'function') return { skip: 'TorchGenerator is not exported by the built core yet' };
+  const generator = new core.TorchGenerator(1);
+  const out = new Float32Array(4 * 128 * 128);
+  return {
+    shape: '[1,4,128,128]',
+    bytes: out.length * 4,
+    bytesNote: 'output',
+    run: () => generator.fillNormal(out),
+  };
+}
+
+function mersenneTwisterFill() {
+  if (typeof core.MersenneTwister !== 'function') return { skip: 'MersenneTwister is not exported by the built core yet' };
+  const engine = new core.MersenneTwister(1);
+  const out = new Uint32Array(4 * 128 * 128);
+  return { shape: '65,536 words', bytes: out.length * 4, bytesNote: 'output', run: () => engine.fillUint32(out) };
+}
+
+function kandinskySamplerStep() {
+  if (typeof core.Kandinsky3Sampler !== 'function') return { skip: 'Kandinsky3Sampler is not exported by the built core yet' };
+  const dims = [1, 4, 128, 128];
+  const length = 4 * 128 * 128;
+  const sampler = new core.Kandinsky3Sampler({ percentile: 0.99 });
+  sampler.setTimesteps(20);
+  const sample = core.createTensor('float32', dims, filled(length, 7));
+  const modelOutput = core.createTensor('float32', dims, filled(length, 8));
+  const noise = core.createTensor('float32', dims, filled(length, 9));
+  const out = core.createTensor('float32', dims);
+  const index = 10;
+  return {
+    shape: '[1,4,128,128]',
+    bytes: length * 4,
+    bytesNote: 'sample',
+    // As the pipeline calls it: explicit out, x0 declined (no previews); noise given, so this is
+    // the step arithmetic (x0, percentile threshold, update) without the generator.
+    run: () =>
+      sampler.step(modelOutput, sampler.timesteps[index], sample, { stepIndex: index }, { out, noise, returnPredOriginalSample: false }),
+  };
+}
+
+function decoderOutputToImage() {
+  if (typeof core.tensorToImages !== 'function') return { skip: 'tensorToImages is not exported by the built core yet' };
+  const length = 3 * 1024 * 1024;
+  const image = core.createTensor('float32', [1, 3, 1024, 1024], Float32Array.from({ length }, (_, i) => 1.05 * Math.sin(i / 5000) * Math.cos(i / 77)));
+  return {
+    shape: '[1,3,1024,1024] → 1024² RGB',
+    bytes: length,
+    bytesNote: 'RGB bytes',
+    run: () => core.tensorToImages(image, { rounding: 'truncate' }),
+  };
+}
+
 let layoutCache;
 function superResolutionLayout() {
   if (layoutCache) return layoutCache;
@@ -205,13 +259,17 @@ const entries = [
     name: 'DPMSolverMultistepScheduler.step (SR config)',
     make: schedulerStep('DPMSolverMultistepScheduler', { beta_schedule: 'linear', prediction_type: 'sample' }, 5),
   },
+  { name: 'TorchGenerator.fillNormal (bit-exact torch.randn)', make: torchRandn },
+  { name: 'MersenneTwister.fillUint32', make: mersenneTwisterFill },
+  { name: 'Kandinsky3Sampler.step (percentile 0.99, noise given)', make: kandinskySamplerStep },
+  { name: 'tensorToImages 1024² (truncate)', make: decoderOutputToImage },
   { name: 'CFG combine (w = 3)', make: classifierFreeGuidance },
   { name: 'CFG combine + guidance_rescale 0.7', make: classifierFreeGuidanceRescaled },
   { name: 'MultiDiffusion accumulate (float32 sums, default)', make: multiDiffusionAccumulate('float32') },
   { name: 'MultiDiffusion accumulate (float64 sums)', make: multiDiffusionAccumulate('float64') },
   { name: 'MultiDiffusion resolve (value / count)', make: multiDiffusionResolve },
   { name: 'extractViews (15-view batch)', make: extractCrops },
-].filter((entry) => only === undefined || entry.name.toLowerCase().includes(only.toLowerCase()));
+].filter((entry) => only === undefined || only.toLowerCase().split(',').some((part) => entry.name.toLowerCase().includes(part)));
 
 // --- run -----------------------------------------------------------------------------------------
 

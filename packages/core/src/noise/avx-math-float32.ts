@@ -7,12 +7,16 @@
  * rounding for +, −, × and √ of float32 operands, so the results do not depend on the host's
  * libm: Node and every browser produce the same bits. The places where GCC fuses a multiply
  * and an add into one FMA instruction in PyTorch's build are emulated with {@link fusedMultiplyAdd32}.
+ *
+ * These are the reference transcriptions, general over their input ranges. `TorchGenerator` runs
+ * the specialised kernel in box-muller-float32.ts, which its tests prove bit-identical to these
+ * on every input Box–Muller can see.
  */
 
 const fround = Math.fround;
 
 // Cephes constants, rounded to float32 exactly as the C `_PS256_CONST` tables do.
-const SQRT_HALF = fround(0.707106781186547524);
+export const SQRT_HALF = fround(0.707106781186547524);
 const LOG_P0 = fround(7.0376836292e-2);
 const LOG_P1 = fround(-1.151461031e-1);
 const LOG_P2 = fround(1.167699874e-1);
@@ -22,7 +26,7 @@ const LOG_P5 = fround(-1.6668057665e-1);
 const LOG_P6 = fround(2.0000714765e-1);
 const LOG_P7 = fround(-2.4999993993e-1);
 const LOG_P8 = fround(3.3333331174e-1);
-const LOG_Q1 = fround(-2.1219444e-4);
+export const LOG_Q1 = fround(-2.1219444e-4);
 const LOG_Q2 = fround(0.693359375);
 
 const MINUS_DP1 = fround(-0.78515625);

@@ -1,4 +1,9 @@
 // Seeded noise that reproduces PyTorch's CPU generator (DESIGN.md §5, spec §4.2).
 export { TorchGenerator } from './torch-generator.js';
 export { MersenneTwister, torchSeedToUint32 } from './mersenne-twister.js';
-export { PrefetchingNoiseSource } from './prefetching-noise-source.js';
+export { PrefetchingNoiseSource, type PrefetchingNoiseSourceOptions } from './prefetching-noise-source.js';
+export {
+  inlineNoiseSources,
+  type NoiseSourceFactory,
+  type TrajectoryNoiseSource,
+} from './noise-source-factory.js';

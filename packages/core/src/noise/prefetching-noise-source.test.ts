@@ -28,4 +28,47 @@ describe('PrefetchingNoiseSource', () => {
     source.prefetch([20]);
     expect([a, b, values(source.randn([20]))]).toEqual(expected);
   });
+
+  it('with reuseBuffers draws every prefetch into one buffer, on the same stream', () => {
+    const plain = new TorchGenerator(5);
+    const dims = [1, 4, 8, 8];
+    const expected = [plain.randn(dims), plain.randn(dims), plain.randn(dims), plain.randn([3]), plain.randn(dims)].map(values);
+    const source = new PrefetchingNoiseSource(new TorchGenerator(5), { reuseBuffers: true });
+    const initial = source.randn(dims); // no prefetch pending: a fresh tensor the caller may keep
+    source.prefetch(dims);
+    const first = source.randn(dims);
+    const firstValues = values(first);
+    source.prefetch(dims);
+    const second = source.randn(dims);
+    const secondValues = values(second);
+    expect(second.data).toBe(first.data);
+    source.prefetch(dims);
+    const third = source.randn([3]); // other dims: rewound, drawn afresh
+    source.prefetch(dims);
+    const fourth = source.randn(dims);
+    expect(fourth.data).toBe(first.data);
+    expect([values(initial), firstValues, secondValues, values(third), values(fourth)]).toEqual([
+      expected[0],
+      expected[1],
+      expected[2],
+      expected[3],
+      expected[4],
+    ]);
+  });
+
+  it('rewinds correctly after many prefetches (the saved state is refreshed each time)', () => {
+    const plain = new TorchGenerator(9);
+    const expected: number[][] = [];
+    for (let i = 0; i < 5; i++) expected.push(values(plain.randn([40])));
+    expected.push(values(plain.rand([40])));
+    const source = new PrefetchingNoiseSource(new TorchGenerator(9));
+    const actual: number[][] = [];
+    for (let i = 0; i < 5; i++) {
+      source.prefetch([40]);
+      actual.push(values(source.randn([40])));
+    }
+    source.prefetch([40]);
+    actual.push(values(source.rand([40])));
+    expect(actual).toEqual(expected);
+  });
 });

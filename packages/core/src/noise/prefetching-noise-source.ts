@@ -1,51 +1,82 @@
-import { sameDims, type Tensor } from '../tensor/tensor.js';
-import type { NoiseSource } from '../schedulers/scheduler.js';
+import { createTensor, sameDims, type Tensor } from '../tensor/tensor.js';
+import type { TrajectoryNoiseSource } from './noise-source-factory.js';
 import type { TorchGenerator } from './torch-generator.js';
 
-interface Prefetched {
-  readonly dims: readonly number[];
-  readonly tensor: Tensor<'float32'>;
-  /** The generator as it was before the prefetch, to rewind to when the tensor goes unused. */
-  readonly before: TorchGenerator;
+/** Options of {@link PrefetchingNoiseSource}. */
+export interface PrefetchingNoiseSourceOptions {
+  /**
+   * Draw every prefetch into one buffer that the next prefetch overwrites, instead of a new
+   * tensor each time. Only for consumers that are done with a noise tensor before the next
+   * prefetch, as a scheduler step is (it reads its noise and returns): a denoising loop then
+   * allocates nothing for its noise.
+   * @default false
+   */
+  reuseBuffers?: boolean;
 }
 
 /**
- * A {@link NoiseSource} over a {@link TorchGenerator} that can draw the next noise tensor ahead of
- * time. Pipelines call {@link prefetch} right after starting a model run, so the ~65,536 normal
- * samples of a 1024² latent are computed while the runtime works on its own threads, and the
- * scheduler's `randn` then returns them at no cost.
+ * A noise source over a {@link TorchGenerator} that can draw the next noise tensor ahead of time.
+ * Pipelines call {@link prefetch} right after starting a model run: with a runtime that computes
+ * off this thread (onnxruntime-web's WebGPU), the ~65,536 normal samples of a 1024² latent are
+ * ready when the step asks for them. (onnxruntime-node starts on a later turn of the event loop
+ * and then blocks the thread, so there the draw only moves; `@kandinsky/node`'s
+ * `createWorkerNoiseSources` draws on another thread instead.)
  *
  * The stream stays exactly PyTorch's: a prefetched tensor holds the generator's next values, so
  * it is what `randn` would have drawn. If the next request has other dims (or is a `rand`), the
  * generator is rewound to its state before the prefetch and draws afresh.
  */
-export class PrefetchingNoiseSource implements NoiseSource {
+export class PrefetchingNoiseSource implements TrajectoryNoiseSource {
   #generator: TorchGenerator;
-  #pending: Prefetched | undefined;
+  /** The generator's state before the pending prefetch, to rewind to; reused between prefetches. */
+  #before: TorchGenerator | undefined;
+  #pending: Tensor<'float32'> | undefined;
+  readonly #reuseBuffers: boolean;
+  #buffer: Tensor<'float32'> | undefined;
 
-  constructor(generator: TorchGenerator) {
+  constructor(generator: TorchGenerator, options: PrefetchingNoiseSourceOptions = {}) {
     this.#generator = generator;
+    this.#reuseBuffers = options.reuseBuffers ?? false;
   }
 
   /** Draws the next `randn(dims)` now, unless one is already waiting. */
   prefetch(dims: readonly number[]): void {
     if (this.#pending) return;
-    const before = this.#generator.clone();
-    this.#pending = { dims: [...dims], tensor: this.#generator.randn(dims), before };
+    if (this.#before) this.#before.copyStateFrom(this.#generator);
+    else this.#before = this.#generator.clone();
+    if (!this.#reuseBuffers) {
+      this.#pending = this.#generator.randn(dims);
+      return;
+    }
+    if (!this.#buffer || !sameDims(this.#buffer.dims, dims)) this.#buffer = createTensor('float32', dims);
+    this.#generator.fillNormal(this.#buffer.data);
+    this.#pending = this.#buffer;
   }
 
   randn(dims: readonly number[]): Tensor<'float32'> {
     const pending = this.#pending;
     this.#pending = undefined;
-    if (pending && sameDims(pending.dims, dims)) return pending.tensor;
-    if (pending) this.#generator = pending.before;
+    if (pending && sameDims(pending.dims, dims)) return pending;
+    if (pending) this.#rewind();
     return this.#generator.randn(dims);
   }
 
   /** `torch.rand(dims)` from the same stream (a pending prefetch is rewound first). */
   rand(dims: readonly number[]): Tensor<'float32'> {
-    if (this.#pending) this.#generator = this.#pending.before;
+    if (this.#pending) this.#rewind();
     this.#pending = undefined;
     return this.#generator.rand(dims);
+  }
+
+  /** Nothing to free: the generator and buffers are ordinary memory. */
+  release(): void {
+    this.#pending = undefined;
+  }
+
+  /** Back to the state before the pending prefetch: the saved copy becomes the generator. */
+  #rewind(): void {
+    const drawn = this.#generator;
+    this.#generator = this.#before!;
+    this.#before = drawn;
   }
 }

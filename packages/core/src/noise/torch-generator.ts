@@ -1,26 +1,18 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
 import type { NoiseSource } from '../schedulers/scheduler.js';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
-import { cephesLogFloat32, cephesSinCosFloat32 } from './avx-math-float32.js';
+import { normalBlocksFromWords } from './box-muller-float32.js';
 import { MersenneTwister } from './mersenne-twister.js';
-
-const fround = Math.fround;
 
 // `uniform_real_distribution<float>` keeps 24 random bits, `<double>` 53 (TransformationHelper.h).
 const FLOAT_MANTISSA_MASK = 0xffffff;
 const FLOAT_UNIFORM_SCALE = 2 ** -24;
 const DOUBLE_HIGH_MASK = 0x1fffff;
 const DOUBLE_UNIFORM_SCALE = 2 ** -53;
-// `_mm256_set1_ps(2.0f * c10::pi<double>)`: 2π computed in double, then rounded to float.
-const TWO_PI_FLOAT = fround(2 * Math.PI);
 // PyTorch switches from the scalar Box–Muller to the 16-wide one at this many elements.
 const VECTOR_BLOCK = 16;
-const HALF_BLOCK = 8;
 
 const TWO_POW_64 = 1n << 64n;
-
-// Scratch for sincos results; shared because generators never run re-entrantly.
-const sinCos = new Float64Array(2);
 
 /**
  * A seeded random source that reproduces PyTorch's CPU generator bit for bit:
@@ -88,6 +80,16 @@ export class TorchGenerator implements NoiseSource {
     uniformsInPlace(this.engine, out);
   }
 
+  /**
+   * Makes this generator continue exactly where `source` stands: its seed, stream position and
+   * cached scalar normal (like `set_state(source.get_state())` in PyTorch), without allocating.
+   */
+  copyStateFrom(source: TorchGenerator): void {
+    (this as { initialSeed: bigint }).initialSeed = source.initialSeed;
+    this.engine.copyStateFrom(source.engine);
+    this.cachedNormal = source.cachedNormal;
+  }
+
   /** An independent generator that continues this one's stream (like `Generator.get_state()`). */
   clone(): TorchGenerator {
     const copy = new TorchGenerator(this.initialSeed);
@@ -98,15 +100,17 @@ export class TorchGenerator implements NoiseSource {
 
   private fillNormalVectorised(out: Float32Array): void {
     const count = out.length;
-    this.fillUniform(out);
-    for (let start = 0; start + VECTOR_BLOCK <= count; start += VECTOR_BLOCK) {
-      boxMullerBlock(out, start);
-    }
-    if (count % VECTOR_BLOCK !== 0) {
+    // The raw words go into the output's own bytes; the kernel turns each block of 16 into
+    // normals in place (the 24-bit uniforms are taken from the words, not from floats).
+    const words = new Uint32Array(out.buffer, out.byteOffset, count);
+    this.engine.fillUint32(words);
+    const whole = count - (count % VECTOR_BLOCK);
+    normalBlocksFromWords(words, out, 0, whole);
+    if (whole !== count) {
       // Torch redraws the last 16 uniforms and transforms them again (overlapping the last full block).
       const start = count - VECTOR_BLOCK;
-      uniformsInPlace(this.engine, out.subarray(start));
-      boxMullerBlock(out, start);
+      this.engine.fillUint32(words.subarray(start));
+      normalBlocksFromWords(words, out, start, count);
     }
   }
 
@@ -138,19 +142,6 @@ function uniformsInPlace(engine: MersenneTwister, out: Float32Array): void {
   const words = new Uint32Array(out.buffer, out.byteOffset, out.length);
   engine.fillUint32(words);
   for (let i = 0; i < words.length; i++) out[i] = (words[i]! & FLOAT_MANTISSA_MASK) * FLOAT_UNIFORM_SCALE;
-}
-
-/** `normal_fill_16_AVX2` on `data[start .. start + 16)`: uniforms in, normals out. */
-function boxMullerBlock(data: Float32Array, start: number): void {
-  for (let j = start; j < start + HALF_BLOCK; j++) {
-    const u1 = fround(1 - data[j]!);
-    const u2 = data[j + HALF_BLOCK]!;
-    const radius = fround(Math.sqrt(fround(-2 * cephesLogFloat32(u1))));
-    cephesSinCosFloat32(fround(TWO_PI_FLOAT * u2), sinCos);
-    // `fmadd(n, std = 1, mean = 0)` turns a −0 into +0; adding 0 does the same.
-    data[j] = fround(radius * sinCos[1]!) + 0;
-    data[j + HALF_BLOCK] = fround(radius * sinCos[0]!) + 0;
-  }
 }
 
 function assertFloat32Array(what: string, value: unknown): asserts value is Float32Array {

@@ -22,7 +22,7 @@ import {
 } from '../model/component-contracts.js';
 import type { ModelFolder } from '../model/model-folder.js';
 import type { PromptConvention } from '../model/model-index.js';
-import { PrefetchingNoiseSource } from '../noise/prefetching-noise-source.js';
+import { inlineNoiseSources, type NoiseSourceFactory } from '../noise/noise-source-factory.js';
 import { TorchGenerator } from '../noise/torch-generator.js';
 import { createScheduler } from '../schedulers/create-scheduler.js';
 import { FLASH_TIMESTEPS, FlashSampler } from '../schedulers/flash-sampler.js';
@@ -39,8 +39,9 @@ import type {
   ImageToImageOptions,
   TextToImageOptions,
 } from './generation-types.js';
-import { encodePrompt, type EncodedPrompt, type PromptContexts } from './prompt-encoder.js';
+import { encodePrompt, type PromptContexts } from './prompt-encoder.js';
 import type { TextTokenizer } from './prompt-tokens.js';
+import { UnetFeeds } from './unet-feeds.js';
 
 /** Image sides must be multiples of this many pixels (spec §2.4: latent /8, UNet /8). */
 export const PIXEL_MULTIPLE = 64;
@@ -67,6 +68,13 @@ export interface Kandinsky3PipelineOptions {
    * @default {}
    */
   loadOptions?: LoadModelOptions;
+  /**
+   * Where the seeded noise is computed (always PyTorch's stream for each seed, DESIGN.md §5).
+   * `@kandinsky/node`'s `createWorkerNoiseSources()` draws the next step's noise on a worker
+   * thread while the UNet runs. {@link Kandinsky3Pipeline.dispose} disposes it.
+   * @default inlineNoiseSources (on the calling thread)
+   */
+  noiseSources?: NoiseSourceFactory;
 }
 
 interface Call {
@@ -100,6 +108,7 @@ export class Kandinsky3Pipeline {
   readonly #defaultSize: number;
   readonly #nullEmbeddings = new Map<string, Promise<Float32Array>>();
   readonly #schedulers = new Map<string, Promise<Scheduler>>();
+  readonly #noiseSources: NoiseSourceFactory;
 
   private constructor(options: Kandinsky3PipelineOptions, defaultSize: number) {
     this.folder = options.folder;
@@ -108,6 +117,7 @@ export class Kandinsky3Pipeline {
     this.#sessions = new ComponentSessions(options.backend, options.folder, options.loadOptions);
     this.#lowMemory = options.lowMemory ?? false;
     this.#defaultSize = defaultSize;
+    this.#noiseSources = options.noiseSources ?? inlineNoiseSources;
   }
 
   /** Validates the folder (a text → image convention and a UNet) and reads its defaults. */
@@ -164,6 +174,7 @@ export class Kandinsky3Pipeline {
     });
     const sampler = new FlashSampler();
     const unet = await this.#session(call, FLASH.unet);
+    const feeds = new UnetFeeds([contexts.conditional]);
     const latents: Tensor<'float32'>[] = [];
     for (const seed of seeds) {
       const generator = new TorchGenerator(seed);
@@ -173,7 +184,7 @@ export class Kandinsky3Pipeline {
           generator,
           signal: call.signal,
           model: async (noisy, timestep, index) => {
-            const eps = await this.#runUnet(unet, call, noisy, timestep, [contexts.conditional]);
+            const eps = await this.#runUnet(unet, call, feeds, noisy, timestep);
             emitProgress(call.onProgress, { type: 'step', stage: 'denoise', index, total: sampler.timesteps.length, timestep });
             return eps;
           },
@@ -201,9 +212,12 @@ export class Kandinsky3Pipeline {
     };
   }
 
-  /** Disposes every loaded session. The pipeline can still be used: sessions reload on demand. */
+  /**
+   * Disposes every loaded session and the noise sources' threads. The pipeline can still be used:
+   * both come back on demand.
+   */
   async dispose(): Promise<void> {
-    await this.#sessions.release();
+    await Promise.all([this.#sessions.release(), this.#noiseSources.dispose()]);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -249,11 +263,13 @@ export class Kandinsky3Pipeline {
       negativePrompt: options.negativePrompt,
       withUnconditional: guided,
     });
-    const batch = guided
-      ? order === 'cond-first'
-        ? [contexts.conditional, contexts.unconditional!]
-        : [contexts.unconditional!, contexts.conditional]
-      : [contexts.conditional];
+    const feeds = new UnetFeeds(
+      guided
+        ? order === 'cond-first'
+          ? [contexts.conditional, contexts.unconditional!]
+          : [contexts.unconditional!, contexts.conditional]
+        : [contexts.conditional],
+    );
 
     let encoded: Tensor<'float32'> | undefined;
     if (img2img) encoded = await this.#encodeImage(call, img2img.image, width, height);
@@ -261,40 +277,50 @@ export class Kandinsky3Pipeline {
     const unet = await this.#session(call, BASE.unet);
     const latents: Tensor<'float32'>[] = [];
     const latentDims = [1, LATENT_CHANNELS, height / LATENT_SCALE, width / LATENT_SCALE];
+    const returnPredOriginalSample = (options.previewEvery ?? 0) > 0;
     for (const seed of seeds) {
-      const generator = new TorchGenerator(seed);
-      const noise = new PrefetchingNoiseSource(generator);
-      const state = scheduler.createState();
-      state.stepIndex = startIndex;
-      let x: Tensor<'float32'>;
-      if (encoded) {
-        const start = noise.randn(latentDims);
-        x = timesteps.length > 0 ? scheduler.addNoise(encoded, start, timesteps[0]!) : encoded;
-      } else {
-        x = noise.randn(latentDims);
-        if (scheduler.initNoiseSigma !== 1) for (let i = 0; i < x.data.length; i++) x.data[i] *= scheduler.initNoiseSigma;
-      }
-      await this.#stage(call, 'denoise', BASE.unet, async () => {
-        for (let index = 0; index < timesteps.length; index++) {
-          throwIfAborted(call.signal, 'Denoising');
-          const timestep = timesteps[index]!;
-          const input = scheduler.scaleModelInput(x, timestep, state);
-          const running = this.#runUnet(unet, call, input, timestep, batch);
-          // Draw the step's noise while a truly asynchronous runtime (WebGPU in the browser)
-          // works; the stream is unchanged (PrefetchingNoiseSource rewinds unused draws).
-          noise.prefetch(latentDims);
-          let eps = await running;
-          if (guided) eps = classifierFreeGuidanceBatched(eps, { guidanceScale, order });
-          const step = scheduler.step(eps, timestep, x, state, {
-            generator: noise,
-            returnPredOriginalSample: (options.previewEvery ?? 0) > 0,
-          });
-          x = step.prevSample;
-          emitProgress(call.onProgress, { type: 'step', stage: 'denoise', index, total: timesteps.length, timestep });
-          await this.#maybePreview(call, options.previewEvery, index, step.predOriginalSample);
+      // The step noise is consumed inside scheduler.step, before the next prefetch.
+      const noise = this.#noiseSources.create(seed, latentDims);
+      try {
+        // Steps write their new sample into one of two buffers in turn (never the sample they
+        // read); no scheduler keeps a sample across steps. The last one is this seed's latent.
+        const outputs = [createTensor('float32', latentDims), createTensor('float32', latentDims)] as const;
+        const state = scheduler.createState();
+        state.stepIndex = startIndex;
+        let x: Tensor<'float32'>;
+        if (encoded) {
+          const start = noise.randn(latentDims);
+          x = timesteps.length > 0 ? scheduler.addNoise(encoded, start, timesteps[0]!) : encoded;
+        } else {
+          x = noise.randn(latentDims);
+          if (scheduler.initNoiseSigma !== 1) for (let i = 0; i < x.data.length; i++) x.data[i] *= scheduler.initNoiseSigma;
         }
-      });
-      latents.push(x);
+        await this.#stage(call, 'denoise', BASE.unet, async () => {
+          for (let index = 0; index < timesteps.length; index++) {
+            throwIfAborted(call.signal, 'Denoising');
+            const timestep = timesteps[index]!;
+            const input = scheduler.scaleModelInput(x, timestep, state);
+            const running = this.#runUnet(unet, call, feeds, input, timestep);
+            // Draw the step's noise while a truly asynchronous runtime (WebGPU in the browser)
+            // or worker thread computes; the stream is unchanged (sources rewind unused draws).
+            noise.prefetch(latentDims);
+            let eps = await running;
+            if (guided) eps = classifierFreeGuidanceBatched(eps, { guidanceScale, order });
+            const step = scheduler.step(eps, timestep, x, state, {
+              generator: noise,
+              out: outputs[index & 1],
+              returnPredOriginalSample,
+            });
+            x = step.prevSample;
+            emitProgress(call.onProgress, { type: 'step', stage: 'denoise', index, total: timesteps.length, timestep });
+            // Only await (one more turn of the microtask queue per step) when previews are on.
+            if (returnPredOriginalSample) await this.#maybePreview(call, options.previewEvery, index, step.predOriginalSample);
+          }
+        });
+        latents.push(x);
+      } finally {
+        noise.release();
+      }
     }
     if (this.#lowMemory) await this.#sessions.release([BASE.unet]);
     const images = await this.#decode(call, latents, this.convention === 'A' ? 'truncate' : 'round');
@@ -520,30 +546,11 @@ export class Kandinsky3Pipeline {
   async #runUnet(
     unet: ModelSession,
     call: Call,
+    feeds: UnetFeeds,
     sample: Tensor<'float32'>,
     timestep: number,
-    contexts: readonly EncodedPrompt[],
   ): Promise<Tensor<'float32'>> {
-    const count = contexts.length;
-    const itemSize = sample.data.length;
-    const batchSample = createTensor('float32', [count, ...sample.dims.slice(1)]);
-    const [, length, width] = contexts[0]!.context.dims as [number, number, number];
-    const context = createTensor('float32', [count, length, width]);
-    const mask = createTensor('int64', [count, length]);
-    contexts.forEach((item, i) => {
-      batchSample.data.set(sample.data, i * itemSize);
-      context.data.set(item.context.data, i * length * width);
-      mask.data.set(item.mask.data, i * length);
-    });
-    const outputs = await unet.run(
-      {
-        sample: batchSample,
-        timestep: createTensor('float32', [count], new Float32Array(count).fill(timestep)),
-        encoder_hidden_states: context,
-        encoder_attention_mask: mask,
-      },
-      { signal: call.signal },
-    );
+    const outputs = await unet.run(feeds.at(sample, timestep), { signal: call.signal });
     return outputs.noise_pred as Tensor<'float32'>;
   }
 

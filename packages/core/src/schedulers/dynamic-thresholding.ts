@@ -30,19 +30,79 @@ export function assertPercentile(
 export function quantileLinear(values: Float32Array, q: number): number {
   const n = values.length;
   if (n === 0) return Number.NaN;
-  const rank = f32(f32(q) * (n - 1));
-  const below = Math.floor(rank);
-  const weight = f32(rank - below);
+  const { below, weight } = quantileRank(q, n);
   const low = selectKth(values, below);
   if (weight === 0 || below + 1 >= n) return low;
   // After selecting index `below`, everything right of it is ≥ low: the next order statistic is
   // their minimum.
   let high = Number.POSITIVE_INFINITY;
   for (let i = below + 1; i < n; i++) if (values[i] < high) high = values[i];
-  // torch.lerp's two-sided formula (exact at both ends).
+  return interpolate(low, high, weight);
+}
+
+/** The float32 rank q·(n−1) as torch computes it: its integer part and fractional weight. */
+function quantileRank(q: number, n: number): { below: number; weight: number } {
+  const rank = f32(f32(q) * (n - 1));
+  const below = Math.floor(rank);
+  return { below, weight: f32(rank - below) };
+}
+
+/** torch.lerp's two-sided formula (exact at both ends). */
+function interpolate(low: number, high: number, weight: number): number {
   return weight < 0.5
     ? f32(low + f32(weight * f32(high - low)))
     : f32(high - f32(f32(high - low) * f32(1 - weight)));
+}
+
+// Bucket pre-pass of the per-sample quantile. The bit pattern of a non-negative float32, read as
+// an integer, orders like its value, so the top 12 of the 31 bits of |x| (exponent and 4 mantissa
+// bits) sort the elements into 4096 ordered buckets in one counting pass; only the bucket holding
+// the wanted rank (a few % of a latent) is then copied out and selected exactly.
+const BUCKET_SHIFT = 19;
+const BUCKET_COUNT = 1 << 12;
+/** From +Infinity's bucket up: Inf and NaN, left to the plain path (whose NaN order is its own). */
+const NON_FINITE_BUCKET = 0x7f800000 >>> BUCKET_SHIFT;
+/** Below this many elements per sample the plain quickselect is as fast. */
+const BUCKETED_MIN_SIZE = 2048;
+// Shared: thresholding is synchronous and never re-entrant.
+const bucketCounts = new Int32Array(BUCKET_COUNT);
+
+/**
+ * `quantileLinear(|data[start, start + size)|, q)` without copying all of |x|: the same order
+ * statistics and interpolation, so the same bits. Returns undefined when the slice holds an
+ * infinity or NaN (the caller then takes the plain path).
+ */
+function absoluteQuantileBucketed(data: Float32Array, start: number, size: number, q: number, work: Float32Array): number | undefined {
+  const { below, weight } = quantileRank(q, size);
+  const bits = new Int32Array(data.buffer, data.byteOffset, data.length);
+  const end = start + size;
+  const counts = bucketCounts;
+  counts.fill(0);
+  for (let i = start; i < end; i++) counts[(bits[i]! & 0x7fffffff) >>> BUCKET_SHIFT]!++;
+  for (let bucket = NON_FINITE_BUCKET; bucket < BUCKET_COUNT; bucket++) if (counts[bucket] !== 0) return undefined;
+  let bucket = 0;
+  let before = 0;
+  while (before + counts[bucket]! <= below) before += counts[bucket++]!;
+  let count = 0;
+  for (let i = start; i < end; i++) {
+    if ((bits[i]! & 0x7fffffff) >>> BUCKET_SHIFT === bucket) work[count++] = Math.abs(data[i]!);
+  }
+  const candidates = work.subarray(0, count);
+  const local = below - before;
+  const low = selectKth(candidates, local);
+  if (weight === 0 || below + 1 >= size) return low;
+  let high = Number.POSITIVE_INFINITY;
+  if (local + 1 < count) {
+    for (let i = local + 1; i < count; i++) if (candidates[i]! < high) high = candidates[i]!;
+  } else {
+    // The next order statistic is the smallest element of the next non-empty bucket.
+    let next = bucket + 1;
+    while (counts[next] === 0) next++;
+    for (let i = start; i < end; i++) {
+      if ((bits[i]! & 0x7fffffff) >>> BUCKET_SHIFT === next && Math.abs(data[i]!) < high) high = Math.abs(data[i]!);
+    }
+  }
+  return interpolate(low, high, weight);
 }
 
 /**
@@ -64,8 +124,11 @@ export function thresholdPerSample(
   const work = scratch !== undefined && scratch.length >= size ? scratch.subarray(0, size) : new Float32Array(size);
   for (let b = 0; b < batch; b++) {
     const start = b * size;
-    for (let i = 0; i < size; i++) work[i] = Math.abs(data[start + i]);
-    const quantile = quantileLinear(work, percentile);
+    let quantile = size >= BUCKETED_MIN_SIZE ? absoluteQuantileBucketed(data, start, size, percentile, work) : undefined;
+    if (quantile === undefined) {
+      for (let i = 0; i < size; i++) work[i] = Math.abs(data[start + i]);
+      quantile = quantileLinear(work, percentile);
+    }
     const s = f32(Math.min(Math.max(quantile, 1), maxValue));
     for (let i = start; i < start + size; i++) {
       const v = data[i];

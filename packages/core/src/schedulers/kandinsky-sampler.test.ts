@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { thrown } from '../test-support/thrown.js';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
+import { thresholdPerSample } from './dynamic-thresholding.js';
 import { Kandinsky3Sampler } from './kandinsky-sampler.js';
 import {
   ReplayNoise,
@@ -165,5 +166,94 @@ describe('Kandinsky3Sampler: bad input', () => {
       sampler.step(tensor([0]), 999, tensor([0]), sampler.createState(), { noise: tensor([0, 0]) }),
     );
     expect(noise.code).toBe('SHAPE_MISMATCH');
+  });
+
+  it('with returnPredOriginalSample: false gives the same samples, reusing its x0 buffer', () => {
+    const dims = [2, 4, 8, 8];
+    const size = 2 * 4 * 64;
+    const wave = (scale: number, phase: number) =>
+      createTensor('float32', dims, Float32Array.from({ length: size }, (_, i) => scale * Math.sin(i * 0.37 + phase)));
+    const run = (keep: boolean | undefined) => {
+      const sampler = new Kandinsky3Sampler();
+      sampler.setTimesteps(4);
+      const state = sampler.createState();
+      let x = wave(2, 0);
+      const originals: (Tensor<'float32'> | undefined)[] = [];
+      for (const [index, t] of sampler.timesteps.entries()) {
+        const step = sampler.step(wave(1.5, index), t, x, state, {
+          noise: wave(1, 2 * index),
+          ...(keep === undefined ? {} : { returnPredOriginalSample: keep }),
+        });
+        originals.push(step.predOriginalSample);
+        x = step.prevSample;
+      }
+      return { x: Array.from(x.data), originals };
+    };
+    const declined = run(false);
+    const plain = run(undefined);
+    expect(declined.x).toEqual(plain.x);
+    expect(declined.originals.every((original) => original === undefined)).toBe(true);
+    expect(plain.originals.every((original) => original !== undefined)).toBe(true);
+    // Returned x0 tensors stay valid: each step has its own.
+    expect(new Set(plain.originals.map((original) => original!.data)).size).toBe(4);
+  });
+
+  it('gives the bits of the step as first written on latent-sized samples (bucketed quantile, scratch x0)', () => {
+    const f32 = Math.fround;
+    /** The step as first written (x0; thresholdPerSample; update), for one timestep. */
+    function threePass(sampler: Kandinsky3Sampler, index: number, x: Float32Array, eps: Float32Array, z: Float32Array, batch: number) {
+      const timestep = sampler.timesteps[index]!;
+      const previous = sampler.previousTimestep(index);
+      const alpha = sampler.alphasCumprod[timestep]!;
+      const alphaPrevious = sampler.alphasCumprod[previous]!;
+      const sqrtAlpha = f32(Math.sqrt(alpha));
+      const sqrtOneMinusAlpha = f32(Math.sqrt(f32(1 - alpha)));
+      const sigma = f32(Math.sqrt(f32(f32(f32(1 * f32(1 - f32(alpha / alphaPrevious))) * f32(1 - alphaPrevious)) / f32(1 - alpha))));
+      const meanX0 = f32(Math.sqrt(alphaPrevious));
+      const meanEpsilon = f32(Math.sqrt(Math.max(0, f32(f32(1 - alphaPrevious) - f32(sigma * sigma)))));
+      const predicted = new Float32Array(x.length);
+      for (let i = 0; i < x.length; i++) predicted[i] = (x[i]! - sqrtOneMinusAlpha * eps[i]!) / sqrtAlpha;
+      thresholdPerSample(predicted, batch, sampler.percentile!, Number.POSITIVE_INFINITY);
+      const y = new Float32Array(x.length);
+      for (let i = 0; i < x.length; i++) {
+        const recomputed = f32((x[i]! - sqrtAlpha * predicted[i]!) / sqrtOneMinusAlpha);
+        const mean = meanX0 * predicted[i]! + meanEpsilon * recomputed;
+        y[i] = previous !== 0 ? mean + sigma * z[i]! : mean;
+      }
+      return { y, predicted };
+    }
+    const differing = (a: Float32Array, b: Float32Array) => {
+      const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+      const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+      let count = 0;
+      for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) count++;
+      return count;
+    };
+    const sampler = new Kandinsky3Sampler();
+    sampler.setTimesteps(8);
+    for (const [dims, special] of [
+      [[1, 4, 64, 64], undefined],
+      [[2, 4, 32, 32], undefined],
+      [[1, 4, 32, 32], Number.NaN],
+    ] as const) {
+      const size = dims.reduce((a, b) => a * b, 1);
+      const wave = (scale: number, phase: number) => Float32Array.from({ length: size }, (_, i) => scale * Math.sin(i * 0.731 + phase) + 0.3 * Math.cos(i * 0.013));
+      for (let index = 0; index < sampler.timesteps.length; index++) {
+        const x = wave(1.8, index);
+        const eps = wave(1.1, 3 * index);
+        if (special !== undefined) eps[17] = special;
+        const z = wave(1, 5 * index);
+        const expected = threePass(sampler, index, x, eps, z, dims[0]);
+        const tensor = (data: Float32Array) => createTensor('float32', [...dims], data);
+        const kept = sampler.step(tensor(eps), sampler.timesteps[index]!, tensor(x), { stepIndex: index }, { noise: tensor(z) });
+        const declined = sampler.step(tensor(eps), sampler.timesteps[index]!, tensor(x), { stepIndex: index }, {
+          noise: tensor(z),
+          returnPredOriginalSample: false,
+        });
+        expect(differing(kept.prevSample.data, expected.y)).toBe(0);
+        expect(differing(kept.predOriginalSample!.data, expected.predicted)).toBe(0);
+        expect(differing(declined.prevSample.data, expected.y)).toBe(0);
+      }
+    }
   });
 });

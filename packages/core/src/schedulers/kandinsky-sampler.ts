@@ -57,6 +57,8 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
   private readonly sqrtOneMinusAlphas: Float64Array;
   private grid: number[] = [];
   private scratch: Float32Array | null = null;
+  /** x0 of a step whose caller said it does not want it (reused: step runs synchronously). */
+  private originalScratch: Float32Array | null = null;
 
   constructor(options: Kandinsky3SamplerOptions = {}) {
     const { percentile = TEXT_TO_IMAGE_PERCENTILE, eta = 1 } = options;
@@ -134,7 +136,8 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
 
   /**
    * One step of spec §3.2 from the guided ε̂ (apply CFG, §3.8, before calling). Returns the new
-   * sample and the thresholded x0.
+   * sample and the thresholded x0 (unless `options.returnPredOriginalSample` is `false`: the
+   * x0 then lives in a scratch buffer and is not returned).
    */
   step(
     modelOutput: Tensor<'float32'>,
@@ -209,8 +212,13 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
     const x = sample.data;
     const epsilon = modelOutput.data;
     const size = x.length;
-    const x0 = createTensor('float32', sample.dims);
-    const predicted = x0.data;
+    // x0 is always computed; it is returned in a fresh tensor unless the caller explicitly
+    // declined it (returnPredOriginalSample: false), which keeps the denoising loop allocation-free.
+    const keepOriginal = options.returnPredOriginalSample !== false;
+    if (!keepOriginal && this.originalScratch?.length !== size) this.originalScratch = new Float32Array(size);
+    const predicted = keepOriginal ? new Float32Array(size) : this.originalScratch!;
+    // Three passes (x0, threshold, update): fusing them saves nothing, the loops are bound by
+    // their divisions (measured), and the division results must stay exactly these.
     for (let i = 0; i < size; i++) predicted[i] = (x[i] - sqrtOneMinusAlpha * epsilon[i]) / sqrtAlpha;
     if (this.percentile === null) {
       clipUnit(predicted);
@@ -227,7 +235,7 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
       y[i] = addNoise ? mean + sigma * (noise as Float32Array)[i] : mean;
     }
     state.stepIndex = index + 1;
-    return { prevSample: out, predOriginalSample: x0 };
+    return keepOriginal ? { prevSample: out, predOriginalSample: createTensor('float32', sample.dims, predicted) } : { prevSample: out };
   }
 
   /** `x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·z` (the reference's `q_sample`). */
