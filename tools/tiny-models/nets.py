@@ -395,7 +395,8 @@ class MoVQDecoder(nn.Module):
         self.attn = SingleHeadAttention(ch[3], groups, zc)
         self.ups = nn.ModuleList([nn.Conv2d(ch[3], ch[2], 3, padding=1), nn.Conv2d(ch[2], ch[1], 3, padding=1),
                                   nn.Conv2d(ch[1], ch[0], 3, padding=1)])
-        self.res = nn.ModuleList([DecRes(ch[2], ch[2], zc, groups), DecRes(ch[1], ch[1], zc, groups)])
+        self.res = nn.ModuleList([DecRes(ch[2], ch[2], zc, groups), DecRes(ch[1], ch[1], zc, groups),
+                                  DecRes(ch[0], ch[0], zc, groups)])
         self.norm = SpatialNorm(ch[0], zc, groups)
         self.conv_out = nn.Conv2d(ch[0], 3, 3, padding=1)
 

@@ -1,5 +1,19 @@
-"""Train every tiny component in sequence, with fixed seeds; checkpoints go to .cache/ so a rerun
-skips finished stages. Usage: /usr/bin/python3 train.py [stage ...]  (default: all stages)."""
+"""Train every tiny latent component with fixed seeds; checkpoints go to .cache/ so a rerun skips
+finished stages. Usage: /usr/bin/python3 train.py [stage ...]  (default: all stages, in order).
+
+Stages: movq → base → {flash, inpainting, ip_adapter, controlnet} (the last four only need base and
+movq, so build.sh runs them in two parallel lanes, one torch thread each).
+
+Recipe shared by the UNet stages (one loop, ``fit``): AdamW, linear warm-up then cosine decay to
+zero, gradient clipping at 1, an exponential moving average of the weights (what is saved), batches
+drawn from one token-count bucket so that every row has the same context length L = n + 1 as at
+inference (spec §4.1), and min-SNR-5 weighting of the ε loss (the high-noise steps, which decide
+colour and shape, keep full weight; nearly clean steps are down-weighted).
+
+Speed note: PyTorch's matmuls go through the system BLAS. Debian's python3-torch links the
+reference libblas3, which makes training ~4× slower than OpenBLAS: install libopenblas0-pthread
+(build.sh checks it).
+"""
 from __future__ import annotations
 
 import copy
@@ -23,22 +37,25 @@ C = common.CACHE
 os.makedirs(C, exist_ok=True)
 D = 64  # context width (real: 4096)
 UNET_KW = dict(context_dim=D, channels=(32, 48, 48), time_dim=64, groups=8, head_dim=16)
-STEPS = {'movq': 700, 'base': 750, 'base_more': 900, 'base_cont': 0, 'flash': 300, 'inpainting': 180, 'ip_adapter': 200, 'controlnet': 180}
-# Overrides, e.g. TINY_STEPS="flash=200": per-stage step counts. base_cont = 0 means "as many steps
-# as fit in TINY_BASE_CONT_SECONDS" (the LR follows the clock; the step count is saved in the checkpoint).
+STEPS = {'movq': 2400, 'base': 4500, 'flash': 900, 'inpainting': 1200, 'ip_adapter': 1200, 'controlnet': 1200}
+BATCH = {'movq': 32, 'base': 128, 'flash': 128, 'inpainting': 96, 'ip_adapter': 96, 'controlnet': 96}
+LR = {'movq': 2e-3, 'base': 1.5e-3, 'flash': 3e-4, 'inpainting': 6e-4, 'ip_adapter': 6e-4, 'controlnet': 6e-4}
+TRAIN_SCENES = 20000
+MOVQ_LATENT_NOISE = 0.03
+MIN_SNR_GAMMA = 5.0
+# Overrides, e.g. TINY_STEPS="flash=200,base=3000".
 for _kv in filter(None, os.environ.get('TINY_STEPS', '').split(',')):
     _k, _v = _kv.split('=')
     STEPS[_k.strip()] = int(_v)
 if os.environ.get('TINY_SMOKE'):
     STEPS = {k: 3 for k in STEPS}
-TIMES = {}
 
 
 def log(*a):
     print(time.strftime('%H:%M:%S'), *a, flush=True)
 
 
-def dataset(n: int = 8000):
+def dataset(n: int = TRAIN_SCENES):
     path = os.path.join(C, 'train-data.pt')
     if os.path.exists(path):
         return torch.load(path)
@@ -48,22 +65,26 @@ def dataset(n: int = 8000):
     return data
 
 
-def unet_data(n: int = 5000):
-    """The first n scenes: the UNet stages need their latents, and encoding costs CPU."""
-    return {k: v[:n] for k, v in dataset().items()}
-
-
 def done(stage):
     return os.path.exists(os.path.join(C, stage + '.pt'))
 
 
 def save(stage, obj, seconds):
     obj['seconds'] = seconds
-    torch.save(obj, os.path.join(C, stage + '.pt'))
-    times_path = os.path.join(C, 'times.json')
-    t = json.load(open(times_path)) if os.path.exists(times_path) else {}
-    t[stage] = round(seconds, 1)
-    json.dump(t, open(times_path, 'w'), indent=1)
+    # Write then rename: the other lane polls for base.pt and must never read a partial file.
+    torch.save(obj, os.path.join(C, stage + '.pt.partial'))
+    os.replace(os.path.join(C, stage + '.pt.partial'), os.path.join(C, stage + '.pt'))
+    # Each stage writes its own time file, so parallel lanes never race on one JSON.
+    json.dump({stage: round(seconds, 1)}, open(os.path.join(C, f'time-{stage}.json'), 'w'))
+
+
+def times():
+    """{stage: seconds} of every finished stage."""
+    out = {}
+    for f in sorted(os.listdir(C)):
+        if f.startswith('time-') and f.endswith('.json'):
+            out.update(json.load(open(os.path.join(C, f))))
+    return out
 
 
 def load(stage):
@@ -73,29 +94,38 @@ def load(stage):
 # ------------------------------------------------------------------ MoVQ (spec §2.6)
 
 def train_movq():
+    """Fresh scenes every step (the world is free to sample), L1 + MSE, and Gaussian noise on the
+    latent so that the decoder forgives the small errors of diffusion samples and the encoder spreads
+    its codes over the tanh range."""
     torch.manual_seed(1)
-    data = dataset()
     enc, dec = nets.MoVQEncoder(), nets.MoVQDecoder()
-    opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=2e-3)
-    steps = STEPS['movq']
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.1)
+    params = list(enc.parameters()) + list(dec.parameters())
+    steps, lr = STEPS['movq'], LR['movq']
+    opt = torch.optim.Adam(params, lr=lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)
     t0 = time.time()
-    n = len(data['captions'])
     for step in range(steps):
-        idx = torch.randint(n, (16,))
-        x = world.to_model_range(data['images'][idx])
+        x = world.to_model_range(world.sample_batch(BATCH['movq'], world.TRAIN_SEED_BASE + 500_000 + step).images)
         z = enc(x)
-        # Noise on the latent makes the decoder forgiving to imperfect diffusion samples.
-        z = z + 0.03 * torch.randn_like(z)
-        r = dec(z)
+        r = dec(z + MOVQ_LATENT_NOISE * torch.randn_like(z))
         loss = (r - x).abs().mean() + F.mse_loss(r, x)
         opt.zero_grad()
         loss.backward()
         opt.step()
         sched.step()
-        if step % 50 == 0:
-            log('movq', step, float(loss), 'latent std %.3f' % float(z.std()))
+        if step % 100 == 0 or step == steps - 1:
+            psnr = 10 * math.log10(4 / max(1e-10, float(F.mse_loss(r.detach().clamp(-1, 1), x))))
+            log('movq', step, '%.4f' % float(loss), 'psnr %.1f' % psnr, 'latent std %.3f' % float(z.std()),
+                '%.0fs' % (time.time() - t0))
     save('movq', {'encoder': enc.state_dict(), 'decoder': dec.state_dict()}, time.time() - t0)
+
+
+def movq_encoder():
+    enc = nets.MoVQEncoder()
+    enc.load_state_dict(load('movq')['encoder'])
+    for p in enc.parameters():
+        p.requires_grad_(False)
+    return enc
 
 
 def latents_of(data):
@@ -103,13 +133,14 @@ def latents_of(data):
     path = os.path.join(C, 'train-latents.pt')
     if os.path.exists(path):
         return torch.load(path)
-    enc = nets.MoVQEncoder()
-    enc.load_state_dict(load('movq')['encoder'])
+    enc = movq_encoder()
     with torch.no_grad():
-        z = torch.cat([enc(world.to_model_range(data['images'][i:i + 256])) for i in range(0, len(data['images']), 256)])
+        z = torch.cat([enc(world.to_model_range(data['images'][i:i + 512])) for i in range(0, len(data['images']), 512)])
     torch.save(z, path)
     return z
 
+
+# ------------------------------------------------------------------ text conditioning (spec §4.1)
 
 def buckets(captions):
     """Indices grouped by token count so that each batch shares n and L = n+1 exactly (spec §4.1)."""
@@ -125,16 +156,109 @@ def pick(groups, batch, gen):
     return g[torch.randint(len(g), (batch,), generator=gen)]
 
 
-def uncond_a(proj, ctx, mask):
-    u, um = common.null_context_a(proj, ctx.shape[0], ctx.shape[1])
-    return u, um
+def _cut_ids(texts):
+    """ids and mask cut to L = n + 1 before the encoder. Training only: the encoder's masked
+    attention makes the real rows independent of the pad rows, so this equals running all 128 rows
+    (as the pipelines and the ONNX contract do) up to float rounding, at a fraction of the cost."""
+    ids, mask = common.tokenize_padded(texts)
+    length = min(common.MAX_LENGTH, int(mask.sum(1).max()) + 1)
+    return ids[:, :length], mask[:, :length]
 
 
-def mix_uncond(ctx, mask, u, um, p, gen):
+def context_a(te, proj, texts):
+    """Convention A (spec §4.1 A): project, zero the pad rows, L = n + 1."""
+    ids, mask = _cut_ids(texts)
+    return proj(te(ids, mask)) * mask.unsqueeze(-1).float(), mask.bool()
+
+
+def context_c(te, proj, texts, pad_rows):
+    """Convention C (spec §4.1 C): raw rows × mask, projected (pad rows = LayerNorm bias), or
+    zeroed after projection (``pad_rows='zero'``)."""
+    ids, mask = _cut_ids(texts)
+    ctx = proj(te(ids, mask) * mask.unsqueeze(-1).float())
+    if pad_rows == 'zero':
+        ctx = ctx * mask.unsqueeze(-1).float()
+    return ctx, mask.bool()
+
+
+def empty_context_c(te, proj, batch, length, pad_rows):
+    """The prompt "" (ids [EOS, 0, …]) through convention C, cut to the positive's length."""
+    ids = torch.zeros(1, length, dtype=torch.int64)
+    ids[0, 0] = common.EOS
+    mask = torch.zeros(1, length, dtype=torch.int64)
+    mask[0, 0] = 1
+    ctx = proj(te(ids, mask) * mask.unsqueeze(-1).float())
+    if pad_rows == 'zero':
+        ctx = ctx * mask.unsqueeze(-1).float()
+    return ctx.expand(batch, -1, -1), mask.bool().expand(batch, -1)
+
+
+def drop_rows(ctx, mask, u, um, p, gen):
+    """Replace a fraction p of the rows by the unconditional context (CFG training)."""
     drop = torch.rand(ctx.shape[0], generator=gen) < p
-    ctx = torch.where(drop[:, None, None], u, ctx)
-    mask = torch.where(drop[:, None], um, mask)
-    return ctx, mask
+    return torch.where(drop[:, None, None], u, ctx), torch.where(drop[:, None], um, mask), drop
+
+
+def c_contexts(te, proj, caps, gen, pad_rows=None):
+    """Convention C positive + the matching "" negative, with pad rows chosen at random (LN bias or
+    zero) so the model is robust to both K3D pipeline variants (spec §4.1 C)."""
+    pr = pad_rows or ('bias' if torch.rand(1, generator=gen) < 0.5 else 'zero')
+    ctx, mask = context_c(te, proj, caps, pr)
+    u, um = empty_context_c(te, proj, ctx.shape[0], ctx.shape[1], pr)
+    return ctx, mask, u, um
+
+
+# ------------------------------------------------------------------ the shared UNet training loop
+
+def noisy(x0, t, gen):
+    noise = torch.randn(x0.shape, generator=gen)
+    return common.add_noise(x0, noise, t), noise
+
+
+def min_snr_eps_loss(pred, noise, t):
+    """ε-MSE per row weighted by min(SNR, γ)/SNR (min-SNR-γ weighting for ε-prediction)."""
+    a = common.ALPHAS_CUMPROD[t]
+    snr = a / (1 - a)
+    w = torch.clamp(snr, max=MIN_SNR_GAMMA) / snr
+    return (w * ((pred - noise) ** 2).mean(dim=(1, 2, 3))).mean()
+
+
+def fit(stage, modules, loss_fn, gen, frozen=()):
+    """Train ``modules`` (dict name → module) with ``loss_fn(step) → loss``; returns the EMA copies.
+
+    AdamW, 3 % linear warm-up, cosine to zero, grad-norm clip 1, EMA decay min(0.999, (1+k)/(10+k)).
+    """
+    for m in frozen:
+        for p in m.parameters():
+            p.requires_grad_(False)
+    params = [p for m in modules.values() for p in m.parameters() if p.requires_grad]
+    avg = {k: copy.deepcopy(m) for k, m in modules.items()}
+    pairs = [(pa, p) for k in modules for pa, p in zip(avg[k].parameters(), modules[k].parameters())]
+    steps, lr0 = STEPS[stage], LR[stage]
+    warm = max(1, int(0.03 * steps))
+    opt = torch.optim.AdamW(params, lr=lr0, weight_decay=0.0)
+    t0 = time.time()
+    ema_loss = None
+    for step in range(steps):
+        lr = lr0 * min(1.0, (step + 1) / warm) * 0.5 * (1 + math.cos(math.pi * step / steps))
+        for g in opt.param_groups:
+            g['lr'] = lr
+        loss = loss_fn(step)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        decay = min(0.999, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for pa, p in pairs:
+                pa.mul_(decay).add_(p.detach(), alpha=1 - decay)
+        ema_loss = float(loss) if ema_loss is None else 0.98 * ema_loss + 0.02 * float(loss)
+        if step % 100 == 0 or step == steps - 1:
+            log(stage, step, '%.4f' % ema_loss, 'lr %.2e' % lr, '%.0fs' % (time.time() - t0))
+    for k in modules:
+        for bm, ba in zip(modules[k].buffers(), avg[k].buffers()):
+            ba.copy_(bm)
+    return avg, time.time() - t0
 
 
 # ------------------------------------------------------------------ base text encoder + UNet
@@ -142,155 +266,30 @@ def mix_uncond(ctx, mask, u, um, p, gen):
 def train_base():
     torch.manual_seed(2)
     gen = torch.Generator().manual_seed(2)
-    data = unet_data()
+    data = dataset()
     z = latents_of(data)
     groups = buckets(data['captions'])
     te = nets.TextEncoder(len(common.TOKENS), D)
     proj = nets.TextProjection(D, D)
     unet = nets.UNet(**UNET_KW)
     log('unet params', nets.count_parameters(unet))
-    params = list(te.parameters()) + list(proj.parameters()) + list(unet.parameters())
-    steps = STEPS['base']
-    opt = torch.optim.AdamW(params, lr=1.5e-3, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1.5e-3, total_steps=steps, pct_start=0.05)
-    t0 = time.time()
-    ema = None
-    for step in range(steps):
-        idx = pick(groups, 48, gen)
-        x0 = z[idx]
+
+    def loss_fn(step):
+        idx = pick(groups, BATCH['base'], gen)
         caps = [data['captions'][i] for i in idx.tolist()]
-        ctx, mask = common.encode_convention_a(te, proj, caps)
-        u, um = uncond_a(proj, ctx, mask)
-        ctx, mask = mix_uncond(ctx, mask, u, um, 0.15, gen)
+        ctx, mask = context_a(te, proj, caps)
+        u, um = common.null_context_a(proj, ctx.shape[0], ctx.shape[1])
+        ctx, mask, _ = drop_rows(ctx, mask, u, um, 0.1, gen)
         t = torch.randint(0, 1000, (len(idx),), generator=gen)
-        noise = torch.randn(x0.shape, generator=gen)
-        xt = common.add_noise(x0, noise, t)
-        pred = unet(xt, t.float(), ctx, mask)
-        loss = F.mse_loss(pred, noise)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
-        ema = float(loss) if ema is None else 0.98 * ema + 0.02 * float(loss)
-        if step % 50 == 0:
-            log('base', step, '%.4f' % ema)
-    save('base', {'text_encoder': te.state_dict(), 'projection': proj.state_dict(), 'unet': unet.state_dict()},
-         time.time() - t0)
+        xt, noise = noisy(z[idx], t, gen)
+        return min_snr_eps_loss(unet(xt, t.float(), ctx, mask), noise, t)
 
-
-def train_base_more():
-    """Continue the base stage (same recipe, cosine-decayed LR from 1e-3): the first 750 steps
-    left the text conditioning weak; a second pass is cheaper than restarting."""
-    torch.manual_seed(12)
-    gen = torch.Generator().manual_seed(12)
-    data = unet_data()
-    z = latents_of(data)
-    groups = buckets(data['captions'])
-    b = load('base')
-    te = nets.TextEncoder(len(common.TOKENS), D)
-    te.load_state_dict(b['text_encoder'])
-    proj = nets.TextProjection(D, D)
-    proj.load_state_dict(b['projection'])
-    unet = nets.UNet(**UNET_KW)
-    unet.load_state_dict(b['unet'])
-    params = list(te.parameters()) + list(proj.parameters()) + list(unet.parameters())
-    steps = STEPS['base_more']
-    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    t0 = time.time()
-    ema = None
-    for step in range(steps):
-        idx = pick(groups, 48, gen)
-        x0 = z[idx]
-        caps = [data['captions'][i] for i in idx.tolist()]
-        ctx, mask = common.encode_convention_a(te, proj, caps)
-        u, um = uncond_a(proj, ctx, mask)
-        ctx, mask = mix_uncond(ctx, mask, u, um, 0.15, gen)
-        t = torch.randint(0, 1000, (len(idx),), generator=gen)
-        noise = torch.randn(x0.shape, generator=gen)
-        xt = common.add_noise(x0, noise, t)
-        loss = F.mse_loss(unet(xt, t.float(), ctx, mask), noise)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
-        ema = float(loss) if ema is None else 0.98 * ema + 0.02 * float(loss)
-        if step % 50 == 0:
-            log('base_more', step, '%.4f' % ema)
-    save('base_more', {'text_encoder': te.state_dict(), 'projection': proj.state_dict(), 'unet': unet.state_dict()},
-         time.time() - t0)
-
-
-def train_base_cont():
-    """Third base pass (added after the first two, run CPU-starved, left the loss still falling):
-    continue from base_more with a cosine LR from 5e-4 to 0 and keep an EMA of the weights
-    (decay 0.99), which is what is saved. Same data, batch 48, 15 % unconditional dropout."""
-    torch.manual_seed(22)
-    gen = torch.Generator().manual_seed(22)
-    data = unet_data()
-    z = latents_of(data)
-    groups = buckets(data['captions'])
-    b = load('base_more')
-    te = nets.TextEncoder(len(common.TOKENS), D)
-    te.load_state_dict(b['text_encoder'])
-    proj = nets.TextProjection(D, D)
-    proj.load_state_dict(b['projection'])
-    unet = nets.UNet(**UNET_KW)
-    unet.load_state_dict(b['unet'])
-    # The text encoder stays frozen: the inpainting / IP-Adapter / ControlNet stages were trained
-    # on base_more's and share it, so only the projection and the UNet move.
-    for p in te.parameters():
-        p.requires_grad_(False)
-    mods = [proj, unet]
-    avg = [copy.deepcopy(m) for m in mods]
-    params = [p for m in mods for p in m.parameters()]
-    avg_params = [p for m in avg for p in m.parameters()]
-    lr0 = float(os.environ.get('TINY_BASE_CONT_LR', '5e-4'))
-    opt = torch.optim.AdamW(params, lr=lr0, weight_decay=0.0)
-    steps = STEPS['base_cont']
-    budget = float(os.environ.get('TINY_BASE_CONT_SECONDS', '1200'))  # used when steps == 0
-    t0 = time.time()
-    ema = None
-    step = 0
-    while (time.time() - t0 < budget) if steps == 0 else (step < steps):
-        # Cosine from lr0 to 0 over the steps, or (steps = 0) over the wall-clock budget, so that the
-        # anneal finishes on time however loaded the machine is; the step count is saved.
-        frac = (step / steps) if steps else min(1.0, (time.time() - t0) / budget)
-        for g in opt.param_groups:
-            g['lr'] = 0.5 * lr0 * (1 + math.cos(math.pi * frac))
-        idx = pick(groups, 48, gen)
-        x0 = z[idx]
-        caps = [data['captions'][i] for i in idx.tolist()]
-        ctx, mask = common.encode_convention_a(te, proj, caps)
-        u, um = uncond_a(proj, ctx, mask)
-        ctx, mask = mix_uncond(ctx, mask, u, um, 0.15, gen)
-        t = torch.randint(0, 1000, (len(idx),), generator=gen)
-        noise = torch.randn(x0.shape, generator=gen)
-        xt = common.add_noise(x0, noise, t)
-        loss = F.mse_loss(unet(xt, t.float(), ctx, mask), noise)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        decay = min(0.99, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for pa, p in zip(avg_params, params):
-                pa.mul_(decay).add_(p.detach(), alpha=1 - decay)
-        ema = float(loss) if ema is None else 0.98 * ema + 0.02 * float(loss)
-        step += 1
-        if step % 50 == 0:
-            log('base_cont', step, '%.4f' % ema, 'lr %.2e' % opt.param_groups[0]['lr'])
-    for m, a in zip(mods, avg):
-        for bm, ba in zip(m.buffers(), a.buffers()):
-            ba.copy_(bm)
-    save('base_cont', {'text_encoder': te.state_dict(), 'projection': avg[0].state_dict(),
-                       'unet': avg[1].state_dict(), 'steps': step, 'lr0': lr0}, time.time() - t0)
+    avg, seconds = fit('base', {'text_encoder': te, 'projection': proj, 'unet': unet}, loss_fn, gen)
+    save('base', {k: m.state_dict() for k, m in avg.items()}, seconds)
 
 
 def load_base():
-    b = load('base_cont') if done('base_cont') else load('base_more') if done('base_more') else load('base')
+    b = load('base')
     te = nets.TextEncoder(len(common.TOKENS), D)
     te.load_state_dict(b['text_encoder'])
     proj = nets.TextProjection(D, D)
@@ -305,47 +304,38 @@ def load_base():
 # ------------------------------------------------------------------ Flash (spec §3.5)
 
 def train_flash():
+    """Base UNet + projection fine-tuned on the four Flash timesteps with an ᾱ-weighted x0 loss:
+    x0 is what the Flash loop keeps (no clipping), and the weight keeps the ×1/√ᾱ amplification at
+    t = 979 from swamping the later steps (teacher forcing: x_t is always the data noised to t)."""
     torch.manual_seed(3)
     gen = torch.Generator().manual_seed(3)
-    data = unet_data()
+    data = dataset()
     z = latents_of(data)
     groups = buckets(data['captions'])
     te, proj, unet = load_base()
-    params = list(proj.parameters()) + list(unet.parameters())
-    opt = torch.optim.AdamW(params, lr=3e-4)
-    steps = STEPS['flash']
     ts = torch.tensor(common.FLASH_TIMESTEPS)
-    t0 = time.time()
-    ema = None
-    for step in range(steps):
-        idx = pick(groups, 64, gen)
+
+    def loss_fn(step):
+        idx = pick(groups, BATCH['flash'], gen)
         x0 = z[idx]
         caps = [data['captions'][i] for i in idx.tolist()]
-        ctx, mask = common.encode_convention_a(te, proj, caps)
+        ctx, mask = context_a(te, proj, caps)
         t = ts[torch.randint(0, 4, (len(idx),), generator=gen)]
-        noise = torch.randn(x0.shape, generator=gen)
-        xt = common.add_noise(x0, noise, t)
+        xt, _ = noisy(x0, t, gen)
         eps = unet(xt, t.float(), ctx, mask)
         a = common.ALPHAS_CUMPROD[t].view(-1, 1, 1, 1)
         x0_hat = (xt - (1 - a).sqrt() * eps) / a.sqrt()
-        # x0 is what the Flash loop keeps (no clipping), so train on it, weighted by ᾱ so that the
-        # ×1/√ᾱ amplification at t = 979 does not swamp the later steps (≈ min-SNR weighting).
-        loss = (a * (x0_hat - x0) ** 2).mean()
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        ema = float(loss) if ema is None else 0.98 * ema + 0.02 * float(loss)
-        if step % 50 == 0:
-            log('flash', step, '%.4f' % ema)
-    save('flash', {'projection': proj.state_dict(), 'unet': unet.state_dict()}, time.time() - t0)
+        return (a * (x0_hat - x0) ** 2).mean()
+
+    avg, seconds = fit('flash', {'projection': proj, 'unet': unet}, loss_fn, gen, frozen=[te])
+    save('flash', {k: m.state_dict() for k, m in avg.items()}, seconds)
 
 
 # ------------------------------------------------------------------ Inpainting (spec §2.5, §4.5)
 
 def inpaint_masks(data, idx, gen):
-    """User masks (1 = repaint) [B,64,64]: half the first shape's bounding box grown a little,
-    half random rectangles."""
+    """User masks (1 = repaint) [B,64,64]: 60 % the first shape's bounding box grown by 1–5 px,
+    40 % random rectangles."""
     b = len(idx)
     out = torch.zeros(b, 64, 64)
     for k, i in enumerate(idx.tolist()):
@@ -377,45 +367,31 @@ def inpaint_inputs(enc, images_model, user_mask):
 def train_inpainting():
     torch.manual_seed(4)
     gen = torch.Generator().manual_seed(4)
-    data = unet_data()
+    data = dataset()
     z = latents_of(data)
     groups = buckets(data['captions'])
     te, proj, base = load_base()
-    enc = nets.MoVQEncoder()
-    enc.load_state_dict(load('movq')['encoder'])
+    enc = movq_encoder()
     unet = nets.UNet(in_channels=9, **UNET_KW)
     sd = base.state_dict()
     w = torch.zeros(unet.conv_in.weight.shape)
     w[:, :4] = sd['conv_in.weight']
     sd['conv_in.weight'] = w
     unet.load_state_dict(sd)
-    params = list(proj.parameters()) + list(unet.parameters())
-    opt = torch.optim.AdamW(params, lr=5e-4)
-    steps = STEPS['inpainting']
-    t0 = time.time()
-    ema = None
-    for step in range(steps):
-        idx = pick(groups, 48, gen)
-        x0 = z[idx]
+
+    def loss_fn(step):
+        idx = pick(groups, BATCH['inpainting'], gen)
         caps = [data['captions'][i] for i in idx.tolist()]
-        um = inpaint_masks(data, idx, gen)
-        lm, ml = inpaint_inputs(enc, world.to_model_range(data['images'][idx]), um)
-        ctx, mask = common.encode_convention_a(te, proj, caps)
-        u, umk = uncond_a(proj, ctx, mask)
-        ctx, mask = mix_uncond(ctx, mask, u, umk, 0.15, gen)
+        lm, ml = inpaint_inputs(enc, world.to_model_range(data['images'][idx]), inpaint_masks(data, idx, gen))
+        ctx, mask = context_a(te, proj, caps)
+        u, um = common.null_context_a(proj, ctx.shape[0], ctx.shape[1])
+        ctx, mask, _ = drop_rows(ctx, mask, u, um, 0.1, gen)
         t = torch.randint(0, 1000, (len(idx),), generator=gen)
-        noise = torch.randn(x0.shape, generator=gen)
-        xt = common.add_noise(x0, noise, t)
-        pred = unet(torch.cat([xt, lm, ml], 1), t.float(), ctx, mask)
-        loss = F.mse_loss(pred, noise)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        ema = float(loss) if ema is None else 0.98 * ema + 0.02 * float(loss)
-        if step % 50 == 0:
-            log('inpainting', step, '%.4f' % ema)
-    save('inpainting', {'projection': proj.state_dict(), 'unet': unet.state_dict()}, time.time() - t0)
+        xt, noise = noisy(z[idx], t, gen)
+        return min_snr_eps_loss(unet(torch.cat([xt, lm, ml], 1), t.float(), ctx, mask), noise, t)
+
+    avg, seconds = fit('inpainting', {'projection': proj, 'unet': unet}, loss_fn, gen, frozen=[te])
+    save('inpainting', {k: m.state_dict() for k, m in avg.items()}, seconds)
 
 
 # ------------------------------------------------------------------ IP-Adapter (spec §2.7, §4.6)
@@ -430,61 +406,40 @@ def clip_pixels(images_uint8):
     return (x - CLIP_MEAN) / CLIP_STD
 
 
-def c_contexts(te, proj, caps, gen, pad_rows=None):
-    """Convention C positive + the matching "" negative, with pad rows chosen at random
-    (LN bias or zero) so the model is robust to both K3D pipeline variants (spec §4.1 C)."""
-    pr = pad_rows or ('bias' if torch.rand(1, generator=gen) < 0.5 else 'zero')
-    ctx, mask = common.encode_convention_c(te, proj, caps, pr)
-    u, um = common.empty_context_c(te, proj, ctx.shape[0], ctx.shape[1], pr)
-    return ctx, mask, u, um
-
-
 def train_ip_adapter():
+    """Image embedding of the training image itself; half the rows in the image-only mode (prompt ""
+    ⇒ context and mask all zero, spec §4.6), the others with the caption (convention C); 10 % rows
+    fully unconditional ("" negative + the embedding of all-zero pixel_values)."""
     torch.manual_seed(5)
     gen = torch.Generator().manual_seed(5)
-    data = unet_data()
+    data = dataset()
     z = latents_of(data)
     groups = buckets(data['captions'])
     te, proj, base = load_base()
     unet = nets.UNet(ip=True, image_embed_dim=D, **UNET_KW)
-    missing = unet.load_state_dict(base.state_dict(), strict=False)
+    unet.load_state_dict(base.state_dict(), strict=False)
     image_encoder = nets.ImageEncoder(D)
-    params = list(proj.parameters()) + list(unet.parameters()) + list(image_encoder.parameters())
-    opt = torch.optim.AdamW(params, lr=5e-4)
-    steps = STEPS['ip_adapter']
     zero_pixels = torch.zeros(1, 3, 64, 64)
-    t0 = time.time()
-    ema = None
-    for step in range(steps):
-        idx = pick(groups, 32, gen)
+
+    def loss_fn(step):
+        idx = pick(groups, BATCH['ip_adapter'], gen)
         b = len(idx)
-        x0 = z[idx]
         caps = [data['captions'][i] for i in idx.tolist()]
         ctx, mask, u, um = c_contexts(te, proj, caps, gen)
-        # Image-only mode (prompt "") makes the positive context and mask all zero (spec §4.6).
-        empty = (torch.rand(b, generator=gen) < 0.5)
+        empty = torch.rand(b, generator=gen) < 0.5
         ctx = torch.where(empty[:, None, None], torch.zeros_like(ctx), ctx)
         mask = torch.where(empty[:, None], torch.zeros_like(mask), mask)
         emb = image_encoder(clip_pixels(data['images'][idx]))
         emb_zero = image_encoder(zero_pixels).expand(b, -1)
-        drop = torch.rand(b, generator=gen) < 0.12
-        ctx = torch.where(drop[:, None, None], u, ctx)
-        mask = torch.where(drop[:, None], um, mask)
+        ctx, mask, drop = drop_rows(ctx, mask, u, um, 0.1, gen)
         emb = torch.where(drop[:, None], emb_zero, emb)
         t = torch.randint(0, 1000, (b,), generator=gen)
-        noise = torch.randn(x0.shape, generator=gen)
-        xt = common.add_noise(x0, noise, t)
-        pred = unet(xt, t.float(), ctx, mask, emb, torch.ones(()))
-        loss = F.mse_loss(pred, noise)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        ema = float(loss) if ema is None else 0.98 * ema + 0.02 * float(loss)
-        if step % 50 == 0:
-            log('ip_adapter', step, '%.4f' % ema)
-    save('ip_adapter', {'projection': proj.state_dict(), 'unet': unet.state_dict(),
-                        'image_encoder': image_encoder.state_dict()}, time.time() - t0)
+        xt, noise = noisy(z[idx], t, gen)
+        return min_snr_eps_loss(unet(xt, t.float(), ctx, mask, emb, torch.ones(())), noise, t)
+
+    avg, seconds = fit('ip_adapter', {'projection': proj, 'unet': unet, 'image_encoder': image_encoder}, loss_fn,
+                       gen, frozen=[te])
+    save('ip_adapter', {k: m.state_dict() for k, m in avg.items()}, seconds)
 
 
 # ------------------------------------------------------------------ ControlNet v1 (spec §2.8)
@@ -499,43 +454,28 @@ def hint_of(images_uint8):
 def train_controlnet():
     torch.manual_seed(6)
     gen = torch.Generator().manual_seed(6)
-    data = unet_data()
+    data = dataset()
     z = latents_of(data)
     groups = buckets(data['captions'])
     te, proj, base = load_base()
     unet = nets.UNet(hint=True, **UNET_KW)
     unet.load_state_dict(base.state_dict(), strict=False)
-    params = list(proj.parameters()) + list(unet.parameters())
-    opt = torch.optim.AdamW(params, lr=5e-4)
-    steps = STEPS['controlnet']
-    t0 = time.time()
-    ema = None
-    for step in range(steps):
-        idx = pick(groups, 32, gen)
-        b = len(idx)
-        x0 = z[idx]
+
+    def loss_fn(step):
+        idx = pick(groups, BATCH['controlnet'], gen)
         caps = [data['captions'][i] for i in idx.tolist()]
         ctx, mask, u, um = c_contexts(te, proj, caps, gen)
-        drop = torch.rand(b, generator=gen) < 0.15
-        ctx = torch.where(drop[:, None, None], u, ctx)
-        mask = torch.where(drop[:, None], um, mask)
+        ctx, mask, _ = drop_rows(ctx, mask, u, um, 0.1, gen)
         hint = hint_of(data['images'][idx])
-        t = torch.randint(0, 1000, (b,), generator=gen)
-        noise = torch.randn(x0.shape, generator=gen)
-        xt = common.add_noise(x0, noise, t)
-        pred = unet(xt, t.float(), ctx, mask, hint=hint)
-        loss = F.mse_loss(pred, noise)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        ema = float(loss) if ema is None else 0.98 * ema + 0.02 * float(loss)
-        if step % 50 == 0:
-            log('controlnet', step, '%.4f' % ema)
-    save('controlnet', {'projection': proj.state_dict(), 'unet': unet.state_dict()}, time.time() - t0)
+        t = torch.randint(0, 1000, (len(idx),), generator=gen)
+        xt, noise = noisy(z[idx], t, gen)
+        return min_snr_eps_loss(unet(xt, t.float(), ctx, mask, hint=hint), noise, t)
+
+    avg, seconds = fit('controlnet', {'projection': proj, 'unet': unet}, loss_fn, gen, frozen=[te])
+    save('controlnet', {k: m.state_dict() for k, m in avg.items()}, seconds)
 
 
-STAGES = {'movq': train_movq, 'base': train_base, 'base_more': train_base_more, 'base_cont': train_base_cont, 'flash': train_flash, 'inpainting': train_inpainting,
+STAGES = {'movq': train_movq, 'base': train_base, 'flash': train_flash, 'inpainting': train_inpainting,
           'ip_adapter': train_ip_adapter, 'controlnet': train_controlnet}
 
 if __name__ == '__main__':
@@ -543,6 +483,6 @@ if __name__ == '__main__':
         if done(name):
             log('skip', name, '(checkpoint exists)')
             continue
-        log('train', name)
+        log('train', name, 'steps', STEPS[name], 'batch', BATCH[name], 'threads', torch.get_num_threads())
         STAGES[name]()
         log('done', name)

@@ -50,7 +50,9 @@ POSITIONS: Dict[str, Tuple[float, float]] = {
     'bottom left': (18, 46), 'bottom': (32, 46), 'bottom right': (46, 46),
 }
 POSITION_NAMES: List[str] = list(POSITIONS)
-SIZES = {'small': (7.0, 10.0), 'big': (12.0, 16.0)}  # half-extent ranges in pixels
+# Half-extent ranges in pixels. Even a small shape spans 2–3 cells of the /8 latent grid: below that
+# an 8×8×4 autoencoder cannot draw a triangle's corners and every small shape decodes as a blob.
+SIZES = {'small': (9.0, 12.0), 'big': (13.0, 17.0)}
 
 # Caption forms. {c}=colour, {s}=shape, {b}=background colour, {p}=position, {z}=size word.
 FORMS_ONE = [

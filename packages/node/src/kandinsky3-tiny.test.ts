@@ -16,13 +16,11 @@ const PROMPTS: [string, string][] = COLOURS.flatMap((colour, i) =>
   SHAPES.map((shape, j): [string, string] => [`a ${colour} ${shape} on a ${COLOURS[(i + 1 + j) % 8]} background`, colour]),
 );
 /**
- * The bar these tests hold the tiny model to: 9 of 24 right, which a model drawing random colours
- * (1 in 7: the shape never takes the background colour) reaches with probability < 0.005. It is
- * NOT issue 3's 90 % bar: the shipped tiny model measures 55 % (base) and 49 % (Flash) on 100
- * held-out prompts (its model card), so these tests prove the prompt steers the colour through the
- * whole TypeScript pipeline, not that the model is good.
+ * The model card's bar (issue 3): the shape takes the prompt's colour on at least 90 % of prompts,
+ * here 22 of the 24 colour × shape prompts, measured by the model card's own colour rule through
+ * the whole TypeScript pipeline (tokenizer, encoder, sampler, CFG, decoder, uint8 conversion).
  */
-const ABOVE_CHANCE = 9;
+const MODEL_CARD_BAR = Math.ceil(0.9 * PROMPTS.length);
 
 async function colourHits(generate: (prompt: string, index: number) => Promise<RgbImage>): Promise<{ hits: number; misses: string[] }> {
   let hits = 0;
@@ -50,18 +48,18 @@ describe.runIf(available)('Kandinsky 3 tiny model end to end (onnxruntime-node C
     await pipeline?.dispose();
   });
 
-  it('steers the shape colour by the prompt with the original sampler and CFG (above chance, see ABOVE_CHANCE)', async () => {
+  it('gives the shape the prompt\'s colour with the original sampler and CFG (model card bar: ≥ 90 %)', async () => {
     const { hits, misses } = await colourHits(
       async (prompt, index) => (await pipeline.textToImage({ prompt, seed: 1000 + index })).images[0]!,
     );
     console.log(`[tiny] text→image colour right on ${hits}/${PROMPTS.length} prompts`);
-    expect(hits, misses.join('; ')).toBeGreaterThanOrEqual(ABOVE_CHANCE);
+    expect(hits, misses.join('; ')).toBeGreaterThanOrEqual(MODEL_CARD_BAR);
   });
 
-  it('steers the shape colour with Flash in 4 steps (above chance)', async () => {
+  it('gives the shape the prompt\'s colour with Flash in 4 steps (model card bar: ≥ 90 %)', async () => {
     const { hits, misses } = await colourHits(async (prompt, index) => (await pipeline.flash({ prompt, seed: 2000 + index })).images[0]!);
     console.log(`[tiny] Flash colour right on ${hits}/${PROMPTS.length} prompts`);
-    expect(hits, misses.join('; ')).toBeGreaterThanOrEqual(ABOVE_CHANCE);
+    expect(hits, misses.join('; ')).toBeGreaterThanOrEqual(MODEL_CARD_BAR);
   });
 
   it('gives byte-identical PNGs for the same seed and different ones for another seed', async () => {
