@@ -15,7 +15,7 @@ PY=/usr/bin/python3
 export TINY_THREADS=1 OPENBLAS_NUM_THREADS=1
 mkdir -p .cache
 
-# Debian's python3-torch calls the system BLAS; the reference libblas3 is ~4× slower than OpenBLAS.
+# Debian's python3-torch calls the system BLAS; the reference libblas3 makes training ~3× slower than OpenBLAS.
 case "$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null)" in
   *openblas*) ;;
   *) echo "warning: libblas.so.3 is not OpenBLAS; training will be slow (apt-get install -y libopenblas0-pthread)" >&2 ;;

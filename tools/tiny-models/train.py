@@ -11,7 +11,7 @@ inference (spec §4.1), and min-SNR-5 weighting of the ε loss (the high-noise s
 colour and shape, keep full weight; nearly clean steps are down-weighted).
 
 Speed note: PyTorch's matmuls go through the system BLAS. Debian's python3-torch links the
-reference libblas3, which makes training ~4× slower than OpenBLAS: install libopenblas0-pthread
+reference libblas3, which makes training ~3× slower than OpenBLAS: install libopenblas0-pthread
 (build.sh checks it).
 """
 from __future__ import annotations
