@@ -178,6 +178,28 @@ function kandinskySamplerStep() {
   };
 }
 
+// The pipeline's call since issue 4: CFG formed inside the sampler's x0 pass (one pass less).
+function kandinskySamplerStepGuided() {
+  if (typeof core.Kandinsky3Sampler?.prototype?.stepGuided !== 'function') return { skip: 'Kandinsky3Sampler.stepGuided is not in the built core yet' };
+  const dims = [1, 4, 128, 128];
+  const length = 4 * 128 * 128;
+  const sampler = new core.Kandinsky3Sampler({ percentile: 0.99 });
+  sampler.setTimesteps(20);
+  const sample = core.createTensor('float32', dims, filled(length, 7));
+  const batch = core.createTensor('float32', [2, 4, 128, 128], filled(2 * length, 8));
+  const noise = core.createTensor('float32', dims, filled(length, 9));
+  const out = core.createTensor('float32', dims);
+  const index = 10;
+  const guidance = { guidanceScale: 3, order: 'cond-first' };
+  return {
+    shape: '[2,4,128,128] → [1,4,128,128]',
+    bytes: length * 4,
+    bytesNote: 'sample',
+    run: () =>
+      sampler.stepGuided(batch, guidance, sampler.timesteps[index], sample, { stepIndex: index }, { out, noise, returnPredOriginalSample: false }),
+  };
+}
+
 function decoderOutputToImage() {
   if (typeof core.tensorToImages !== 'function') return { skip: 'tensorToImages is not exported by the built core yet' };
   const length = 3 * 1024 * 1024;
@@ -262,6 +284,7 @@ const entries = [
   { name: 'TorchGenerator.fillNormal (bit-exact torch.randn)', make: torchRandn },
   { name: 'MersenneTwister.fillUint32', make: mersenneTwisterFill },
   { name: 'Kandinsky3Sampler.step (percentile 0.99, noise given)', make: kandinskySamplerStep },
+  { name: 'Kandinsky3Sampler.stepGuided (CFG w = 3 + step, percentile 0.99, noise given)', make: kandinskySamplerStepGuided },
   { name: 'tensorToImages 1024² (truncate)', make: decoderOutputToImage },
   { name: 'CFG combine (w = 3)', make: classifierFreeGuidance },
   { name: 'CFG combine + guidance_rescale 0.7', make: classifierFreeGuidanceRescaled },

@@ -71,7 +71,29 @@ function standardDeviation(shiftedSum: number, shiftedSquares: number, length: n
   return Math.sqrt(Math.max(0, (shiftedSquares - (shiftedSum * shiftedSum) / length) / (length - 1)));
 }
 
-/** The kernel: writes guidance of `items` items of `itemSize` elements each. */
+/**
+ * Kernel: `target[i] = (w + 1)·cond[i] − w·uncond[i + offset]` for i in [start, end), float64
+ * rounded once to float32. A function of its own holding only the loop, with w unboxed once (unary
+ * +): as a parameter used inside the loop V8 re-checked it on every iteration (see
+ * schedulers/kandinsky-sampler.ts).
+ */
+function guide(
+  conditional: Float32Array,
+  unconditional: Float32Array,
+  target: Float32Array,
+  start: number,
+  end: number,
+  guidanceScaleIn: number,
+  offset: number,
+): void {
+  const guidanceScale = +guidanceScaleIn;
+  const conditionalScale = guidanceScale + 1;
+  for (let index = start; index < end; index++) {
+    target[index] = conditionalScale * conditional[index]! - guidanceScale * unconditional[index + offset]!;
+  }
+}
+
+/** Writes guidance of `items` items of `itemSize` elements each. */
 function combine(
   conditional: Float32Array,
   unconditional: Float32Array,
@@ -86,9 +108,7 @@ function combine(
     const start = item * itemSize;
     const end = start + itemSize;
     if (guidanceRescale === 0) {
-      for (let index = start; index < end; index++) {
-        target[index] = conditionalScale * conditional[index]! - guidanceScale * unconditional[index]!;
-      }
+      guide(conditional, unconditional, target, start, end, guidanceScale, 0);
       continue;
     }
     // σ(cond) must be read before an in-place write overwrites `conditional`.
@@ -182,4 +202,28 @@ export function classifierFreeGuidanceBatched(
     guidanceRescale: options.guidanceRescale ?? 0,
     out: options.out ?? conditional,
   });
+}
+
+/**
+ * The denoising loops' {@link classifierFreeGuidanceBatched} without its per-call option checks
+ * (the caller validated `guidanceScale` once per call; no rescale): writes the guided prediction
+ * over the conditional half of `batch` and returns that half, `[B, …]`. Internal to the package.
+ *
+ * @param conditionalFirst - `order === 'cond-first'`.
+ */
+export function guideBatchInPlace(batch: Tensor<'float32'>, guidanceScale: number, conditionalFirst: boolean): Tensor<'float32'> {
+  assertDtype('batch', batch, 'float32');
+  const total = batch.dims[0];
+  if (total === undefined || total % 2 !== 0 || total === 0) {
+    // The full checks give the usual error.
+    return classifierFreeGuidanceBatched(batch, { guidanceScale, order: conditionalFirst ? 'cond-first' : 'uncond-first' });
+  }
+  const data = batch.data;
+  const half = data.length / 2;
+  const conditionalStart = conditionalFirst ? 0 : half;
+  // The unconditional half starts at half − conditionalStart.
+  guide(data, data, data, conditionalStart, conditionalStart + half, guidanceScale, half - 2 * conditionalStart);
+  const dims = batch.dims.slice();
+  dims[0] = total / 2;
+  return { dtype: 'float32', dims, data: data.subarray(conditionalStart, conditionalStart + half) };
 }

@@ -110,6 +110,52 @@ describe('tensorToImages', () => {
     expect([images[1]!.width, images[1]!.height]).toEqual([4, 3]);
   });
 
+  it('gives the bytes of the per-element definition next to every rounding boundary, NaN and ±∞', () => {
+    const f32 = Math.fround;
+    // The definition: u = clip(f32(x + 1)·0.5) (or clip(x)), then f32(u·255) stored into a
+    // Uint8ClampedArray (round half to even) or a Uint8Array (truncate).
+    const reference = (x: number, zeroToOne: boolean, round: boolean) => {
+      let unit = zeroToOne ? x : f32(x + 1) * 0.5;
+      if (!(unit > 0)) unit = 0;
+      else if (unit > 1) unit = 1;
+      const out = round ? new Uint8ClampedArray(1) : new Uint8Array(1);
+      out[0] = f32(unit * 255);
+      return out[0]!;
+    };
+    // 64 float32 neighbours on each side of every k/255 and (k + ½)/255, in both ranges.
+    const inputs: number[] = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0, 3e38, -3e38];
+    const word = new Float32Array(1);
+    const bits = new Int32Array(word.buffer);
+    for (let k = 0; k <= 255; k++) {
+      for (const level of [k / 255, (k + 0.5) / 255]) {
+        for (const center of [level, 2 * level - 1]) {
+          word[0] = center;
+          const middle = bits[0]!;
+          for (let step = -64; step <= 64; step++) {
+            bits[0] = middle + (center < 0 ? -step : step);
+            inputs.push(word[0]!);
+          }
+        }
+      }
+    }
+    // Three planes of one row each: channel c holds the inputs rotated by c.
+    const n = inputs.length;
+    const data = new Float32Array(3 * n);
+    for (let c = 0; c < 3; c++) for (let i = 0; i < n; i++) data[c * n + i] = inputs[(i + c * 7) % n]!;
+    for (const range of ['minus-one-to-one', 'zero-to-one'] as const) {
+      for (const rounding of ['round', 'truncate'] as const) {
+        const [image] = tensorToImages({ dtype: 'float32', dims: [1, 3, 1, n], data }, { range, rounding });
+        let differing = 0;
+        for (let i = 0; i < n; i++) {
+          for (let c = 0; c < 3; c++) {
+            if (image!.data[3 * i + c] !== reference(data[c * n + i]!, range === 'zero-to-one', rounding === 'round')) differing++;
+          }
+        }
+        expect(differing, `${range}, ${rounding}`).toBe(0);
+      }
+    }
+  });
+
   it('clips out-of-range values', () => {
     const data = Float32Array.from([-3, 3, 0.5]);
     const [image] = tensorToImages({ dtype: 'float32', dims: [1, 3, 1, 1], data }, { range: 'zero-to-one' });

@@ -104,27 +104,52 @@ export function imagesToTensor(
   return { dtype: 'float32', dims: [list.length, RGB_CHANNELS, height, width], data };
 }
 
+/** 2⁵²: adding and subtracting it rounds a float64 in [0, 2⁵¹) to an integer, half to even. */
+const ROUND_HALF_EVEN = 4503599627370496;
+
 /**
- * One channel plane → interleaved bytes: clip((x + 1)/2) (or clip(x)) then ×255, every step in
- * float32 like torch; the store into `target` rounds or truncates. A separate function keeps the
- * hot loop free of per-element mode checks.
+ * Kernel: pixels `[0, planeSize)` of one image, channel-planar float32 at `source[offset…]` →
+ * interleaved RGB bytes, `target[3i + c] = round(255·clip(f32(x + add)·scale))`, every step in
+ * float32 like torch, rounded half to even (numpy's `round`, and ECMAScript's ToUint8Clamp). One
+ * pass writes each pixel's three bytes together.
+ *
+ * `add`/`scale` are 1/0.5 for [−1, 1] ((x + 1)/2; halving is exact, so this equals diffusers'
+ * x/2 + 0.5) and 0/1 for [0, 1] (x + 0 is x, or +0 for −0, which clips to 0 either way).
+ * NaN becomes 0.
  */
-function writeChannel(
-  source: Float32Array,
-  offset: number,
-  planeSize: number,
-  target: Uint8Array | Uint8ClampedArray,
-  channel: number,
-  zeroToOne: boolean,
-): void {
+function writePixelsRounded(source: Float32Array, offset: number, planeSize: number, target: Uint8Array, addIn: number, scaleIn: number): void {
   const f32 = Math.fround;
-  for (let i = 0, j = channel; i < planeSize; i++, j += RGB_CHANNELS) {
-    const x = source[offset + i]!;
-    // (x + 1)/2 in float32; halving is exact, so this equals diffusers' x/2 + 0.5 too.
-    let unit = zeroToOne ? x : f32(x + 1) * 0.5;
-    if (!(unit > 0)) unit = 0; // NaN → 0
-    else if (unit > 1) unit = 1;
-    target[j] = f32(unit * 255);
+  // Unary + unboxes each scalar once (see schedulers/kandinsky-sampler.ts predictOriginal).
+  const add = +addIn;
+  const scale = +scaleIn;
+  const green = offset + planeSize;
+  const blue = green + planeSize;
+  for (let i = 0, j = 0; i < planeSize; i++, j += RGB_CHANNELS) {
+    const r = f32(source[offset + i]! + add) * scale;
+    const g = f32(source[green + i]! + add) * scale;
+    const b = f32(source[blue + i]! + add) * scale;
+    // f32(u·255) ∈ [0, 255]: + 2⁵² − 2⁵² rounds it half to even, exactly.
+    target[j] = f32((r > 0 ? (r > 1 ? 1 : r) : 0) * 255) + ROUND_HALF_EVEN - ROUND_HALF_EVEN;
+    target[j + 1] = f32((g > 0 ? (g > 1 ? 1 : g) : 0) * 255) + ROUND_HALF_EVEN - ROUND_HALF_EVEN;
+    target[j + 2] = f32((b > 0 ? (b > 1 ? 1 : b) : 0) * 255) + ROUND_HALF_EVEN - ROUND_HALF_EVEN;
+  }
+}
+
+/** Kernel: {@link writePixelsRounded} truncating toward zero instead (torch's `.byte()`). */
+function writePixelsTruncated(source: Float32Array, offset: number, planeSize: number, target: Uint8Array, addIn: number, scaleIn: number): void {
+  const f32 = Math.fround;
+  const add = +addIn;
+  const scale = +scaleIn;
+  const green = offset + planeSize;
+  const blue = green + planeSize;
+  for (let i = 0, j = 0; i < planeSize; i++, j += RGB_CHANNELS) {
+    const r = f32(source[offset + i]! + add) * scale;
+    const g = f32(source[green + i]! + add) * scale;
+    const b = f32(source[blue + i]! + add) * scale;
+    // A Uint8Array store truncates toward zero (ToUint8) and f32(u·255) ∈ [0, 255].
+    target[j] = f32((r > 0 ? (r > 1 ? 1 : r) : 0) * 255);
+    target[j + 1] = f32((g > 0 ? (g > 1 ? 1 : g) : 0) * 255);
+    target[j + 2] = f32((b > 0 ? (b > 1 ? 1 : b) : 0) * 255);
   }
 }
 
@@ -166,15 +191,12 @@ export function tensorToImages(
   const planeSize = width * height;
   const source = tensor.data;
   const images: RgbImage[] = [];
+  const add = range === 'zero-to-one' ? 0 : 1;
+  const scale = range === 'zero-to-one' ? 1 : 0.5;
+  const write = rounding === 'round' ? writePixelsRounded : writePixelsTruncated;
   for (let n = 0; n < count; n++) {
     const pixels = new Uint8Array(planeSize * RGB_CHANNELS);
-    // Storing a float into a Uint8ClampedArray rounds half to even (ECMAScript ToUint8Clamp),
-    // exactly numpy.round; a Uint8Array store truncates toward zero, exactly torch's `.byte()`.
-    const target = rounding === 'round' ? new Uint8ClampedArray(pixels.buffer) : pixels;
-    const base = n * RGB_CHANNELS * planeSize;
-    for (let c = 0; c < RGB_CHANNELS; c++) {
-      writeChannel(source, base + c * planeSize, planeSize, target, c, range === 'zero-to-one');
-    }
+    write(source, n * RGB_CHANNELS * planeSize, planeSize, pixels, add, scale);
     images.push({ width, height, data: pixels });
   }
   return images;

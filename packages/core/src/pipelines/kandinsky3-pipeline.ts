@@ -9,7 +9,7 @@ import { monotonicNow } from '../events/monotonic-now.js';
 import type { ProgressCallback, StageName } from '../events/progress-event.js';
 import type { WarningCode } from '../events/warning-codes.js';
 import { WarningCodes } from '../events/warning-codes.js';
-import { classifierFreeGuidanceBatched } from '../guidance/classifier-free-guidance.js';
+import { guideBatchInPlace } from '../guidance/classifier-free-guidance.js';
 import { imagesToTensor, tensorToImages } from '../image/image-tensor.js';
 import { resizeLikePillow } from '../image/pillow-resize.js';
 import type { RgbImage } from '../image/rgb-image.js';
@@ -185,7 +185,7 @@ export class Kandinsky3Pipeline {
           signal: call.signal,
           model: async (noisy, timestep, index) => {
             const eps = await this.#runUnet(unet, call, feeds, noisy, timestep);
-            emitProgress(call.onProgress, { type: 'step', stage: 'denoise', index, total: sampler.timesteps.length, timestep });
+            if (call.onProgress) emitProgress(call.onProgress, { type: 'step', stage: 'denoise', index, total: sampler.timesteps.length, timestep });
             return eps;
           },
         }),
@@ -250,6 +250,8 @@ export class Kandinsky3Pipeline {
     // diffusers/K3D skip CFG for w ≤ 1 (spec §3.8); the original code always applies it.
     const guided = this.convention === 'A' ? true : guidanceScale > 1;
     const order = this.convention === 'A' ? 'cond-first' : 'uncond-first';
+    const conditionalFirst = order === 'cond-first';
+    const guidance = { guidanceScale, order } as const;
     let startIndex = 0;
     let timesteps: readonly number[] = scheduler.timesteps;
     if (img2img) {
@@ -275,6 +277,7 @@ export class Kandinsky3Pipeline {
     if (img2img) encoded = await this.#encodeImage(call, img2img.image, width, height);
 
     const unet = await this.#session(call, BASE.unet);
+    const runOptions = { signal: call.signal };
     const latents: Tensor<'float32'>[] = [];
     const latentDims = [1, LATENT_CHANNELS, height / LATENT_SCALE, width / LATENT_SCALE];
     const returnPredOriginalSample = (options.previewEvery ?? 0) > 0;
@@ -285,6 +288,8 @@ export class Kandinsky3Pipeline {
         // Steps write their new sample into one of two buffers in turn (never the sample they
         // read); no scheduler keeps a sample across steps. The last one is this seed's latent.
         const outputs = [createTensor('float32', latentDims), createTensor('float32', latentDims)] as const;
+        // Step options per output buffer, made once (schedulers do not keep them).
+        const stepOptions = outputs.map((out) => ({ generator: noise, out, returnPredOriginalSample }));
         const state = scheduler.createState();
         state.stepIndex = startIndex;
         let x: Tensor<'float32'>;
@@ -300,19 +305,21 @@ export class Kandinsky3Pipeline {
             throwIfAborted(call.signal, 'Denoising');
             const timestep = timesteps[index]!;
             const input = scheduler.scaleModelInput(x, timestep, state);
-            const running = this.#runUnet(unet, call, feeds, input, timestep);
+            const running = unet.run(feeds.at(input, timestep), runOptions);
             // Draw the step's noise while a truly asynchronous runtime (WebGPU in the browser)
             // or worker thread computes; the stream is unchanged (sources rewind unused draws).
             noise.prefetch(latentDims);
-            let eps = await running;
-            if (guided) eps = classifierFreeGuidanceBatched(eps, { guidanceScale, order });
-            const step = scheduler.step(eps, timestep, x, state, {
-              generator: noise,
-              out: outputs[index & 1],
-              returnPredOriginalSample,
-            });
+            const eps = (await running).noise_pred as Tensor<'float32'>;
+            const optionsOfStep = stepOptions[index & 1]!;
+            // CFG (guidanceScale was checked above): the original sampler forms it inside its x0
+            // pass; other schedulers get it written over the conditional half of the batch.
+            const step = !guided
+              ? scheduler.step(eps, timestep, x, state, optionsOfStep)
+              : scheduler instanceof Kandinsky3Sampler
+                ? scheduler.stepGuided(eps, guidance, timestep, x, state, optionsOfStep)
+                : scheduler.step(guideBatchInPlace(eps, guidanceScale, conditionalFirst), timestep, x, state, optionsOfStep);
             x = step.prevSample;
-            emitProgress(call.onProgress, { type: 'step', stage: 'denoise', index, total: timesteps.length, timestep });
+            if (call.onProgress) emitProgress(call.onProgress, { type: 'step', stage: 'denoise', index, total: timesteps.length, timestep });
             // Only await (one more turn of the microtask queue per step) when previews are on.
             if (returnPredOriginalSample) await this.#maybePreview(call, options.previewEvery, index, step.predOriginalSample);
           }
@@ -462,13 +469,14 @@ export class Kandinsky3Pipeline {
 
   async #stage<T>(call: Call, stage: StageName, component: string | undefined, work: () => Promise<T>): Promise<T> {
     const started = monotonicNow();
-    emitProgress(call.onProgress, { type: 'stage', stage, status: 'start', ...(component ? { component } : {}) });
+    // Events only with a listener (their objects cost time on small models).
+    if (call.onProgress) emitProgress(call.onProgress, { type: 'stage', stage, status: 'start', ...(component ? { component } : {}) });
     try {
       return await work();
     } finally {
       const elapsedMs = monotonicNow() - started;
       call.timings[stage] = (call.timings[stage] ?? 0) + elapsedMs;
-      emitProgress(call.onProgress, { type: 'stage', stage, status: 'end', elapsedMs, ...(component ? { component } : {}) });
+      if (call.onProgress) emitProgress(call.onProgress, { type: 'stage', stage, status: 'end', elapsedMs, ...(component ? { component } : {}) });
     }
   }
 

@@ -4,7 +4,8 @@ import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
  * The one thing the pipelines need from a tokenizer: text → ids **without** special tokens.
  * `@kandinsky/node` and `@kandinsky/web` adapt `@huggingface/tokenizers` to it from the model
  * folder's `tokenizer.json`; core appends the EOS itself so the T5 conventions (spec §2.1) hold
- * whatever post-processor a tokenizer.json declares.
+ * whatever post-processor a tokenizer.json declares. `encode` must be a pure function of the text:
+ * the pipelines cache its result for recent prompts.
  */
 export interface TextTokenizer {
   encode(text: string): readonly number[];

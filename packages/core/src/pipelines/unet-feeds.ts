@@ -1,4 +1,4 @@
-import { createTensor, sameDims, type Tensor } from '../tensor/tensor.js';
+import { createTensor, type Tensor } from '../tensor/tensor.js';
 import type { EncodedPrompt } from './prompt-encoder.js';
 
 /**
@@ -30,16 +30,24 @@ export class UnetFeeds {
   /** The feeds for one step: `sample` (`[1, …]`) repeated for every batch item, and `timestep`. */
   at(sample: Tensor<'float32'>, timestep: number): Record<string, Tensor> {
     const count = this.#count;
-    const dims = [count, ...sample.dims.slice(1)];
     let batched = this.#sample;
-    if (batched === undefined || !sameDims(batched.dims, dims)) batched = this.#sample = createTensor('float32', dims);
+    if (batched === undefined || !sameItemDims(batched.dims, sample.dims, count)) {
+      batched = this.#sample = createTensor('float32', [count, ...sample.dims.slice(1)]);
+    }
     const itemSize = sample.data.length;
     for (let i = 0; i < count; i++) batched.data.set(sample.data, i * itemSize);
     return {
       sample: batched,
-      timestep: createTensor('float32', [count], new Float32Array(count).fill(timestep)),
+      timestep: { dtype: 'float32', dims: [count], data: new Float32Array(count).fill(timestep) },
       encoder_hidden_states: this.#context,
       encoder_attention_mask: this.#mask,
     };
   }
+}
+
+/** Whether `batched` is `[count, …item[1:]]` (without building that array on every step). */
+function sameItemDims(batched: readonly number[], item: readonly number[], count: number): boolean {
+  if (batched.length !== item.length || batched[0] !== count) return false;
+  for (let i = 1; i < item.length; i++) if (batched[i] !== item[i]) return false;
+  return true;
 }

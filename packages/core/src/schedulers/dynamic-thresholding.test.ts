@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KandinskyError } from '../errors/kandinsky-error.js';
-import { assertPercentile, quantileLinear, thresholdPerSample } from './dynamic-thresholding.js';
+import { applyThresholdScale, assertPercentile, quantileLinear, thresholdPerSample, thresholdScale } from './dynamic-thresholding.js';
 
 // v_i = ((37·i mod 1000) − 500)/7, i < 999; expected values printed by torch 1.13
 // (`torch.quantile(v.abs(), q)` on float32).
@@ -129,5 +129,152 @@ describe('thresholdPerSample on latent-sized samples (bucketed quantile)', () =>
     expect(actual[0]).toBe(Math.fround(1 / 1.5)); // s = lerp(1, 2, 0.5)
     expect(actual[7]).toBe(-1);
     expect(differing(actual, reference(data, 1, 4094.5 / 4095, Number.POSITIVE_INFINITY))).toBe(0);
+  });
+});
+
+describe('thresholdScale and applyThresholdScale against the plain definition', () => {
+  const f32 = Math.fround;
+  /** s = f32(clamp(quantileLinear(|x|), 1, maxValue)) from a copy (quickselect, no shortcuts). */
+  const plainScale = (data: Float32Array, q: number, maxValue: number) =>
+    f32(Math.min(Math.max(quantileLinear(data.map(Math.abs), q), 1), maxValue));
+  const bitsOf = (value: number) => new Uint32Array(new Float32Array([value]).buffer)[0]!;
+  const sameBits = (a: number, b: number) => bitsOf(a) === bitsOf(b);
+
+  it('decides s = 1 exactly at the boundary of how many |x| exceed 1 (small and bucketed sizes)', () => {
+    let checked = 0;
+    let floored = 0;
+    for (const size of [7, 256, 2047, 2048, 4096, 65536]) {
+      for (const q of [0.99, 0.95, 0.5, 1, 1 / (size - 1), 0.001]) {
+        const rank = f32(f32(q) * (size - 1));
+        const below = Math.floor(rank);
+        const top = rank === below || below + 1 >= size ? below : below + 1;
+        // How many elements exceed 1: around size − 1 − top, where the quantile crosses 1.
+        const boundary = size - 1 - top;
+        for (const above of [boundary - 2, boundary - 1, boundary, boundary + 1, boundary + 2]) {
+          if (above < 0 || above > size) continue;
+          // Values ≤ 1 include 1 itself and its float32 neighbours below; values > 1 start at
+          // 1 + 2⁻²³ (the same bucket as 1).
+          for (const [small, large] of [
+            [1, 1 + 2 ** -23],
+            [0.99999994, 1],
+            [0.5, 1.5],
+            [0.99999994, 1 + 2 ** -23],
+          ] as const) {
+            if (!(large > 1) && above > 0) continue;
+            const data = Float32Array.from({ length: size }, (_, i) => {
+              const magnitude = i < above ? large : i % 3 === 0 ? small : (small * (i % 97)) / 97;
+              return i % 2 === 0 ? magnitude : -magnitude;
+            });
+            for (const maxValue of [Number.POSITIVE_INFINITY, 1.25, 0.75]) {
+              const expected = plainScale(data, q, maxValue);
+              const actual = thresholdScale(data.slice(), q, maxValue, new Float32Array(size));
+              expect(sameBits(actual, expected), `size ${size}, q ${q}, above ${above}, ${small}/${large}, max ${maxValue}`).toBe(true);
+              if (expected === 1) floored++;
+              checked++;
+            }
+          }
+        }
+      }
+    }
+    // Both outcomes occur: the boundary is really crossed.
+    expect(floored).toBeGreaterThan(100);
+    expect(checked - floored).toBeGreaterThan(100);
+  });
+
+  it('reads a view into a larger buffer and leaves the data unchanged', () => {
+    const data = Float32Array.from({ length: 3 * 4096 }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 5)));
+    const copy = data.slice();
+    for (const [start, size] of [
+      [0, 4096],
+      [4096, 4096],
+      [8192, 4096],
+      [100, 1000],
+    ] as const) {
+      const slice = data.subarray(start, start + size);
+      const expected = plainScale(slice, 0.95, Number.POSITIVE_INFINITY);
+      expect(thresholdScale(slice, 0.95, Number.POSITIVE_INFINITY, new Float32Array(size))).toBe(expected);
+    }
+    expect(Array.from(data)).toEqual(Array.from(copy));
+  });
+
+  it('matches the plain path with infinities and NaN, small and bucketed', () => {
+    for (const size of [300, 4096]) {
+      for (const special of [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN]) {
+        for (const scale of [0.5, 3]) {
+          const data = Float32Array.from({ length: size }, (_, i) => scale * Math.sin(i * 1.3));
+          data[size >> 1] = special;
+          const expected = plainScale(data, 0.99, Number.POSITIVE_INFINITY);
+          const actual = thresholdScale(data.slice(), 0.99, Number.POSITIVE_INFINITY, new Float32Array(size));
+          expect(sameBits(actual, expected), `size ${size}, ${special}, ×${scale}`).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('scales by a product that equals the division bit for bit, subnormal quotients included', () => {
+    let state = 99;
+    const uniform = () => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+    const scales = [98, 1.5, 3, 6, 7, 10, 1.1, f32(Math.PI), f32(1 + 2 ** -23), f32(2 - 2 ** -23), 2 ** 20 * 1.7, 3e38, f32(12.3456)];
+    const values: number[] = [];
+    for (let i = 0; i < 20000; i++) values.push(f32((uniform() * 2 - 1) * 2 ** (uniform() * 8 - 4)));
+    // Subnormal and tiny inputs. (49·(2m + 1))·2⁻¹⁴⁹ / 98 is exactly a subnormal rounding midpoint,
+    // where c·fl64(1/98) rounds the other way (found by search): the kernel must divide there.
+    for (let k = 1; k < 64; k++) values.push(k * 2 ** -149, -k * 2 ** -149, k * 2 ** -130, f32(k * 1.37e-38));
+    for (const odd of [3, 7, 15, 23, 27]) values.push(49 * odd * 2 ** -149, -49 * odd * 2 ** -149);
+    for (const s of scales) {
+      const data = Float32Array.from(values);
+      applyThresholdScale(data, s);
+      let differing = 0;
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i]!;
+        const expected = f32((v > s ? s : v < -s ? -s : v) / s);
+        if (!sameBits(data[i]!, expected)) differing++;
+      }
+      expect(differing, `s = ${s}`).toBe(0);
+    }
+    // s = 1 only clamps (and keeps −0).
+    const unit = Float32Array.from([-0, 0.5, -2, 3, Number.NaN]);
+    applyThresholdScale(unit, 1);
+    expect(Array.from(unit)).toEqual([-0, 0.5, -1, 1, Number.NaN]);
+  });
+});
+
+describe('thresholdScale on large samples (sampled cut, bucket fallback)', () => {
+  const f32 = Math.fround;
+  const plainScale = (data: Float32Array, q: number) => f32(Math.max(quantileLinear(data.map(Math.abs), q), 1));
+  let state = 2024;
+  const uniform = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+
+  it.each([16384, 65536, 100000])('gives the plain path bits for n = %i at the percentiles of spec §3.2 and around them', (n) => {
+    // Where the sampled cut reads (64 runs of 16, see dynamic-thresholding.ts).
+    const stride = Math.floor(n / 64);
+    const sampled = (i: number) => i < 64 * stride && i % stride >= (stride - 16) >> 1 && i % stride < ((stride - 16) >> 1) + 16;
+    const cases: [string, (i: number) => number][] = [
+      ['normal ×3', () => 3 * normal()],
+      ['heavy tail', () => normal() / (uniform() + 1e-3)],
+      ['few distinct values', () => Math.round(normal() * 2)],
+      ['ties at the cut', () => (uniform() < 0.05 ? 7 : normal())],
+      // The sampled positions hold the largest values: the cut lands above the rank, so the bucket
+      // path must take over.
+      ['adversarial sample', (i) => (sampled(i) ? 100 + i / n : normal())],
+      ['sorted ramp', (i) => (i / n) * 4 - 2],
+      ['infinities', (i) => (i % 997 === 0 ? Number.POSITIVE_INFINITY : normal())],
+      ['one NaN', (i) => (i === 12345 % n ? Number.NaN : normal())],
+    ];
+    for (const [name, draw] of cases) {
+      const data = Float32Array.from({ length: n }, (_, i) => draw(i));
+      for (const q of [0.9, 0.95, 0.99, 0.995, 0.999, 1]) {
+        const expected = plainScale(data, q);
+        const actual = thresholdScale(data.slice(), q, Number.POSITIVE_INFINITY, new Float32Array(n));
+        expect(Object.is(actual, expected), `${name}, q = ${q}: ${actual} vs ${expected}`).toBe(true);
+      }
+    }
   });
 });

@@ -63,6 +63,7 @@ export {
   INPAINTING_PERCENTILE,
   Kandinsky3Sampler,
   TEXT_TO_IMAGE_PERCENTILE,
+  type Kandinsky3Guidance,
   type Kandinsky3SamplerOptions,
 } from './kandinsky-sampler.js';
 export {

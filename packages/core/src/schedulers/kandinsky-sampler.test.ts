@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { thrown } from '../test-support/thrown.js';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
-import { thresholdPerSample } from './dynamic-thresholding.js';
+import { classifierFreeGuidanceBatched } from '../guidance/classifier-free-guidance.js';
+import { quantileLinear } from './dynamic-thresholding.js';
 import { Kandinsky3Sampler } from './kandinsky-sampler.js';
 import {
   ReplayNoise,
@@ -198,9 +199,10 @@ describe('Kandinsky3Sampler: bad input', () => {
     expect(new Set(plain.originals.map((original) => original!.data)).size).toBe(4);
   });
 
-  it('gives the bits of the step as first written on latent-sized samples (bucketed quantile, scratch x0)', () => {
+  it('gives the bits of the step by its plain definition (x0; quickselect quantile and division; update) at latent and tiny sizes', () => {
     const f32 = Math.fround;
     /** The step as first written (x0; thresholdPerSample; update), for one timestep. */
+    const scales: number[] = [];
     function threePass(sampler: Kandinsky3Sampler, index: number, x: Float32Array, eps: Float32Array, z: Float32Array, batch: number) {
       const timestep = sampler.timesteps[index]!;
       const previous = sampler.previousTimestep(index);
@@ -213,7 +215,16 @@ describe('Kandinsky3Sampler: bad input', () => {
       const meanEpsilon = f32(Math.sqrt(Math.max(0, f32(f32(1 - alphaPrevious) - f32(sigma * sigma)))));
       const predicted = new Float32Array(x.length);
       for (let i = 0; i < x.length; i++) predicted[i] = (x[i]! - sqrtOneMinusAlpha * eps[i]!) / sqrtAlpha;
-      thresholdPerSample(predicted, batch, sampler.percentile!, Number.POSITIVE_INFINITY);
+      // Thresholding by its plain definition: quantile of a copy of |x0| (quickselect), then a
+      // clamp and a float64 division per element.
+      const size = x.length / batch;
+      for (let b = 0; b < batch; b++) {
+        const slice = predicted.subarray(b * size, (b + 1) * size);
+        const s =
+          sampler.percentile === null ? 1 : f32(Math.max(quantileLinear(slice.map(Math.abs), sampler.percentile), 1));
+        for (let i = 0; i < size; i++) slice[i] = (slice[i]! > s ? s : slice[i]! < -s ? -s : slice[i]!) / s;
+        scales.push(s);
+      }
       const y = new Float32Array(x.length);
       for (let i = 0; i < x.length; i++) {
         const recomputed = f32((x[i]! - sqrtAlpha * predicted[i]!) / sqrtOneMinusAlpha);
@@ -229,31 +240,100 @@ describe('Kandinsky3Sampler: bad input', () => {
       for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) count++;
       return count;
     };
-    const sampler = new Kandinsky3Sampler();
-    sampler.setTimesteps(8);
-    for (const [dims, special] of [
-      [[1, 4, 64, 64], undefined],
-      [[2, 4, 32, 32], undefined],
-      [[1, 4, 32, 32], Number.NaN],
-    ] as const) {
-      const size = dims.reduce((a, b) => a * b, 1);
-      const wave = (scale: number, phase: number) => Float32Array.from({ length: size }, (_, i) => scale * Math.sin(i * 0.731 + phase) + 0.3 * Math.cos(i * 0.013));
-      for (let index = 0; index < sampler.timesteps.length; index++) {
-        const x = wave(1.8, index);
-        const eps = wave(1.1, 3 * index);
-        if (special !== undefined) eps[17] = special;
-        const z = wave(1, 5 * index);
-        const expected = threePass(sampler, index, x, eps, z, dims[0]);
-        const tensor = (data: Float32Array) => createTensor('float32', [...dims], data);
-        const kept = sampler.step(tensor(eps), sampler.timesteps[index]!, tensor(x), { stepIndex: index }, { noise: tensor(z) });
-        const declined = sampler.step(tensor(eps), sampler.timesteps[index]!, tensor(x), { stepIndex: index }, {
-          noise: tensor(z),
-          returnPredOriginalSample: false,
-        });
-        expect(differing(kept.prevSample.data, expected.y)).toBe(0);
-        expect(differing(kept.predOriginalSample!.data, expected.predicted)).toBe(0);
-        expect(differing(declined.prevSample.data, expected.y)).toBe(0);
+    for (const percentile of [0.99, 0.95, null]) {
+      const sampler = new Kandinsky3Sampler({ percentile });
+      sampler.setTimesteps(8);
+      for (const [dims, special, amplitude] of [
+        [[1, 4, 64, 64], undefined, 1.8],
+        [[1, 4, 64, 64], undefined, 0.4],
+        [[2, 4, 32, 32], undefined, 1.8],
+        [[1, 4, 32, 32], Number.NaN, 1.8],
+        [[1, 4, 8, 8], undefined, 1.8],
+        [[2, 4, 8, 8], undefined, 0.4],
+        [[1, 4, 8, 8], Number.POSITIVE_INFINITY, 0.4],
+      ] as const) {
+        const size = dims.reduce((a, b) => a * b, 1);
+        const wave = (scale: number, phase: number) => Float32Array.from({ length: size }, (_, i) => scale * Math.sin(i * 0.731 + phase) + 0.3 * Math.cos(i * 0.013));
+        for (let index = 0; index < sampler.timesteps.length; index++) {
+          const x = wave(amplitude, index);
+          const eps = wave(1.1, 3 * index);
+          if (special !== undefined) eps[17] = special;
+          const z = wave(1, 5 * index);
+          const expected = threePass(sampler, index, x, eps, z, dims[0]);
+          const tensor = (data: Float32Array) => createTensor('float32', [...dims], data);
+          const kept = sampler.step(tensor(eps), sampler.timesteps[index]!, tensor(x), { stepIndex: index }, { noise: tensor(z) });
+          const declined = sampler.step(tensor(eps), sampler.timesteps[index]!, tensor(x), { stepIndex: index }, {
+            noise: tensor(z),
+            returnPredOriginalSample: false,
+          });
+          expect(differing(kept.prevSample.data, expected.y)).toBe(0);
+          expect(differing(kept.predOriginalSample!.data, expected.predicted)).toBe(0);
+          expect(differing(declined.prevSample.data, expected.y)).toBe(0);
+        }
       }
     }
+    // Both the floor (s = 1: clamp only) and real thresholds were exercised.
+    expect(scales.filter((s) => s === 1).length).toBeGreaterThan(20);
+    expect(scales.filter((s) => s > 1).length).toBeGreaterThan(20);
+  });
+});
+
+describe('Kandinsky3Sampler.stepGuided', () => {
+  const differing = (a: Float32Array, b: Float32Array) => {
+    const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+    const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+    let count = a.length === b.length ? 0 : Math.max(a.length, b.length);
+    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) count++;
+    return count;
+  };
+
+  it('gives the bits of step() on classifierFreeGuidanceBatched, and leaves the batch unchanged', () => {
+    let compared = 0;
+    for (const percentile of [0.99, null]) {
+      for (const dims of [
+        [1, 4, 8, 8],
+        [1, 4, 64, 64],
+        [2, 4, 32, 32],
+      ]) {
+        for (const order of ['cond-first', 'uncond-first'] as const) {
+          for (const guidanceScale of [3, 0, 7.5]) {
+            const sampler = new Kandinsky3Sampler({ percentile });
+            sampler.setTimesteps(6);
+            const size = dims.reduce((a, b) => a * b, 1);
+            const batchDims = [2 * dims[0]!, ...dims.slice(1)];
+            const wave = (length: number, scale: number, phase: number) =>
+              Float32Array.from({ length }, (_, i) => scale * Math.sin(i * 0.517 + phase) + 0.2 * Math.cos(i * 0.021));
+            for (let index = 0; index < sampler.timesteps.length; index++) {
+              const t = sampler.timesteps[index]!;
+              const x = wave(size, 1.5, index);
+              const batch = wave(2 * size, 1.2, 7 * index);
+              if (index === 2) batch[size + 5] = Number.NaN; // a NaN in the second half
+              const z = wave(size, 1, 3 * index);
+              const before = batch.slice();
+              const guidedStep = sampler.stepGuided(createTensor('float32', batchDims, batch), { guidanceScale, order }, t, createTensor('float32', dims, x), { stepIndex: index }, { noise: createTensor('float32', dims, z) });
+              expect(differing(batch, before)).toBe(0);
+              const eps = classifierFreeGuidanceBatched(createTensor('float32', batchDims, batch.slice()), { guidanceScale, order });
+              const plain = sampler.step(eps, t, createTensor('float32', dims, x), { stepIndex: index }, { noise: createTensor('float32', dims, z) });
+              expect(differing(guidedStep.prevSample.data, plain.prevSample.data)).toBe(0);
+              expect(differing(guidedStep.predOriginalSample!.data, plain.predOriginalSample!.data)).toBe(0);
+              compared++;
+            }
+          }
+        }
+      }
+    }
+    expect(compared).toBe(2 * 3 * 2 * 3 * 6);
+  });
+
+  it('rejects a batch that is not twice the sample, an unknown order and a non-finite scale', () => {
+    const sampler = new Kandinsky3Sampler();
+    sampler.setTimesteps(4);
+    const t = sampler.timesteps[0]!;
+    const sample = createTensor('float32', [1, 4, 8, 8]);
+    const run = (batchDims: number[], guidance: { guidanceScale: number; order: 'cond-first' | 'uncond-first' }) =>
+      thrown(() => sampler.stepGuided(createTensor('float32', batchDims), guidance, t, sample, { stepIndex: 0 }, { noise: sample }));
+    expect(run([1, 4, 8, 8], { guidanceScale: 3, order: 'cond-first' }).code).toBe('SHAPE_MISMATCH');
+    expect(run([2, 4, 8, 8], { guidanceScale: 3, order: 'sideways' as never }).code).toBe('INVALID_ARGUMENT');
+    expect(run([2, 4, 8, 8], { guidanceScale: Number.NaN, order: 'cond-first' }).message).toContain('NaN');
   });
 });

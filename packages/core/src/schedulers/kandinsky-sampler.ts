@@ -1,7 +1,8 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import type { GuidanceBatchOrder } from '../guidance/classifier-free-guidance.js';
 import { assertDims, assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
 import { alphasCumprod as cumulativeAlphas, betaSchedule } from './beta-schedule.js';
-import { assertPercentile, clipUnit, thresholdPerSample } from './dynamic-thresholding.js';
+import { assertPercentile, assertSameLength, MIN_NORMAL_FLOAT32, thresholdScale } from './dynamic-thresholding.js';
 import type {
   Scheduler,
   SchedulerState,
@@ -32,6 +33,14 @@ export interface Kandinsky3SamplerOptions {
    * @default 1
    */
   eta?: number;
+}
+
+/** Classifier-free guidance of {@link Kandinsky3Sampler.stepGuided} (spec §3.8). */
+export interface Kandinsky3Guidance {
+  /** Kandinsky's w in `(w + 1)·cond − w·uncond` (3 in the original pipeline). */
+  readonly guidanceScale: number;
+  /** Which half of the batch is conditional: `'cond-first'` in the original ai-forever code. */
+  readonly order: GuidanceBatchOrder;
 }
 
 /**
@@ -146,6 +155,68 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
     state: SchedulerState,
     options: SchedulerStepOptions = {},
   ): SchedulerStepResult {
+    const index = this.checkStep(timestep, state);
+    assertDtype('sample', sample, 'float32');
+    assertDtype('modelOutput', modelOutput, 'float32');
+    assertDims('modelOutput', modelOutput, sample.dims);
+    return this.advance(index, modelOutput.data, null, 0, timestep, sample, state, options);
+  }
+
+  /**
+   * {@link step} on the UNet's classifier-free-guidance batch `[2B, …]` (spec §3.8): the guided
+   * ε = `(w + 1)·ε_cond − w·ε_uncond`, rounded to float32, is formed inside the x0 pass instead of
+   * a pass of its own. The same bits as
+   * `step(classifierFreeGuidanceBatched(batch, guidance), timestep, sample, state, options)`,
+   * without writing the guided ε anywhere (`batch` is left unchanged).
+   *
+   * @throws KandinskyError SHAPE_MISMATCH unless `batch` is `[2B, …]` for a sample `[B, …]`;
+   *   INVALID_ARGUMENT for a non-finite `guidanceScale` or an unknown `order`; and what {@link step}
+   *   throws.
+   */
+  stepGuided(
+    batch: Tensor<'float32'>,
+    guidance: Kandinsky3Guidance,
+    timestep: number,
+    sample: Tensor<'float32'>,
+    state: SchedulerState,
+    options: SchedulerStepOptions = {},
+  ): SchedulerStepResult {
+    const index = this.checkStep(timestep, state);
+    assertDtype('sample', sample, 'float32');
+    assertDtype('batch', batch, 'float32');
+    const { guidanceScale, order } = guidance;
+    if (typeof guidanceScale !== 'number' || !Number.isFinite(guidanceScale)) {
+      throw new KandinskyError({
+        code: 'INVALID_ARGUMENT',
+        message: `guidanceScale must be a finite number, got ${describeValue(guidanceScale)}.`,
+        hint: 'Pass a number such as 3 (Kandinsky 3 default).',
+      });
+    }
+    if (order !== 'cond-first' && order !== 'uncond-first') {
+      throw new KandinskyError({
+        code: 'INVALID_ARGUMENT',
+        message: `Unknown guidance batch order ${describeValue(order)}.`,
+        hint: "Use 'cond-first' (original ai-forever code) or 'uncond-first' (diffusers / K3D).",
+      });
+    }
+    if (!isGuidanceBatch(batch.dims, sample.dims)) assertDims('batch', batch, [2 * (sample.dims[0] ?? 1), ...sample.dims.slice(1)]);
+    const half = batch.data.length / 2;
+    const conditionalStart = order === 'cond-first' ? 0 : half;
+    const unconditionalStart = half - conditionalStart;
+    return this.advance(
+      index,
+      batch.data.subarray(conditionalStart, conditionalStart + half),
+      batch.data.subarray(unconditionalStart, unconditionalStart + half),
+      guidanceScale,
+      timestep,
+      sample,
+      state,
+      options,
+    );
+  }
+
+  /** Validates the grid, the state's step index and the timestep; returns the index. */
+  private checkStep(timestep: number, state: SchedulerState): number {
     const grid = this.grid;
     if (grid.length === 0) {
       throw new KandinskyError({
@@ -171,9 +242,23 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
         details: { timestep, expected: grid[index] },
       });
     }
-    assertDtype('sample', sample, 'float32');
-    assertDtype('modelOutput', modelOutput, 'float32');
-    assertDims('modelOutput', modelOutput, sample.dims);
+    return index;
+  }
+
+  /**
+   * The step proper. `epsilon` is ε (same length as the sample), or with `unconditional` the
+   * conditional half of a CFG batch and `guidanceScale` w.
+   */
+  private advance(
+    index: number,
+    epsilon: Float32Array,
+    unconditional: Float32Array | null,
+    guidanceScale: number,
+    timestep: number,
+    sample: Tensor<'float32'>,
+    state: SchedulerState,
+    options: SchedulerStepOptions,
+  ): SchedulerStepResult {
     const out = options.out ?? createTensor('float32', sample.dims);
     assertDtype('options.out', out, 'float32');
     assertDims('options.out', out, sample.dims);
@@ -210,29 +295,37 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
     }
 
     const x = sample.data;
-    const epsilon = modelOutput.data;
     const size = x.length;
     // x0 is always computed; it is returned in a fresh tensor unless the caller explicitly
     // declined it (returnPredOriginalSample: false), which keeps the denoising loop allocation-free.
     const keepOriginal = options.returnPredOriginalSample !== false;
     if (!keepOriginal && this.originalScratch?.length !== size) this.originalScratch = new Float32Array(size);
     const predicted = keepOriginal ? new Float32Array(size) : this.originalScratch!;
-    // Three passes (x0, threshold, update): fusing them saves nothing, the loops are bound by
-    // their divisions (measured), and the division results must stay exactly these.
-    for (let i = 0; i < size; i++) predicted[i] = (x[i] - sqrtOneMinusAlpha * epsilon[i]) / sqrtAlpha;
-    if (this.percentile === null) {
-      clipUnit(predicted);
-    } else {
-      const batch = sample.dims[0] ?? 1;
-      if (this.scratch === null || this.scratch.length < size / batch) this.scratch = new Float32Array(size / batch);
-      thresholdPerSample(predicted, batch, this.percentile, Number.POSITIVE_INFINITY, this.scratch);
-    }
     const y = out.data;
-    const addNoise = previous !== 0 && noise !== null;
-    for (let i = 0; i < size; i++) {
-      const recomputed = f32((x[i] - sqrtAlpha * predicted[i]) / sqrtOneMinusAlpha);
-      const mean = meanX0 * predicted[i] + meanEpsilon * recomputed;
-      y[i] = addNoise ? mean + sigma * (noise as Float32Array)[i] : mean;
+    const z = previous !== 0 ? noise : null; // no noise into t = 0
+    // Per sample: x0 (with CFG when given); the threshold s; then one pass that clamps and scales
+    // x0, recomputes ε and updates. Two divisions per element (x0 and ε: these must stay
+    // divisions to keep their bits; the scaling by 1/s is exact as a product, see
+    // applyThresholdScale). The loops are kernels over whole arrays (see dynamic-thresholding.ts).
+    const batch = this.percentile === null ? 1 : (sample.dims[0] ?? 1);
+    const sliceSize = size / batch;
+    if (this.percentile !== null && (this.scratch === null || this.scratch.length < sliceSize)) {
+      this.scratch = new Float32Array(sliceSize);
+    }
+    for (let b = 0; b < batch; b++) {
+      const start = b * sliceSize;
+      const end = start + sliceSize;
+      const part = batch === 1 ? whole : (data: Float32Array): Float32Array => data.subarray(start, end);
+      const p = part(predicted);
+      if (unconditional === null) predictOriginal(part(x), part(epsilon), p, sqrtOneMinusAlpha, sqrtAlpha);
+      else predictOriginalGuided(part(x), part(epsilon), part(unconditional), p, guidanceScale, sqrtOneMinusAlpha, sqrtAlpha);
+      const s = this.percentile === null ? 1 : thresholdScale(p, this.percentile, Number.POSITIVE_INFINITY, this.scratch!);
+      // c·(1/s) is c/s where the quotient is a normal float32 (applyThresholdScale); below that
+      // threshold the kernels divide. s = 1: 1/s = 1 and no threshold (x·1 = x/1 = x).
+      const inverse = 1 / s;
+      const tiny = s === 1 ? 0 : s * MIN_NORMAL_FLOAT32;
+      if (z === null) update(part(x), p, part(y), s, inverse, tiny, sqrtAlpha, sqrtOneMinusAlpha, meanX0, meanEpsilon);
+      else updateWithNoise(part(x), p, part(y), s, inverse, tiny, sqrtAlpha, sqrtOneMinusAlpha, meanX0, meanEpsilon, sigma, part(z));
     }
     state.stepIndex = index + 1;
     return keepOriginal ? { prevSample: out, predOriginalSample: createTensor('float32', sample.dims, predicted) } : { prevSample: out };
@@ -271,4 +364,129 @@ export function diffuse(
   const z = noise.data;
   for (let i = 0; i < x.length; i++) result.data[i] = a * x[i] + b * z[i];
   return result;
+}
+
+/** Whether `batch` is `[2·B, …sample[1:]]` for `sample` `[B, …]`. */
+function isGuidanceBatch(batch: readonly number[], sample: readonly number[]): boolean {
+  if (batch.length !== sample.length || batch[0] !== 2 * (sample[0] ?? 1)) return false;
+  for (let i = 1; i < sample.length; i++) if (batch[i] !== sample[i]) return false;
+  return true;
+}
+
+/** The identity, as the slicing of a one-sample batch. */
+function whole(data: Float32Array): Float32Array {
+  return data;
+}
+
+// Kernels of Kandinsky3Sampler.step: one loop each over whole arrays of one length, floats unboxed
+// once (see dynamic-thresholding.ts for why, with the measurements).
+
+/** Kernel: x0 = (x − √(1−ᾱ)·ε)/√ᾱ. */
+function predictOriginal(
+  x: Float32Array,
+  epsilon: Float32Array,
+  predicted: Float32Array,
+  sqrtOneMinusAlphaIn: number,
+  sqrtAlphaIn: number,
+): void {
+  const n = predicted.length;
+  assertSameLength(n, x, epsilon);
+  const sqrtOneMinusAlpha = +sqrtOneMinusAlphaIn;
+  const sqrtAlpha = +sqrtAlphaIn;
+  for (let i = 0; i < n; i++) predicted[i] = (x[i]! - sqrtOneMinusAlpha * epsilon[i]!) / sqrtAlpha;
+}
+
+/**
+ * Kernel: {@link predictOriginal} with ε = f32((w + 1)·cond − w·uncond), the float32 value that
+ * classifierFreeGuidance stores.
+ */
+function predictOriginalGuided(
+  x: Float32Array,
+  conditional: Float32Array,
+  unconditional: Float32Array,
+  predicted: Float32Array,
+  guidanceScaleIn: number,
+  sqrtOneMinusAlphaIn: number,
+  sqrtAlphaIn: number,
+): void {
+  const n = predicted.length;
+  assertSameLength(n, x, conditional, unconditional);
+  const guidanceScale = +guidanceScaleIn;
+  const conditionalScale = guidanceScale + 1;
+  const sqrtOneMinusAlpha = +sqrtOneMinusAlphaIn;
+  const sqrtAlpha = +sqrtAlphaIn;
+  for (let i = 0; i < n; i++) {
+    const epsilon = f32(conditionalScale * conditional[i]! - guidanceScale * unconditional[i]!);
+    predicted[i] = (x[i]! - sqrtOneMinusAlpha * epsilon) / sqrtAlpha;
+  }
+}
+
+/**
+ * Kernel, last step (no noise): x0 ← clamp(x0, −s, s)/s, ε recomputed from it, and
+ * `x_prev = √ᾱ_prev·x0 + √(1−ᾱ_prev−σ²)·ε`.
+ */
+function update(
+  x: Float32Array,
+  predicted: Float32Array,
+  y: Float32Array,
+  sIn: number,
+  inverseIn: number,
+  tinyIn: number,
+  sqrtAlphaIn: number,
+  sqrtOneMinusAlphaIn: number,
+  meanX0In: number,
+  meanEpsilonIn: number,
+): void {
+  const n = predicted.length;
+  assertSameLength(n, x, y);
+  const s = +sIn;
+  const inverse = +inverseIn;
+  const tiny = +tinyIn;
+  const sqrtAlpha = +sqrtAlphaIn;
+  const sqrtOneMinusAlpha = +sqrtOneMinusAlphaIn;
+  const meanX0 = +meanX0In;
+  const meanEpsilon = +meanEpsilonIn;
+  for (let i = 0; i < n; i++) {
+    const v = predicted[i]!;
+    const c = v > s ? s : v < -s ? -s : v;
+    const p = f32(Math.abs(c) >= tiny ? c * inverse : c / s);
+    predicted[i] = p;
+    const recomputed = f32((x[i]! - sqrtAlpha * p) / sqrtOneMinusAlpha);
+    y[i] = meanX0 * p + meanEpsilon * recomputed;
+  }
+}
+
+/** Kernel: {@link update} plus σ·z. */
+function updateWithNoise(
+  x: Float32Array,
+  predicted: Float32Array,
+  y: Float32Array,
+  sIn: number,
+  inverseIn: number,
+  tinyIn: number,
+  sqrtAlphaIn: number,
+  sqrtOneMinusAlphaIn: number,
+  meanX0In: number,
+  meanEpsilonIn: number,
+  sigmaIn: number,
+  z: Float32Array,
+): void {
+  const n = predicted.length;
+  assertSameLength(n, x, y, z);
+  const s = +sIn;
+  const inverse = +inverseIn;
+  const tiny = +tinyIn;
+  const sqrtAlpha = +sqrtAlphaIn;
+  const sqrtOneMinusAlpha = +sqrtOneMinusAlphaIn;
+  const meanX0 = +meanX0In;
+  const meanEpsilon = +meanEpsilonIn;
+  const sigma = +sigmaIn;
+  for (let i = 0; i < n; i++) {
+    const v = predicted[i]!;
+    const c = v > s ? s : v < -s ? -s : v;
+    const p = f32(Math.abs(c) >= tiny ? c * inverse : c / s);
+    predicted[i] = p;
+    const recomputed = f32((x[i]! - sqrtAlpha * p) / sqrtOneMinusAlpha);
+    y[i] = meanX0 * p + meanEpsilon * recomputed + sigma * z[i]!;
+  }
 }
