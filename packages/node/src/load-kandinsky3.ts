@@ -1,4 +1,4 @@
-import { Kandinsky3Pipeline, type Backend, type LoadModelOptions } from '@kandinsky/core';
+import { Kandinsky3Pipeline, type Backend, type LoadModelOptions, type NoiseSourceFactory } from '@kandinsky/core';
 import { createNodeBackend, type NodeBackendOptions } from './node-backend.js';
 import { openModelFolder } from './model-directory.js';
 import { loadTokenizer } from './tokenizer.js';
@@ -21,6 +21,13 @@ export interface LoadKandinsky3Options extends NodeBackendOptions {
    * @default {}
    */
   loadOptions?: LoadModelOptions;
+  /**
+   * Where the denoising noise is drawn (identical numbers either way), e.g.
+   * `createWorkerNoiseSources()` to draw the next step's noise on a worker thread while the UNet
+   * runs; the pipeline's `dispose()` disposes it.
+   * @default inlineNoiseSources (on the calling thread)
+   */
+  noiseSources?: NoiseSourceFactory;
 }
 
 /**
@@ -40,5 +47,6 @@ export async function loadKandinsky3(directory: string, options: LoadKandinsky3O
     tokenizer,
     lowMemory: options.lowMemory ?? false,
     loadOptions: options.loadOptions ?? {},
+    ...(options.noiseSources ? { noiseSources: options.noiseSources } : {}),
   });
 }

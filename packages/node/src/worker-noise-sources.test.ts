@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { openModelFolder } from './model-directory.js';
 import { createNodeBackend } from './node-backend.js';
 import { loadTokenizer } from './tokenizer.js';
+import { loadKandinsky3 } from './load-kandinsky3.js';
 import { createWorkerNoiseSources } from './worker-noise-sources.js';
 
 const LATENT_1024 = [1, 4, 128, 128];
@@ -179,6 +180,23 @@ describe.skipIf(!existsSync(`${MODEL}/model_index.json`))('Kandinsky3Pipeline wi
       const expected = await inline.textToImage(options);
       const actual = await threaded.textToImage(options);
       expect(actual.images.map((image) => Array.from(image.data))).toEqual(expected.images.map((image) => Array.from(image.data)));
+      expect(noiseSources.activeWorkers).toBe(1);
+    } finally {
+      await inline.dispose();
+      await threaded.dispose();
+    }
+    expect(noiseSources.activeWorkers).toBe(0);
+  });
+  it('is accepted by loadKandinsky3, which hands it to the pipeline (same images, disposed with it)', async () => {
+    const noiseSources = createWorkerNoiseSources({ minimumElements: 0 });
+    const inline = await loadKandinsky3(MODEL, { device: 'cpu' });
+    const threaded = await loadKandinsky3(MODEL, { device: 'cpu', noiseSources });
+    try {
+      (await workerSource(noiseSources, 0, [1, 4, 8, 8])).release();
+      const options = { prompt: 'a blue square on a yellow background', steps: 10, seed: 3 };
+      const expected = await inline.textToImage(options);
+      const actual = await threaded.textToImage(options);
+      expect(Array.from(actual.images[0]!.data)).toEqual(Array.from(expected.images[0]!.data));
       expect(noiseSources.activeWorkers).toBe(1);
     } finally {
       await inline.dispose();
