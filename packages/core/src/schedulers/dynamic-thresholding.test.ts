@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { KandinskyError } from '../errors/kandinsky-error.js';
 import { applyThresholdScale, assertPercentile, quantileLinear, thresholdPerSample, thresholdScale } from './dynamic-thresholding.js';
+import { differingBits } from '../test-support/differing-bits.js';
 
 // v_i = ((37·i mod 1000) − 500)/7, i < 999; expected values printed by torch 1.13
 // (`torch.quantile(v.abs(), q)` on float32).
@@ -67,14 +68,6 @@ describe('thresholdPerSample on latent-sized samples (bucketed quantile)', () =>
     return out;
   }
 
-  /** How many float32 bit patterns differ (a count, so failures print small). */
-  const differing = (a: Float32Array, b: Float32Array) => {
-    const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
-    const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-    let count = a.length === b.length ? 0 : Math.max(a.length, b.length);
-    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) count++;
-    return count;
-  };
 
   let state = 12345;
   const uniform = () => {
@@ -103,10 +96,10 @@ describe('thresholdPerSample on latent-sized samples (bucketed quantile)', () =>
       const data = Float32Array.from({ length: size * batch }, draw);
       const actual = data.slice();
       thresholdPerSample(actual, batch, percentile, Number.POSITIVE_INFINITY, new Float32Array(size));
-      expect(differing(actual, reference(data, batch, percentile, Number.POSITIVE_INFINITY))).toBe(0);
+      expect(differingBits(actual, reference(data, batch, percentile, Number.POSITIVE_INFINITY))).toBe(0);
       const capped = data.slice();
       thresholdPerSample(capped, batch, percentile, 1.25);
-      expect(differing(capped, reference(data, batch, percentile, 1.25))).toBe(0);
+      expect(differingBits(capped, reference(data, batch, percentile, 1.25))).toBe(0);
     }
   });
 
@@ -116,7 +109,7 @@ describe('thresholdPerSample on latent-sized samples (bucketed quantile)', () =>
       data[100] = special;
       const actual = data.slice();
       thresholdPerSample(actual, 1, 0.99, Number.POSITIVE_INFINITY);
-      expect(differing(actual, reference(data, 1, 0.99, Number.POSITIVE_INFINITY))).toBe(0);
+      expect(differingBits(actual, reference(data, 1, 0.99, Number.POSITIVE_INFINITY))).toBe(0);
     }
   });
 
@@ -128,7 +121,7 @@ describe('thresholdPerSample on latent-sized samples (bucketed quantile)', () =>
     thresholdPerSample(actual, 1, 4094.5 / 4095, Number.POSITIVE_INFINITY);
     expect(actual[0]).toBe(Math.fround(1 / 1.5)); // s = lerp(1, 2, 0.5)
     expect(actual[7]).toBe(-1);
-    expect(differing(actual, reference(data, 1, 4094.5 / 4095, Number.POSITIVE_INFINITY))).toBe(0);
+    expect(differingBits(actual, reference(data, 1, 4094.5 / 4095, Number.POSITIVE_INFINITY))).toBe(0);
   });
 });
 

@@ -13,6 +13,7 @@ import {
   strided,
   syntheticModel,
 } from './test-support/dpm-kandinsky-fixture.js';
+import { differingBits } from '../test-support/differing-bits.js';
 
 
 const tensor = (values: number[], dims = [values.length]): Tensor<'float32'> =>
@@ -266,9 +267,9 @@ describe('Kandinsky3Sampler: bad input', () => {
             noise: tensor(z),
             returnPredOriginalSample: false,
           });
-          expect(differing(kept.prevSample.data, expected.y)).toBe(0);
-          expect(differing(kept.predOriginalSample!.data, expected.predicted)).toBe(0);
-          expect(differing(declined.prevSample.data, expected.y)).toBe(0);
+          expect(differingBits(kept.prevSample.data, expected.y)).toBe(0);
+          expect(differingBits(kept.predOriginalSample!.data, expected.predicted)).toBe(0);
+          expect(differingBits(declined.prevSample.data, expected.y)).toBe(0);
         }
       }
     }
@@ -279,13 +280,6 @@ describe('Kandinsky3Sampler: bad input', () => {
 });
 
 describe('Kandinsky3Sampler.stepGuided', () => {
-  const differing = (a: Float32Array, b: Float32Array) => {
-    const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
-    const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-    let count = a.length === b.length ? 0 : Math.max(a.length, b.length);
-    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) count++;
-    return count;
-  };
 
   it('gives the bits of step() on classifierFreeGuidanceBatched, and leaves the batch unchanged', () => {
     let compared = 0;
@@ -311,11 +305,11 @@ describe('Kandinsky3Sampler.stepGuided', () => {
               const z = wave(size, 1, 3 * index);
               const before = batch.slice();
               const guidedStep = sampler.stepGuided(createTensor('float32', batchDims, batch), { guidanceScale, order }, t, createTensor('float32', dims, x), { stepIndex: index }, { noise: createTensor('float32', dims, z) });
-              expect(differing(batch, before)).toBe(0);
+              expect(differingBits(batch, before)).toBe(0);
               const eps = classifierFreeGuidanceBatched(createTensor('float32', batchDims, batch.slice()), { guidanceScale, order });
               const plain = sampler.step(eps, t, createTensor('float32', dims, x), { stepIndex: index }, { noise: createTensor('float32', dims, z) });
-              expect(differing(guidedStep.prevSample.data, plain.prevSample.data)).toBe(0);
-              expect(differing(guidedStep.predOriginalSample!.data, plain.predOriginalSample!.data)).toBe(0);
+              expect(differingBits(guidedStep.prevSample.data, plain.prevSample.data)).toBe(0);
+              expect(differingBits(guidedStep.predOriginalSample!.data, plain.predOriginalSample!.data)).toBe(0);
               compared++;
             }
           }
