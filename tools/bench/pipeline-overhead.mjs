@@ -14,6 +14,7 @@
 // --root measures another checkout's build (e.g. an older commit unpacked with `git archive`),
 // so before/after figures come from the same script on the same machine.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -38,6 +39,27 @@ for (const path of ['packages/core/dist/index.js', 'packages/node/dist/index.js'
 }
 const core = await load('packages/core/dist/index.js');
 const node = await load('packages/node/dist/index.js');
+
+/**
+ * Times onnxruntime's own `InferenceSession.run` (the runtime's JS entry: its argument checks, the
+ * native call and its output tensors), so that everything of ours — including the node backend's
+ * feed checks and tensor wrapping around it — counts as SDK. Patched once on the instance of
+ * onnxruntime-node that the node package resolves; `runtimeStats` is reset by each measurement.
+ */
+const runtimeStats = { runMs: 0, runs: 0 };
+{
+  const ort = createRequire(resolve(root, 'packages/node/dist/index.js'))('onnxruntime-node');
+  const original = ort.InferenceSession.prototype.run;
+  ort.InferenceSession.prototype.run = function run(...args) {
+    const started = performance.now();
+    const running = original.apply(this, args);
+    // The native run resolves on a later turn; stop the clock when its promise settles.
+    return running.finally(() => {
+      runtimeStats.runMs += performance.now() - started;
+      runtimeStats.runs += 1;
+    });
+  };
+}
 
 /**
  * Wraps a backend so that every session.run is timed; `stats.runMs` sums them.
@@ -153,6 +175,19 @@ function syntheticBackend() {
   return backend;
 }
 
+/** A worker noise-source factory whose thread has started (so no trajectory draws inline). */
+async function startedWorkerNoiseSources() {
+  const factory = node.createWorkerNoiseSources();
+  for (let attempt = 0; attempt < 400; attempt++) {
+    const source = factory.create(0, [1, 4, 8, 8]);
+    const inline = source instanceof core.PrefetchingNoiseSource;
+    source.release();
+    if (!inline) return factory;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('the noise worker did not start within 10 s');
+}
+
 /**
  * Medians over the repetitions. With `split`, each repetition also times a 1-step call, and the
  * overhead is split into a part per call and a part per step (from the 1-step and N-step calls).
@@ -233,21 +268,36 @@ if (only === 'synthetic') {
   // skipped on request
 } else if (existsSync(resolve(tiny, 'model_index.json'))) {
   const tinyOptions = { prompt: 'a red circle on a white background', steps: 50, seed: 1 };
-  for (const [name, backendOptions, strict] of [
+  for (const [name, backendOptions, timing, worker = false] of [
     // No strict rows here: its extra event-loop turn per run (~15 µs) would swamp 256 values of
     // noise (~3 µs).
-    ['tiny model 64² (onnxruntime-node CPU)', { device: 'cpu' }, false],
+    ['tiny model 64² (onnxruntime-node CPU)', { device: 'cpu' }, 'session'],
     // onnxruntime's intra-op pool spins after each run; on a small machine those threads take
     // the core the SDK's step code runs on. One thread: no pool (same step time for this model).
-    ['same, intraOperatorThreads: 1', { device: 'cpu', intraOperatorThreads: 1 }, false],
+    ['same, intraOperatorThreads: 1', { device: 'cpu', intraOperatorThreads: 1 }, 'session'],
+    // The runtime's own run timed instead of the backend's ModelSession.run: the node backend's
+    // feed checks and tensor wrapping count as SDK too.
+    ['same, timed at onnxruntime\'s InferenceSession.run', { device: 'cpu', intraOperatorThreads: 1 }, 'runtime'],
+    // The step noise drawn ahead on a worker thread (the second core), instead of on this one.
+    ['same, intraOperatorThreads: 1, noise drawn ahead on a worker thread', { device: 'cpu', intraOperatorThreads: 1 }, 'session', true],
+    ['same, timed at onnxruntime\'s InferenceSession.run', { device: 'cpu', intraOperatorThreads: 1 }, 'runtime', true],
   ]) {
+    if (worker && typeof node.createWorkerNoiseSources !== 'function') {
+      results.push({ name, skipped: 'no createWorkerNoiseSources in this build' });
+      continue;
+    }
     const cpu = await node.createNodeBackend(backendOptions);
     results.push(
       await measure(
         name,
         async () => {
-          const { backend, stats } = instrument(cpu, { strict });
-          return { pipeline: await node.loadKandinsky3(tiny, { backend }), stats };
+          // A fresh factory per pipeline (dispose ends its thread); wait until its worker is up,
+          // or the first calls draw inline while it starts.
+          const noiseSources = worker ? await startedWorkerNoiseSources() : undefined;
+          const extra = noiseSources ? { noiseSources } : {};
+          if (timing === 'runtime') return { pipeline: await node.loadKandinsky3(tiny, { backend: cpu, ...extra }), stats: runtimeStats };
+          const { backend, stats } = instrument(cpu);
+          return { pipeline: await node.loadKandinsky3(tiny, { backend, ...extra }), stats };
         },
         tinyOptions,
         { split: true },

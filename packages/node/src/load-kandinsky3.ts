@@ -23,7 +23,7 @@ export interface LoadKandinsky3Options extends NodeBackendOptions {
   loadOptions?: LoadModelOptions;
   /**
    * Where the denoising noise is drawn (identical numbers either way), e.g.
-   * `createWorkerNoiseSources()` to draw the next step's noise on a worker thread while the UNet
+   * `createWorkerNoiseSources()` to draw the step noise ahead on a worker thread while the UNet
    * runs; the pipeline's `dispose()` disposes it.
    * @default inlineNoiseSources (on the calling thread)
    */

@@ -94,6 +94,29 @@ describe('NodeBackend sessions', () => {
     await session.dispose();
   });
 
+  it('releases an aborted caller at once, and dispose waits for the abandoned run to finish', async () => {
+    const backend = await createNodeBackend({ device: 'cpu', intraOperatorThreads: 1 });
+    const session = await backend.loadModel(probeModelBytes());
+    const controller = new AbortController();
+    // onnxruntime-node starts the kernels on a later turn: abort while the run is in flight.
+    const running = session.run({ x: createTensor('float32', [1], Float32Array.of(3)) }, { signal: controller.signal });
+    controller.abort();
+    await expect(running).rejects.toMatchObject({ code: 'ABORTED' });
+    // The same feed objects again: the wrapped runtime tensors are reused, with their new values.
+    const x = createTensor('float32', [1], Float32Array.of(4));
+    expect(Array.from((await session.run({ x })).y!.data as Float32Array)).toEqual([-4]);
+    x.data[0] = 5;
+    expect(Array.from((await session.run({ x })).y!.data as Float32Array)).toEqual([-5]);
+    // A run in flight when dispose starts still resolves with its result; dispose waits for it.
+    const last = session.run({ x });
+    const order: string[] = [];
+    const disposing = session.dispose().then(() => order.push('disposed'));
+    await last.then(() => order.push('run'));
+    await disposing;
+    expect(order).toEqual(['run', 'disposed']);
+    expect(session.disposed).toBe(true);
+  });
+
   it('rejects an aborted load', async () => {
     const backend = await createNodeBackend({ device: 'cpu' });
     const controller = new AbortController();

@@ -13,7 +13,8 @@ export function toOrtTensor(name: string, tensor: Tensor): ort.Tensor {
     });
   }
   // ORT's float16 tensors take the raw bits as a Uint16Array, like core's float16 storage.
-  return new ort.Tensor(tensor.dtype as ort.Tensor.Type, tensor.data as ort.Tensor.DataType, tensor.dims);
+  // ORT keeps the dims array it is given: pass a copy, so the wrapper never changes under it.
+  return new ort.Tensor(tensor.dtype as ort.Tensor.Type, tensor.data as ort.Tensor.DataType, [...tensor.dims]);
 }
 
 /** Turns an ONNX Runtime output into a core tensor (the typed array is taken over, not copied). */

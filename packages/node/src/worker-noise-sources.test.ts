@@ -78,8 +78,76 @@ describe('createWorkerNoiseSources', () => {
     }
   });
 
-  it('draws small samples inline without starting a thread', async () => {
+  it('draws ahead without changing the stream: 2,000 random prefetches and draws against TorchGenerator', async () => {
+    // A 3-slot ring for the sample dims: the worker wraps around, sleeps on a full ring and is
+    // woken, and any other request ends the run (rewinding past the draws taken) and restarts it.
+    const sample = [1, 4, 8, 8];
+    const factory = createWorkerNoiseSources({ lookaheadBytes: 3 * 256 * 4 });
+    try {
+      const source = await workerSource(factory, 77, sample);
+      const reference = new TorchGenerator(77);
+      let state = 99;
+      const random = (n: number): number => {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        return (state >>> 8) % n;
+      };
+      const others = [[5], [3, 37], [1, 4, 16, 16]];
+      const kinds = { prefetched: 0, direct: 0, other: 0, uniform: 0 };
+      let kept: { tensor: Tensor<'float32'>; expected: number[] } | undefined;
+      for (let operation = 0; operation < 2000; operation++) {
+        const choice = random(20);
+        if (choice < 14) {
+          // The denoising loop: prefetch, then draw the sample dims (a view of the ring).
+          source.prefetch(sample);
+          expect(bits(source.randn(sample)), `operation ${operation}: prefetched`).toEqual(bits(reference.randn(sample)));
+          kinds.prefetched++;
+        } else if (choice < 16) {
+          const tensor = source.randn(sample); // no prefetch: the caller keeps it
+          const expected = bits(reference.randn(sample));
+          expect(bits(tensor), `operation ${operation}: direct`).toEqual(expected);
+          kept = { tensor, expected };
+          kinds.direct++;
+        } else if (choice < 19) {
+          const dims = others[random(others.length)]!;
+          if (random(2) === 0) source.prefetch(sample); // a prefetch that is not used
+          expect(bits(source.randn(dims)), `operation ${operation}: randn ${dims}`).toEqual(bits(reference.randn(dims)));
+          kinds.other++;
+        } else {
+          expect(bits(source.rand([50])), `operation ${operation}: rand`).toEqual(bits(reference.rand([50])));
+          kinds.uniform++;
+        }
+        if (kept) expect(bits(kept.tensor), `operation ${operation}: a kept draw is never overwritten`).toEqual(kept.expected);
+      }
+      expect(Math.min(...Object.values(kinds))).toBeGreaterThan(50);
+      source.release();
+    } finally {
+      await factory.dispose();
+    }
+  });
+
+  it('continues the right stream after a released trajectory that was drawing ahead', async () => {
     const factory = createWorkerNoiseSources();
+    try {
+      const first = await workerSource(factory, 10, [1, 4, 8, 8]);
+      first.prefetch([1, 4, 8, 8]);
+      first.randn([1, 4, 8, 8]);
+      first.release(); // the ring was full of unused draws
+      const second = factory.create(11, [1, 4, 8, 8]);
+      expect(second).not.toBeInstanceOf(PrefetchingNoiseSource);
+      const reference = new TorchGenerator(11);
+      expect(bits(second.randn([1, 4, 8, 8]))).toEqual(bits(reference.randn([1, 4, 8, 8])));
+      for (let step = 0; step < 40; step++) {
+        second.prefetch([1, 4, 8, 8]);
+        expect(bits(second.randn([1, 4, 8, 8])), `step ${step}`).toEqual(bits(reference.randn([1, 4, 8, 8])));
+      }
+      second.release();
+    } finally {
+      await factory.dispose();
+    }
+  });
+
+  it('draws samples below minimumElements inline without starting a thread', async () => {
+    const factory = createWorkerNoiseSources({ minimumElements: 1000 });
     const source = factory.create(7, [1, 4, 8, 8]);
     expect(source).toBeInstanceOf(PrefetchingNoiseSource);
     expect(factory.activeWorkers).toBe(0);
@@ -127,6 +195,7 @@ describe('createWorkerNoiseSources', () => {
       await factory.dispose();
     }
     expect(() => createWorkerNoiseSources({ timeoutMs: -1 })).toThrow(/timeoutMs must be a finite number ≥ 0, got -1/);
+    expect(() => createWorkerNoiseSources({ lookaheadBytes: Number.NaN })).toThrow(/lookaheadBytes must be a finite number ≥ 0, got NaN/);
     expect(() => factory.create(1.5, LATENT_1024)).toThrow(/1\.5/);
   });
 

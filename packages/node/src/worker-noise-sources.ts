@@ -16,11 +16,17 @@ import {
 /** Options of {@link createWorkerNoiseSources}. */
 export interface WorkerNoiseSourcesOptions {
   /**
-   * Trajectories whose samples have fewer elements draw inline: for small latents a hand-off to
-   * the worker costs more than the draw (the tiny 64² model has 256 elements per sample).
-   * @default 16384 (a 512² latent; 1024² has 65,536)
+   * Trajectories whose samples have fewer elements draw inline on the calling thread.
+   * @default 0 (every trajectory uses the worker; the tiny 64² model's 256-element samples too,
+   * since the worker draws many steps ahead and hands them over without waking either thread)
    */
   minimumElements?: number;
+  /**
+   * Memory for draws made ahead, per worker: a trajectory keeps up to this many bytes of future
+   * step noise (at least 2 and at most 32 draws).
+   * @default 1048576 (1 MiB: 4 draws of a 1024² latent, 32 of a 64² one)
+   */
+  lookaheadBytes?: number;
   /**
    * How long a draw may wait for the worker before failing with RUNTIME_ERROR.
    * @default 30000
@@ -28,13 +34,30 @@ export interface WorkerNoiseSourcesOptions {
   timeoutMs?: number;
 }
 
-// The control block shared with a worker: a state word and a command with its arguments.
+// The control block shared with a worker: a state word, a command with its arguments, and the
+// counters of the draw-ahead ring.
 const STATE = 0;
 const COMMAND = 1;
 const COUNT = 2;
 const SEED_LOW = 3;
 const SEED_HIGH = 4;
-const CONTROL_WORDS = 8;
+/** Ring size of an AHEAD command. */
+const SLOTS = 5;
+/** Draws the worker has finished in the current AHEAD run (written by the worker). */
+const PRODUCED = 6;
+/** Draws whose slots the worker may overwrite (written by this thread). */
+const RELEASED = 7;
+/** Non-zero asks the worker to end the AHEAD run (written by this thread). */
+const CANCEL = 8;
+/** Draws this thread took; the worker rewinds its generator to just after them on CANCEL. */
+const TAKEN = 9;
+/** 1 while the worker sleeps on a full ring. */
+const WAITING = 10;
+/** 1: the AHEAD run starts a new stream from SEED_LOW/HIGH; 0: it continues the current one. */
+const RESEED = 11;
+/** Bumped by this thread to wake a worker sleeping on a full ring (it sleeps on this word). */
+const WAKE = 12;
+const CONTROL_WORDS = 16;
 
 const STARTING = 0;
 const IDLE = 1;
@@ -42,18 +65,24 @@ const BUSY = 2;
 const FAILED = 3;
 const STOPPED = 4;
 
-const SEED = 1;
 const NORMAL = 2;
 const UNIFORM = 3;
-const REWIND = 4;
 const BUFFER = 5;
 const STOP = 6;
+const AHEAD = 7;
+
+const MAX_SLOTS = 32;
 
 /**
  * The worker: sleeps on the state word; on BUSY runs the command against its generator (a
  * TorchGenerator from @kandinsky/core, so the numbers are those of the calling thread), then
- * goes back to IDLE. Every draw first saves the generator's state, which REWIND restores. A plain
- * CommonJS script, so it runs the same from the built package and under the test runner.
+ * goes back to IDLE.
+ *
+ * AHEAD seeds a new stream and fills a ring of SLOTS draws of COUNT normals each, staying at most
+ * SLOTS draws ahead of RELEASED and sleeping when the ring is full. Before each draw it keeps the
+ * generator's state, so that on CANCEL it can rewind to just after the TAKEN draws: the stream
+ * then continues exactly as if nothing had been drawn ahead. A plain CommonJS script, so it runs
+ * the same from the built package and under the test runner.
  */
 const WORKER_SOURCE = `
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
@@ -63,7 +92,7 @@ try {
   const { TorchGenerator } = require(workerData.core);
   let data = new Float32Array(0);
   let generator;
-  let saved;
+  const before = [];
   Atomics.store(control, ${STATE}, ${IDLE});
   Atomics.notify(control, ${STATE});
   for (;;) {
@@ -76,18 +105,39 @@ try {
     const command = control[${COMMAND}];
     if (command === ${STOP}) break;
     try {
-      if (command === ${SEED}) {
-        generator = new TorchGenerator(BigInt(control[${SEED_LOW}] >>> 0) | (BigInt(control[${SEED_HIGH}] >>> 0) << 32n));
-        saved = undefined;
-      } else if (command === ${BUFFER}) {
+      if (command === ${BUFFER}) {
         data = new Float32Array(receiveMessageOnPort(port).message);
-      } else if (command === ${REWIND}) {
-        const drawn = generator;
-        generator = saved;
-        saved = drawn;
+      } else if (command === ${AHEAD}) {
+        if (control[${RESEED}] === 1) {
+          generator = new TorchGenerator(BigInt(control[${SEED_LOW}] >>> 0) | (BigInt(control[${SEED_HIGH}] >>> 0) << 32n));
+        }
+        const count = control[${COUNT}];
+        const slots = control[${SLOTS}];
+        let produced = 0;
+        for (;;) {
+          // Read WAKE first: a wake-up sent after this read makes the wait below return at once.
+          const wake = Atomics.load(control, ${WAKE});
+          if (Atomics.load(control, ${CANCEL}) !== 0) break;
+          const released = Atomics.load(control, ${RELEASED});
+          if (produced < released + slots) {
+            const slot = produced % slots;
+            if (before[slot]) before[slot].copyStateFrom(generator);
+            else before[slot] = generator.clone();
+            generator.fillNormal(data.subarray(slot * count, slot * count + count));
+            produced += 1;
+            Atomics.store(control, ${PRODUCED}, produced);
+            Atomics.notify(control, ${PRODUCED});
+          } else {
+            Atomics.store(control, ${WAITING}, 1);
+            Atomics.wait(control, ${WAKE}, wake);
+            Atomics.store(control, ${WAITING}, 0);
+          }
+        }
+        // The state before draw TAKEN is the state after the draws the caller took.
+        const taken = control[${TAKEN}];
+        if (taken < produced) generator.copyStateFrom(before[taken % slots]);
+        Atomics.store(control, ${CANCEL}, 0);
       } else {
-        if (saved) saved.copyStateFrom(generator);
-        else saved = generator.clone();
         const out = data.subarray(0, control[${COUNT}]);
         if (command === ${NORMAL}) generator.fillNormal(out);
         else generator.fillUniform(out);
@@ -147,32 +197,80 @@ class NoiseWorker {
     return this.#alive && (state === IDLE || state === BUSY);
   }
 
-  /** The first `count` numbers of the shared output. */
-  view(count: number): Float32Array {
-    return this.#data.subarray(0, count);
+  /** `count` numbers of the shared output from `offset`. */
+  view(offset: number, count: number): Float32Array {
+    return this.#data.subarray(offset, offset + count);
   }
 
   /** Sends `command` and returns at once; the next {@link wait} blocks until it is done. */
   start(command: number, count = 0): void {
-    this.wait();
-    if (command !== BUFFER && count > this.#data.length) {
-      // Grow the shared output first (the worker takes the new buffer from the port).
-      this.#data = new Float32Array(new SharedArrayBuffer(count * 4));
-      this.#port.postMessage(this.#data.buffer);
-      this.#issue(BUFFER, 0);
-      this.wait();
-    }
+    this.#reserve(count);
     this.#issue(command, count);
   }
 
-  /** Sends `seed` (validated as PyTorch does) to start a new stream. */
-  seed(seed: number | bigint): void {
-    torchSeedToUint32(seed); // throws INVALID_ARGUMENT for what manual_seed would reject
-    const value = BigInt.asUintN(64, BigInt(seed));
-    this.wait();
-    this.control[SEED_LOW] = Number(value & 0xffffffffn) | 0;
-    this.control[SEED_HIGH] = Number(value >> 32n) | 0;
-    this.#issue(SEED, 0);
+  /**
+   * Starts drawing `randn` of `count` elements ahead into a ring of `slots`, from a new stream
+   * for `seed` (validated as PyTorch does) or, without one, continuing the current stream;
+   * {@link take} hands the draws over in order.
+   */
+  startAhead(seed: number | bigint | undefined, count: number, slots: number): void {
+    const control = this.control;
+    let low = 0;
+    let high = 0;
+    if (seed !== undefined) {
+      torchSeedToUint32(seed); // throws INVALID_ARGUMENT for what manual_seed would reject
+      const value = BigInt.asUintN(64, BigInt(seed));
+      low = Number(value & 0xffffffffn) | 0;
+      high = Number(value >> 32n) | 0;
+    }
+    this.#reserve(count * slots);
+    control[RESEED] = seed === undefined ? 0 : 1;
+    control[SEED_LOW] = low;
+    control[SEED_HIGH] = high;
+    control[SLOTS] = slots;
+    control[PRODUCED] = 0;
+    control[RELEASED] = 0;
+    control[TAKEN] = 0;
+    control[CANCEL] = 0;
+    this.#issue(AHEAD, count);
+  }
+
+  /**
+   * Waits (if needed) for draw `index` of the running AHEAD ring and marks the draws before it
+   * as free to overwrite; returns the draw's offset in the shared output.
+   */
+  take(index: number, count: number, slots: number): number {
+    const control = this.control;
+    Atomics.store(control, RELEASED, index);
+    let produced = Atomics.load(control, PRODUCED);
+    // Wake a worker that sleeps on a full ring once half of it is free (not on every draw: a
+    // wake-up is a system call), and always when this thread is about to wait for it.
+    if (produced <= index || (index % (slots >> 1 || 1) === 0 && Atomics.load(control, WAITING) === 1)) this.#wake();
+    if (produced <= index) {
+      const deadline = performance.now() + this.#timeoutMs;
+      while (produced <= index) {
+        this.#throwIfStopped(Atomics.load(control, STATE));
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) throw this.#timeoutError();
+        Atomics.wait(control, PRODUCED, produced, Math.min(remaining, 50));
+        produced = Atomics.load(control, PRODUCED);
+      }
+    }
+    return (index % slots) * count;
+  }
+
+  /** Ends the AHEAD run; the worker rewinds to just after the `taken` draws (no waiting here). */
+  cancelAhead(taken: number): void {
+    const control = this.control;
+    control[TAKEN] = taken;
+    Atomics.store(control, CANCEL, 1);
+    this.#wake();
+  }
+
+  /** Wakes the worker if it sleeps on a full ring. */
+  #wake(): void {
+    Atomics.add(this.control, WAKE, 1);
+    Atomics.notify(this.control, WAKE);
   }
 
   /** Blocks until the worker is idle; throws RUNTIME_ERROR if it failed or took too long. */
@@ -181,22 +279,9 @@ class NoiseWorker {
     for (;;) {
       const state = Atomics.load(this.control, STATE);
       if (state === IDLE) return;
-      if (state === FAILED || state === STOPPED || !this.#alive) {
-        const message = receiveMessageOnPort(this.#port)?.message;
-        throw new KandinskyError({
-          code: 'RUNTIME_ERROR',
-          message: `The noise worker ${state === FAILED ? 'failed' : 'has stopped'}${message ? `: ${String(message)}` : '.'}`,
-          hint: 'Generate again; pass noiseSources: inlineNoiseSources to draw noise on the calling thread.',
-        });
-      }
+      this.#throwIfStopped(state);
       const remaining = deadline - performance.now();
-      if (remaining <= 0) {
-        throw new KandinskyError({
-          code: 'RUNTIME_ERROR',
-          message: `The noise worker did not answer within ${this.#timeoutMs} ms.`,
-          hint: 'The machine may be overloaded; raise timeoutMs or use inlineNoiseSources.',
-        });
-      }
+      if (remaining <= 0) throw this.#timeoutError();
       Atomics.wait(this.control, STATE, state, Math.min(remaining, 50));
     }
   }
@@ -214,6 +299,37 @@ class NoiseWorker {
     await this.exited;
   }
 
+  /** Waits for the running command, then grows the shared output to `count` if needed. */
+  #reserve(count: number): void {
+    this.wait();
+    if (count > this.#data.length) {
+      // The worker takes the new buffer from the port.
+      this.#data = new Float32Array(new SharedArrayBuffer(count * 4));
+      this.#port.postMessage(this.#data.buffer);
+      this.#issue(BUFFER, 0);
+      this.wait();
+    }
+  }
+
+  #throwIfStopped(state: number): void {
+    if (state === FAILED || state === STOPPED || !this.#alive) {
+      const message = receiveMessageOnPort(this.#port)?.message;
+      throw new KandinskyError({
+        code: 'RUNTIME_ERROR',
+        message: `The noise worker ${state === FAILED ? 'failed' : 'has stopped'}${message ? `: ${String(message)}` : '.'}`,
+        hint: 'Generate again; pass noiseSources: inlineNoiseSources to draw noise on the calling thread.',
+      });
+    }
+  }
+
+  #timeoutError(): KandinskyError {
+    return new KandinskyError({
+      code: 'RUNTIME_ERROR',
+      message: `The noise worker did not answer within ${this.#timeoutMs} ms.`,
+      hint: 'The machine may be overloaded; raise timeoutMs or use inlineNoiseSources.',
+    });
+  }
+
   #issue(command: number, count: number): void {
     this.control[COMMAND] = command;
     this.control[COUNT] = count;
@@ -222,51 +338,87 @@ class NoiseWorker {
   }
 }
 
-/** A trajectory whose numbers come from a worker (see {@link createWorkerNoiseSources}). */
+/**
+ * A trajectory whose numbers come from a worker (see {@link createWorkerNoiseSources}). The
+ * worker draws `randn(sampleDims)` ahead from the moment the trajectory is created; any other
+ * request ends that run (the worker rewinds to just after the draws taken) and is drawn on
+ * demand, after which a prefetch of the sample dims starts drawing ahead again.
+ */
 class WorkerTrajectory implements TrajectoryNoiseSource {
   readonly #worker: NoiseWorker;
   readonly #onRelease: () => void;
-  #pending: readonly number[] | undefined;
+  readonly #slotsFor: (count: number) => number;
+  /** The running AHEAD ring, or undefined when the worker is idle or drawing on demand. */
+  #ahead: { dims: number[]; count: number; slots: number; taken: number } | undefined;
+  /** The seed until the first AHEAD run (which seeds the worker's generator). */
+  #seed: number | bigint | undefined;
+  #prefetched = false;
   #released = false;
 
-  constructor(worker: NoiseWorker, seed: number | bigint, onRelease: () => void) {
+  constructor(worker: NoiseWorker, seed: number | bigint, sampleDims: readonly number[], slotsFor: (count: number) => number, onRelease: () => void) {
     this.#worker = worker;
     this.#onRelease = onRelease;
-    worker.seed(seed);
+    this.#slotsFor = slotsFor;
+    this.#seed = seed;
+    this.#startAhead(sampleDims);
   }
 
   prefetch(dims: readonly number[]): void {
     this.#assertLive();
-    if (this.#pending) return;
-    this.#worker.start(NORMAL, elementCount(dims));
-    this.#pending = [...dims];
+    const ahead = this.#ahead;
+    if (ahead !== undefined && sameDims(ahead.dims, dims)) {
+      this.#prefetched = true;
+      return;
+    }
+    this.#endAhead();
+    this.#startAhead(dims);
+    this.#prefetched = true;
   }
 
   randn(dims: readonly number[]): Tensor<'float32'> {
     this.#assertLive();
-    const pending = this.#pending;
-    this.#pending = undefined;
-    if (pending && sameDims(pending, dims)) {
-      this.#worker.wait();
-      // The shared output itself: valid until the next prefetch (the TrajectoryNoiseSource contract).
-      return createTensor('float32', dims, this.#worker.view(elementCount(dims)));
+    const prefetched = this.#prefetched;
+    this.#prefetched = false;
+    const ahead = this.#ahead;
+    if (ahead !== undefined && sameDims(ahead.dims, dims)) {
+      const offset = this.#worker.take(ahead.taken, ahead.count, ahead.slots);
+      ahead.taken += 1;
+      const view = this.#worker.view(offset, ahead.count);
+      // After a prefetch: the ring's own memory, valid until the next draw (the
+      // TrajectoryNoiseSource contract). Otherwise the caller's to keep: a copy.
+      return createTensor('float32', dims, prefetched ? view : view.slice());
     }
-    if (pending) this.#worker.start(REWIND);
+    this.#endAhead();
     return this.#drawNow(NORMAL, dims);
   }
 
   rand(dims: readonly number[]): Tensor<'float32'> {
     this.#assertLive();
-    if (this.#pending) this.#worker.start(REWIND);
-    this.#pending = undefined;
+    this.#prefetched = false;
+    this.#endAhead();
     return this.#drawNow(UNIFORM, dims);
   }
 
   release(): void {
     if (this.#released) return;
     this.#released = true;
-    this.#pending = undefined;
+    this.#endAhead();
     this.#onRelease();
+  }
+
+  #startAhead(dims: readonly number[]): void {
+    const count = elementCount(dims);
+    const slots = this.#slotsFor(count);
+    // The first run seeds the stream; later ones continue it where the last one was rewound to.
+    this.#worker.startAhead(this.#seed, count, slots);
+    this.#seed = undefined;
+    this.#ahead = { dims: [...dims], count, slots, taken: 0 };
+  }
+
+  #endAhead(): void {
+    if (this.#ahead === undefined) return;
+    this.#worker.cancelAhead(this.#ahead.taken);
+    this.#ahead = undefined;
   }
 
   /** A draw the caller keeps: computed by the worker now, then copied out. */
@@ -274,7 +426,7 @@ class WorkerTrajectory implements TrajectoryNoiseSource {
     const count = elementCount(dims);
     this.#worker.start(command, count);
     this.#worker.wait();
-    return createTensor('float32', dims, this.#worker.view(count).slice());
+    return createTensor('float32', dims, this.#worker.view(0, count).slice());
   }
 
   #assertLive(): void {
@@ -294,22 +446,26 @@ class WorkerTrajectory implements TrajectoryNoiseSource {
  * synchronously on the calling thread). The numbers are exactly those of `TorchGenerator`
  * (PyTorch's stream): the worker runs the same code.
  *
- * Small samples (below `minimumElements`) and trajectories that find no worker ready draw
- * inline; the worker starts on the first large trajectory and serves the next ones (one at a
- * time; concurrent ones draw inline). It never keeps the process alive, and
+ * The worker draws each trajectory's step noise several steps ahead into shared memory (see
+ * `lookaheadBytes`), so a step takes its noise without waking either thread; on a machine with
+ * a core to spare this removes the noise from the denoising loop's critical path.
+ * Trajectories that find no worker ready (the first one, while it starts, and concurrent ones)
+ * and samples below `minimumElements` draw inline; the worker serves one trajectory at a time. It never keeps the process alive, and
  * {@link NoiseSourceFactory.dispose} (called by `Kandinsky3Pipeline.dispose()`) ends it.
  * ```ts
  * const pipeline = await Kandinsky3Pipeline.create({ backend, folder, tokenizer, noiseSources: createWorkerNoiseSources() });
  * ```
  */
 export function createWorkerNoiseSources(options: WorkerNoiseSourcesOptions = {}): NoiseSourceFactory & {
-  /** Worker threads running: 0 until a large trajectory starts one, and again once dispose() resolves. */
+  /** Worker threads running: 0 until a trajectory starts one, and again once dispose() resolves. */
   readonly activeWorkers: number;
 } {
-  const minimumElements = options.minimumElements ?? 16384;
+  const minimumElements = options.minimumElements ?? 0;
+  const lookaheadBytes = options.lookaheadBytes ?? 1 << 20;
   const timeoutMs = options.timeoutMs ?? 30_000;
   for (const [name, value] of [
     ['minimumElements', minimumElements],
+    ['lookaheadBytes', lookaheadBytes],
     ['timeoutMs', timeoutMs],
   ] as const) {
     if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
@@ -327,6 +483,8 @@ export function createWorkerNoiseSources(options: WorkerNoiseSourcesOptions = {}
   /** Threads not yet exited (a disposed worker counts until its thread has ended). */
   const live = new Set<NoiseWorker>();
 
+  /** Ring size for draws of `count` elements: what fits in lookaheadBytes, within [2, 32]. */
+  const slotsFor = (count: number): number => Math.max(2, Math.min(MAX_SLOTS, Math.floor(lookaheadBytes / (4 * Math.max(1, count)))));
   const inline = (seed: number | bigint): TrajectoryNoiseSource =>
     new PrefetchingNoiseSource(new TorchGenerator(seed), { reuseBuffers: true });
 
@@ -360,7 +518,7 @@ export function createWorkerNoiseSources(options: WorkerNoiseSourcesOptions = {}
       if (lent || !worker.ready) return inline(seed);
       const current = worker;
       lent = true;
-      return new WorkerTrajectory(current, seed, () => {
+      return new WorkerTrajectory(current, seed, sampleDims, slotsFor, () => {
         if (worker === current) lent = false;
       });
     },

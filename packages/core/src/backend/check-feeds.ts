@@ -138,6 +138,9 @@ export function checkFeeds(
       hint: `Pass { ${inputs.map((spec) => spec.name).join(', ')} }.`,
     });
   }
+  // The usual case, feeds that conform, is decided without building any message (this runs
+  // before every model call, i.e. on every denoising step).
+  if (tensorMapConforms(inputs, feeds, options)) return;
   const problems = findTensorMapProblems(inputs, feeds, options);
   const first = problems[0];
   if (first === undefined) return;
@@ -151,6 +154,56 @@ export function checkFeeds(
     hint: 'Feed exactly the model inputs listed, each with the dtype and shape shown.',
     details: { label, problems },
   });
+}
+
+/**
+ * True when {@link findTensorMapProblems} would find nothing, decided without building strings or
+ * maps. Conservative: anything unusual (a non-array dims, a tensor without a buffer) answers
+ * false and leaves the verdict to the full check.
+ */
+function tensorMapConforms(specs: readonly TensorSpec[], tensors: TensorMap, options: TensorMapCheckOptions): boolean {
+  const symbolic = options.symbolicDimensions !== false;
+  // Symbolic bindings as [name, size, name, size, …]: models have a handful of inputs.
+  let bindings: (string | number)[] | undefined;
+  let present = 0;
+  for (let s = 0; s < specs.length; s++) {
+    const spec = specs[s]!;
+    if (!Object.prototype.hasOwnProperty.call(tensors, spec.name)) return false;
+    const tensor: Tensor | undefined = tensors[spec.name];
+    if (tensor === undefined || tensor === null || tensor.dtype !== spec.dtype) return false;
+    present++;
+    const dims = tensor.dims;
+    if (!Array.isArray(dims)) return false;
+    let count = 1;
+    for (let axis = 0; axis < dims.length; axis++) {
+      const size = dims[axis] as unknown;
+      if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) return false;
+      count *= size;
+    }
+    const data = tensor.data as { length?: unknown } | undefined;
+    if (data === undefined || data === null || data.length !== count) return false;
+    const expectedDims = spec.dims;
+    if (expectedDims === undefined) continue;
+    if (dims.length !== expectedDims.length) return false;
+    for (let axis = 0; axis < dims.length; axis++) {
+      const expected = expectedDims[axis]!;
+      const size = dims[axis] as number;
+      if (!isDynamicDimension(expected)) {
+        if (size !== expected) return false;
+        continue;
+      }
+      if (!symbolic || typeof expected !== 'string' || expected === '?') continue;
+      bindings ??= [];
+      const at = bindings.indexOf(expected);
+      if (at < 0) bindings.push(expected, size);
+      else if (bindings[at + 1] !== size) return false;
+    }
+  }
+  if (options.rejectUnexpected === false) return true;
+  // Every spec name was found among the own keys; any extra own key is unexpected.
+  let keys = 0;
+  for (const key in tensors) if (Object.prototype.hasOwnProperty.call(tensors, key)) keys++;
+  return keys === present;
 }
 
 function bufferProblem(tensor: Tensor): string | undefined {

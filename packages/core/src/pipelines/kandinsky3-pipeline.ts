@@ -22,7 +22,7 @@ import {
 } from '../model/component-contracts.js';
 import type { ModelFolder } from '../model/model-folder.js';
 import type { PromptConvention } from '../model/model-index.js';
-import { inlineNoiseSources, type NoiseSourceFactory } from '../noise/noise-source-factory.js';
+import { inlineNoiseSources, type NoiseSourceFactory, type TrajectoryNoiseSource } from '../noise/noise-source-factory.js';
 import { TorchGenerator } from '../noise/torch-generator.js';
 import { createScheduler } from '../schedulers/create-scheduler.js';
 import { FLASH_TIMESTEPS, FlashSampler } from '../schedulers/flash-sampler.js';
@@ -70,7 +70,7 @@ export interface Kandinsky3PipelineOptions {
   loadOptions?: LoadModelOptions;
   /**
    * Where the seeded noise is computed (always PyTorch's stream for each seed, DESIGN.md §5).
-   * `@kandinsky/node`'s `createWorkerNoiseSources()` draws the next step's noise on a worker
+   * `@kandinsky/node`'s `createWorkerNoiseSources()` draws the step noise ahead on a worker
    * thread while the UNet runs. {@link Kandinsky3Pipeline.dispose} disposes it.
    * @default inlineNoiseSources (on the calling thread)
    */
@@ -260,30 +260,39 @@ export class Kandinsky3Pipeline {
       timesteps = plan.timesteps;
     }
 
-    const contexts = await this.#encode(call, BASE, {
-      prompt: options.prompt,
-      negativePrompt: options.negativePrompt,
-      withUnconditional: guided,
-    });
-    const feeds = new UnetFeeds(
-      guided
-        ? order === 'cond-first'
-          ? [contexts.conditional, contexts.unconditional!]
-          : [contexts.unconditional!, contexts.conditional]
-        : [contexts.conditional],
-    );
-
+    const latentDims = [1, LATENT_CHANNELS, height / LATENT_SCALE, width / LATENT_SCALE];
+    // The first seed's noise source is made before the prompt is encoded, so a worker-backed one
+    // (@kandinsky/node's createWorkerNoiseSources) starts drawing while the text encoder runs.
+    let firstNoise: TrajectoryNoiseSource | undefined = this.#noiseSources.create(seeds[0]!, latentDims);
+    let feeds: UnetFeeds;
     let encoded: Tensor<'float32'> | undefined;
-    if (img2img) encoded = await this.#encodeImage(call, img2img.image, width, height);
-
-    const unet = await this.#session(call, BASE.unet);
+    let unet: ModelSession;
+    try {
+      const contexts = await this.#encode(call, BASE, {
+        prompt: options.prompt,
+        negativePrompt: options.negativePrompt,
+        withUnconditional: guided,
+      });
+      feeds = new UnetFeeds(
+        guided
+          ? order === 'cond-first'
+            ? [contexts.conditional, contexts.unconditional!]
+            : [contexts.unconditional!, contexts.conditional]
+          : [contexts.conditional],
+      );
+      if (img2img) encoded = await this.#encodeImage(call, img2img.image, width, height);
+      unet = await this.#session(call, BASE.unet);
+    } catch (error) {
+      firstNoise.release();
+      throw error;
+    }
     const runOptions = { signal: call.signal };
     const latents: Tensor<'float32'>[] = [];
-    const latentDims = [1, LATENT_CHANNELS, height / LATENT_SCALE, width / LATENT_SCALE];
     const returnPredOriginalSample = (options.previewEvery ?? 0) > 0;
     for (const seed of seeds) {
       // The step noise is consumed inside scheduler.step, before the next prefetch.
-      const noise = this.#noiseSources.create(seed, latentDims);
+      const noise = firstNoise ?? this.#noiseSources.create(seed, latentDims);
+      firstNoise = undefined;
       try {
         // Steps write their new sample into one of two buffers in turn (never the sample they
         // read); no scheduler keeps a sample across steps. The last one is this seed's latent.

@@ -64,4 +64,54 @@ describe('encodePrompt', () => {
     await encodePrompt(recordingModels(second), options);
     expect(second.calls).toEqual(['red circle', 'circle']);
   });
+
+  it.each([
+    ['NaN', Number.NaN],
+    ['+inf', Number.POSITIVE_INFINITY],
+    ['-inf', Number.NEGATIVE_INFINITY],
+  ])('zeroes only the item whose encoder states hold %s, and warns (spec §2.2)', async (_, bad) => {
+    const tokenizer = countingTokenizer({ red: 10, blue: 11 });
+    for (const badItem of [0, 1]) {
+      const warnings: string[] = [];
+      const models: PromptEncoderModels = {
+        tokenizer,
+        async encode(ids: Tensor<'int64'>) {
+          const [batch, length] = ids.dims as [number, number];
+          const states = createTensor('float32', [batch, length, 4], Float32Array.from({ length: batch * length * 4 }, (_, i) => 0.5 + i));
+          states.data[badItem * length * 4 + 4 * 1 + 3] = bad; // row 1 of the item, last channel
+          return states;
+        },
+      };
+      const result = await encodePrompt(models, {
+        convention: 'B',
+        prompt: 'red',
+        negativePrompt: 'blue',
+        withUnconditional: true,
+        warn: (code, message) => warnings.push(`${code}: ${message}`),
+      });
+      const bad0 = result.conditional.context.data;
+      const bad1 = result.unconditional!.context.data;
+      const [zeroed, kept] = badItem === 0 ? [bad0, bad1] : [bad1, bad0];
+      expect(Array.from(zeroed).every((v) => v === 0)).toBe(true);
+      // The other item keeps its values (rows past the mask are zero by spec §4.1 anyway).
+      expect(Array.from(kept).every((v) => Number.isFinite(v))).toBe(true);
+      expect(Array.from(kept.subarray(0, 8)).every((v) => v >= 0.5)).toBe(true);
+      expect(warnings).toEqual([expect.stringMatching(badItem === 0 ? /^NON_FINITE_VALUES: .*for the prompt;/ : /for the negative prompt;/)]);
+    }
+  });
+
+  it('passes finite states through without a warning, extreme values included', async () => {
+    const warnings: string[] = [];
+    const models: PromptEncoderModels = {
+      tokenizer: countingTokenizer({ red: 10 }),
+      async encode(ids: Tensor<'int64'>) {
+        const states = createTensor('float32', [1, ids.dims[1]!, 4]);
+        states.data.set([3.4e38, -3.4e38, 1e-45, -0]);
+        return states;
+      },
+    };
+    const result = await encodePrompt(models, { convention: 'B', prompt: 'red', withUnconditional: false, warn: (code) => warnings.push(code) });
+    expect(Array.from(result.conditional.context.data.subarray(0, 4))).toEqual([3.4e38, -3.4e38, 1e-45, -0].map(Math.fround));
+    expect(warnings).toEqual([]);
+  });
 });
