@@ -17,14 +17,14 @@ import {
 export interface WorkerNoiseSourcesOptions {
   /**
    * Trajectories whose samples have fewer elements draw inline on the calling thread.
-   * @default 0 (every trajectory uses the worker; the tiny 64² model's 256-element samples too,
-   * since the worker draws many steps ahead and hands them over without waking either thread)
+   * @default 0 (every trajectory uses the worker, the tiny model's 256-element samples included:
+   * the worker draws a whole trajectory ahead and hands each step over without a wake-up)
    */
   minimumElements?: number;
   /**
    * Memory for draws made ahead, per worker: a trajectory keeps up to this many bytes of future
-   * step noise (at least 2 and at most 32 draws).
-   * @default 1048576 (1 MiB: 4 draws of a 1024² latent, 32 of a 64² one)
+   * step noise (at least 2 and at most 128 draws).
+   * @default 1048576 (1 MiB: 4 draws of a 1024² latent, 128 of a 64² one)
    */
   lookaheadBytes?: number;
   /**
@@ -34,128 +34,134 @@ export interface WorkerNoiseSourcesOptions {
   timeoutMs?: number;
 }
 
-// The control block shared with a worker: a state word, a command with its arguments, and the
-// counters of the draw-ahead ring.
+// The control block shared with a worker. This thread posts a request (its arguments, then a new
+// REQUEST number, then a wake-up); the worker answers DONE with that number. Waking a sleeping
+// thread is the expensive part (a system call; ~23 µs of this thread's time on a small VM), so
+// a trajectory costs one wake-up: its whole ring of step noise is drawn ahead and handed over
+// through the PRODUCED and RELEASED counters, which neither thread sleeps on in the usual case.
 const STATE = 0;
-const COMMAND = 1;
-const COUNT = 2;
-const SEED_LOW = 3;
-const SEED_HIGH = 4;
-/** Ring size of an AHEAD command. */
-const SLOTS = 5;
-/** Draws the worker has finished in the current AHEAD run (written by the worker). */
-const PRODUCED = 6;
-/** Draws whose slots the worker may overwrite (written by this thread). */
-const RELEASED = 7;
-/** Non-zero asks the worker to end the AHEAD run (written by this thread). */
-const CANCEL = 8;
-/** Draws this thread took; the worker rewinds its generator to just after them on CANCEL. */
-const TAKEN = 9;
-/** 1 while the worker sleeps on a full ring. */
-const WAITING = 10;
+const REQUEST = 1;
+const DONE = 2;
+const COMMAND = 3;
+const COUNT = 4;
+const SEED_LOW = 5;
+const SEED_HIGH = 6;
 /** 1: the AHEAD run starts a new stream from SEED_LOW/HIGH; 0: it continues the current one. */
-const RESEED = 11;
-/** Bumped by this thread to wake a worker sleeping on a full ring (it sleeps on this word). */
-const WAKE = 12;
+const RESEED = 7;
+/** Ring size of an AHEAD run. */
+const SLOTS = 8;
+/** The worker draws no further than this many draws of the run (raised by this thread on need). */
+const LIMIT = 9;
+/** Draws whose slots the worker may overwrite (written by this thread). */
+const RELEASED = 10;
+/** Draws this thread took from the run; a request that ends the run rewinds to just after them. */
+const TAKEN = 11;
+/** Draws of run RUN the worker has finished. */
+const PRODUCED = 12;
+/** The REQUEST number of the AHEAD run that PRODUCED counts. */
+const RUN = 13;
+/** 1 while the worker sleeps. */
+const WAITING = 14;
+/** Bumped by this thread to wake the worker (it sleeps on this word). */
+const WAKE = 15;
 const CONTROL_WORDS = 16;
 
 const STARTING = 0;
-const IDLE = 1;
-const BUSY = 2;
+const READY = 1;
 const FAILED = 3;
 const STOPPED = 4;
 
-const NORMAL = 2;
-const UNIFORM = 3;
-const BUFFER = 5;
-const STOP = 6;
-const AHEAD = 7;
+const NORMAL = 1;
+const UNIFORM = 2;
+const AHEAD = 3;
+const BUFFER = 4;
+const STOP = 5;
 
-const MAX_SLOTS = 32;
+const MAX_SLOTS = 128;
 
 /**
- * The worker: sleeps on the state word; on BUSY runs the command against its generator (a
- * TorchGenerator from @kandinsky/core, so the numbers are those of the calling thread), then
- * goes back to IDLE.
- *
- * AHEAD seeds a new stream and fills a ring of SLOTS draws of COUNT normals each, staying at most
- * SLOTS draws ahead of RELEASED and sleeping when the ring is full. Before each draw it keeps the
- * generator's state, so that on CANCEL it can rewind to just after the TAKEN draws: the stream
- * then continues exactly as if nothing had been drawn ahead. A plain CommonJS script, so it runs
- * the same from the built package and under the test runner.
+ * The worker: sleeps on WAKE; handles each new REQUEST against its generator (a TorchGenerator
+ * from @kandinsky/core, so the numbers are those of the calling thread). An AHEAD run stays
+ * active after its DONE: the worker fills a ring of SLOTS draws of COUNT normals, at most SLOTS
+ * ahead of RELEASED and up to LIMIT draws, sleeping when there is nothing to draw. Before each
+ * draw it keeps the generator's state, so that the next request can rewind it to just after the
+ * TAKEN draws: the stream then continues exactly as if nothing had been drawn ahead. A plain
+ * CommonJS script, so it runs the same from the built package and under the test runner.
  */
 const WORKER_SOURCE = `
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const control = new Int32Array(workerData.control);
 const port = workerData.port;
+const fail = (error) => {
+  port.postMessage(String((error && error.stack) || error));
+  Atomics.store(control, ${STATE}, ${FAILED});
+  Atomics.notify(control, ${STATE});
+  Atomics.notify(control, ${DONE});
+  Atomics.notify(control, ${PRODUCED});
+};
 try {
   const { TorchGenerator } = require(workerData.core);
   let data = new Float32Array(0);
   let generator;
   const before = [];
-  Atomics.store(control, ${STATE}, ${IDLE});
+  let handled = 0;
+  let run; // { count, slots, produced } of the active AHEAD run
+  Atomics.store(control, ${STATE}, ${READY});
   Atomics.notify(control, ${STATE});
-  for (;;) {
-    // Sleep until this thread is given a command (after a failure too: never spin).
-    const state = Atomics.load(control, ${STATE});
-    if (state !== ${BUSY}) {
-      Atomics.wait(control, ${STATE}, state);
-      continue;
-    }
-    const command = control[${COMMAND}];
-    if (command === ${STOP}) break;
-    try {
+  outer: for (;;) {
+    // Read WAKE first: a wake-up sent after this read makes the wait below return at once.
+    const wake = Atomics.load(control, ${WAKE});
+    const request = Atomics.load(control, ${REQUEST});
+    if (request !== handled) {
+      if (run) {
+        const taken = control[${TAKEN}];
+        if (taken < run.produced) generator.copyStateFrom(before[taken % run.slots]);
+        run = undefined;
+      }
+      handled = request;
+      const command = control[${COMMAND}];
+      if (command === ${STOP}) break outer;
       if (command === ${BUFFER}) {
         data = new Float32Array(receiveMessageOnPort(port).message);
       } else if (command === ${AHEAD}) {
         if (control[${RESEED}] === 1) {
           generator = new TorchGenerator(BigInt(control[${SEED_LOW}] >>> 0) | (BigInt(control[${SEED_HIGH}] >>> 0) << 32n));
         }
-        const count = control[${COUNT}];
-        const slots = control[${SLOTS}];
-        let produced = 0;
-        for (;;) {
-          // Read WAKE first: a wake-up sent after this read makes the wait below return at once.
-          const wake = Atomics.load(control, ${WAKE});
-          if (Atomics.load(control, ${CANCEL}) !== 0) break;
-          const released = Atomics.load(control, ${RELEASED});
-          if (produced < released + slots) {
-            const slot = produced % slots;
-            if (before[slot]) before[slot].copyStateFrom(generator);
-            else before[slot] = generator.clone();
-            generator.fillNormal(data.subarray(slot * count, slot * count + count));
-            produced += 1;
-            Atomics.store(control, ${PRODUCED}, produced);
-            Atomics.notify(control, ${PRODUCED});
-          } else {
-            Atomics.store(control, ${WAITING}, 1);
-            Atomics.wait(control, ${WAKE}, wake);
-            Atomics.store(control, ${WAITING}, 0);
-          }
-        }
-        // The state before draw TAKEN is the state after the draws the caller took.
-        const taken = control[${TAKEN}];
-        if (taken < produced) generator.copyStateFrom(before[taken % slots]);
-        Atomics.store(control, ${CANCEL}, 0);
+        run = { count: control[${COUNT}], slots: control[${SLOTS}], produced: 0 };
+        Atomics.store(control, ${PRODUCED}, 0);
+        Atomics.store(control, ${RUN}, request);
       } else {
         const out = data.subarray(0, control[${COUNT}]);
         if (command === ${NORMAL}) generator.fillNormal(out);
         else generator.fillUniform(out);
       }
-      Atomics.store(control, ${STATE}, ${IDLE});
-    } catch (error) {
-      port.postMessage(String((error && error.stack) || error));
-      Atomics.store(control, ${STATE}, ${FAILED});
+      Atomics.store(control, ${DONE}, request);
+      Atomics.notify(control, ${DONE});
+      continue;
     }
-    Atomics.notify(control, ${STATE});
+    if (run && run.produced < Math.min(Atomics.load(control, ${RELEASED}) + run.slots, Atomics.load(control, ${LIMIT}))) {
+      const slot = run.produced % run.slots;
+      if (before[slot]) before[slot].copyStateFrom(generator);
+      else before[slot] = generator.clone();
+      generator.fillNormal(data.subarray(slot * run.count, slot * run.count + run.count));
+      run.produced += 1;
+      Atomics.store(control, ${PRODUCED}, run.produced);
+      Atomics.notify(control, ${PRODUCED});
+      continue;
+    }
+    Atomics.store(control, ${WAITING}, 1);
+    Atomics.wait(control, ${WAKE}, wake);
+    Atomics.store(control, ${WAITING}, 0);
   }
 } catch (error) {
-  port.postMessage(String((error && error.stack) || error));
-  Atomics.store(control, ${STATE}, ${FAILED});
-  Atomics.notify(control, ${STATE});
+  fail(error);
 }
-Atomics.store(control, ${STATE}, ${STOPPED});
-Atomics.notify(control, ${STATE});
+if (Atomics.load(control, ${STATE}) !== ${FAILED}) {
+  Atomics.store(control, ${STATE}, ${STOPPED});
+  Atomics.notify(control, ${STATE});
+  Atomics.notify(control, ${DONE});
+  Atomics.notify(control, ${PRODUCED});
+}
 `;
 
 /** One worker thread and the memory it shares with this thread. */
@@ -167,6 +173,8 @@ class NoiseWorker {
   readonly #port: MessagePort;
   readonly #timeoutMs: number;
   #alive = true;
+  /** The last REQUEST number posted. */
+  #request = 0;
 
   constructor(corePath: string, timeoutMs: number) {
     this.#timeoutMs = timeoutMs;
@@ -177,7 +185,7 @@ class NoiseWorker {
       workerData: { control: this.control.buffer, port: port2, core: corePath },
       transferList: [port2],
     });
-    // Never keep the process alive for a worker that only waits for commands.
+    // Never keep the process alive for a worker that only waits for requests.
     this.#worker.unref();
     this.#port.unref();
     this.exited = new Promise((resolve) => {
@@ -191,10 +199,9 @@ class NoiseWorker {
     this.#worker.on('error', () => undefined);
   }
 
-  /** Started and alive (idle, or finishing a command that the next one will wait for). */
+  /** Started and alive. */
   get ready(): boolean {
-    const state = Atomics.load(this.control, STATE);
-    return this.#alive && (state === IDLE || state === BUSY);
+    return this.#alive && Atomics.load(this.control, STATE) === READY;
   }
 
   /** `count` numbers of the shared output from `offset`. */
@@ -202,19 +209,28 @@ class NoiseWorker {
     return this.#data.subarray(offset, offset + count);
   }
 
-  /** Sends `command` and returns at once; the next {@link wait} blocks until it is done. */
-  start(command: number, count = 0): void {
-    this.#reserve(count);
-    this.#issue(command, count);
+  /**
+   * Draws `randn` or `rand` of `count` elements now (into the start of the shared output), after
+   * rewinding to just after the `taken` draws of an active AHEAD run.
+   */
+  draw(command: typeof NORMAL | typeof UNIFORM, count: number, taken: number): Float32Array {
+    // Arguments are written only once the worker has taken up the previous request.
+    this.#wait(DONE, this.#request);
+    this.#reserve(count, taken);
+    this.control[COUNT] = count;
+    this.#wait(DONE, this.#post(command, taken));
+    return this.view(0, count);
   }
 
   /**
-   * Starts drawing `randn` of `count` elements ahead into a ring of `slots`, from a new stream
-   * for `seed` (validated as PyTorch does) or, without one, continuing the current stream;
-   * {@link take} hands the draws over in order.
+   * Starts an AHEAD run of `randn` draws of `count` elements into a ring of `slots`, from a new
+   * stream for `seed` (validated as PyTorch does) or, without one, continuing the current stream
+   * after the `taken` draws of the previous run; at most `limit` draws unless {@link take} asks
+   * for more. Returns the run's number for {@link take}. Does not wait for the worker.
    */
-  startAhead(seed: number | bigint | undefined, count: number, slots: number): void {
+  startAhead(seed: number | bigint | undefined, count: number, slots: number, limit: number, taken: number): number {
     const control = this.control;
+    this.#wait(DONE, this.#request);
     let low = 0;
     let high = 0;
     if (seed !== undefined) {
@@ -223,67 +239,43 @@ class NoiseWorker {
       low = Number(value & 0xffffffffn) | 0;
       high = Number(value >> 32n) | 0;
     }
-    this.#reserve(count * slots);
+    this.#reserve(count * slots, taken);
     control[RESEED] = seed === undefined ? 0 : 1;
     control[SEED_LOW] = low;
     control[SEED_HIGH] = high;
+    control[COUNT] = count;
     control[SLOTS] = slots;
-    control[PRODUCED] = 0;
-    control[RELEASED] = 0;
-    control[TAKEN] = 0;
-    control[CANCEL] = 0;
-    this.#issue(AHEAD, count);
+    Atomics.store(control, RELEASED, 0);
+    Atomics.store(control, LIMIT, Math.max(1, limit));
+    return this.#post(AHEAD, taken);
   }
 
   /**
-   * Waits (if needed) for draw `index` of the running AHEAD ring and marks the draws before it
-   * as free to overwrite; returns the draw's offset in the shared output.
+   * Waits (if needed) for draw `index` of AHEAD run `run` and marks the draws before it as free
+   * to overwrite; returns the draw's offset in the shared output.
    */
-  take(index: number, count: number, slots: number): number {
+  take(run: number, index: number, count: number, slots: number): number {
     const control = this.control;
     Atomics.store(control, RELEASED, index);
-    let produced = Atomics.load(control, PRODUCED);
-    // Wake a worker that sleeps on a full ring once half of it is free (not on every draw: a
-    // wake-up is a system call), and always when this thread is about to wait for it.
-    if (produced <= index || (index % (slots >> 1 || 1) === 0 && Atomics.load(control, WAITING) === 1)) this.#wake();
-    if (produced <= index) {
+    let produced = Atomics.load(control, RUN) === run ? Atomics.load(control, PRODUCED) : 0;
+    if (produced > index) {
+      // A worker asleep on a full ring is woken once half of it is free, if more may be drawn.
+      if (produced - index <= slots >> 1 && produced < Atomics.load(control, LIMIT) && Atomics.load(control, WAITING) === 1) this.#wake();
+    } else {
+      if (index >= Atomics.load(control, LIMIT)) Atomics.store(control, LIMIT, index + slots);
+      this.#wake();
       const deadline = performance.now() + this.#timeoutMs;
       while (produced <= index) {
-        this.#throwIfStopped(Atomics.load(control, STATE));
+        const seen = Atomics.load(control, PRODUCED);
+        if (Atomics.load(control, RUN) === run && seen > index) break;
+        this.#throwIfStopped();
         const remaining = deadline - performance.now();
         if (remaining <= 0) throw this.#timeoutError();
-        Atomics.wait(control, PRODUCED, produced, Math.min(remaining, 50));
-        produced = Atomics.load(control, PRODUCED);
+        Atomics.wait(control, PRODUCED, seen, Math.min(remaining, 50));
+        produced = Atomics.load(control, RUN) === run ? Atomics.load(control, PRODUCED) : 0;
       }
     }
     return (index % slots) * count;
-  }
-
-  /** Ends the AHEAD run; the worker rewinds to just after the `taken` draws (no waiting here). */
-  cancelAhead(taken: number): void {
-    const control = this.control;
-    control[TAKEN] = taken;
-    Atomics.store(control, CANCEL, 1);
-    this.#wake();
-  }
-
-  /** Wakes the worker if it sleeps on a full ring. */
-  #wake(): void {
-    Atomics.add(this.control, WAKE, 1);
-    Atomics.notify(this.control, WAKE);
-  }
-
-  /** Blocks until the worker is idle; throws RUNTIME_ERROR if it failed or took too long. */
-  wait(): void {
-    const deadline = performance.now() + this.#timeoutMs;
-    for (;;) {
-      const state = Atomics.load(this.control, STATE);
-      if (state === IDLE) return;
-      this.#throwIfStopped(state);
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) throw this.#timeoutError();
-      Atomics.wait(this.control, STATE, state, Math.min(remaining, 50));
-    }
   }
 
   /** Asks the worker to stop and waits for its thread to end. */
@@ -291,27 +283,55 @@ class NoiseWorker {
     if (!this.#alive) return;
     // Held while stopping, so that the exit event arrives before the process may end.
     this.#worker.ref();
-    if (Atomics.load(this.control, STATE) === IDLE) {
-      this.#issue(STOP, 0);
-    } else {
-      await this.#worker.terminate();
-    }
+    if (Atomics.load(this.control, STATE) === READY) this.#post(STOP, 0);
+    else await this.#worker.terminate();
     await this.exited;
   }
 
-  /** Waits for the running command, then grows the shared output to `count` if needed. */
-  #reserve(count: number): void {
-    this.wait();
-    if (count > this.#data.length) {
-      // The worker takes the new buffer from the port.
-      this.#data = new Float32Array(new SharedArrayBuffer(count * 4));
-      this.#port.postMessage(this.#data.buffer);
-      this.#issue(BUFFER, 0);
-      this.wait();
+  /** Grows the shared output to `count` if needed (the worker takes the new buffer from the port). */
+  #reserve(count: number, taken: number): void {
+    if (count <= this.#data.length) return;
+    this.#data = new Float32Array(new SharedArrayBuffer(count * 4));
+    this.#port.postMessage(this.#data.buffer);
+    this.#wait(DONE, this.#post(BUFFER, taken));
+  }
+
+  /**
+   * Posts a request and wakes the worker; returns its number. Requests are not queued: the
+   * previous one must have been taken up first (DONE; almost always already so, since each
+   * trajectory posts one and the next comes after a whole denoising loop).
+   */
+  #post(command: number, taken: number): number {
+    this.#wait(DONE, this.#request);
+    const control = this.control;
+    control[COMMAND] = command;
+    control[TAKEN] = taken;
+    const request = ++this.#request;
+    Atomics.store(control, REQUEST, request);
+    this.#wake();
+    return request;
+  }
+
+  /** Blocks until `word` reaches `value` (DONE of a request); throws RUNTIME_ERROR on failure or timeout. */
+  #wait(word: number, value: number): void {
+    const deadline = performance.now() + this.#timeoutMs;
+    for (;;) {
+      const seen = Atomics.load(this.control, word);
+      if (seen === value) return;
+      this.#throwIfStopped();
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) throw this.#timeoutError();
+      Atomics.wait(this.control, word, seen, Math.min(remaining, 50));
     }
   }
 
-  #throwIfStopped(state: number): void {
+  #wake(): void {
+    Atomics.add(this.control, WAKE, 1);
+    Atomics.notify(this.control, WAKE);
+  }
+
+  #throwIfStopped(): void {
+    const state = Atomics.load(this.control, STATE);
     if (state === FAILED || state === STOPPED || !this.#alive) {
       const message = receiveMessageOnPort(this.#port)?.message;
       throw new KandinskyError({
@@ -329,13 +349,6 @@ class NoiseWorker {
       hint: 'The machine may be overloaded; raise timeoutMs or use inlineNoiseSources.',
     });
   }
-
-  #issue(command: number, count: number): void {
-    this.control[COMMAND] = command;
-    this.control[COUNT] = count;
-    Atomics.store(this.control, STATE, BUSY);
-    Atomics.notify(this.control, STATE);
-  }
 }
 
 /**
@@ -348,31 +361,38 @@ class WorkerTrajectory implements TrajectoryNoiseSource {
   readonly #worker: NoiseWorker;
   readonly #onRelease: () => void;
   readonly #slotsFor: (count: number) => number;
-  /** The running AHEAD ring, or undefined when the worker is idle or drawing on demand. */
-  #ahead: { dims: number[]; count: number; slots: number; taken: number } | undefined;
-  /** The seed until the first AHEAD run (which seeds the worker's generator). */
-  #seed: number | bigint | undefined;
+  /** The active AHEAD run, or undefined after another kind of draw. */
+  #ahead: { run: number; dims: number[]; count: number; slots: number; taken: number } | undefined;
+  /** Draws expected (the create hint); later runs expect what is left. */
+  #expected: number;
+  /** Draws taken from earlier runs (for the rewind of a run that ended). */
+  #lastTaken = 0;
   #prefetched = false;
   #released = false;
+  /** Where prefetched draws are copied to (see randn). */
+  #buffer: Float32Array | undefined;
 
-  constructor(worker: NoiseWorker, seed: number | bigint, sampleDims: readonly number[], slotsFor: (count: number) => number, onRelease: () => void) {
+  constructor(
+    worker: NoiseWorker,
+    seed: number | bigint,
+    sampleDims: readonly number[],
+    expected: number,
+    slotsFor: (count: number) => number,
+    onRelease: () => void,
+  ) {
     this.#worker = worker;
     this.#onRelease = onRelease;
     this.#slotsFor = slotsFor;
-    this.#seed = seed;
-    this.#startAhead(sampleDims);
+    this.#expected = expected;
+    this.#startAhead(sampleDims, seed);
   }
 
   prefetch(dims: readonly number[]): void {
     this.#assertLive();
-    const ahead = this.#ahead;
-    if (ahead !== undefined && sameDims(ahead.dims, dims)) {
-      this.#prefetched = true;
-      return;
-    }
-    this.#endAhead();
-    this.#startAhead(dims);
     this.#prefetched = true;
+    const ahead = this.#ahead;
+    if (ahead !== undefined && sameDims(ahead.dims, dims)) return;
+    this.#startAhead(dims, undefined);
   }
 
   randn(dims: readonly number[]): Tensor<'float32'> {
@@ -381,52 +401,60 @@ class WorkerTrajectory implements TrajectoryNoiseSource {
     this.#prefetched = false;
     const ahead = this.#ahead;
     if (ahead !== undefined && sameDims(ahead.dims, dims)) {
-      const offset = this.#worker.take(ahead.taken, ahead.count, ahead.slots);
+      const offset = this.#worker.take(ahead.run, ahead.taken, ahead.count, ahead.slots);
       ahead.taken += 1;
       const view = this.#worker.view(offset, ahead.count);
-      // After a prefetch: the ring's own memory, valid until the next draw (the
-      // TrajectoryNoiseSource contract). Otherwise the caller's to keep: a copy.
-      return createTensor('float32', dims, prefetched ? view : view.slice());
+      if (!prefetched) return createTensor('float32', dims, view.slice()); // the caller's to keep
+      // After a prefetch: valid until the next draw (the TrajectoryNoiseSource contract), so one
+      // buffer serves every step; a copy in this thread's memory rather than a view of the ring,
+      // which the worker may rewrite once the next draw releases it.
+      let buffer = this.#buffer;
+      if (buffer === undefined || buffer.length !== ahead.count) buffer = this.#buffer = new Float32Array(ahead.count);
+      buffer.set(view);
+      return createTensor('float32', dims, buffer);
     }
-    this.#endAhead();
     return this.#drawNow(NORMAL, dims);
   }
 
   rand(dims: readonly number[]): Tensor<'float32'> {
     this.#assertLive();
     this.#prefetched = false;
-    this.#endAhead();
     return this.#drawNow(UNIFORM, dims);
   }
 
   release(): void {
     if (this.#released) return;
     this.#released = true;
-    this.#endAhead();
+    // Nothing is posted: the worker may finish its ring, and the next trajectory's request
+    // (which reseeds) ends the run. No wake-up is spent on an ending.
+    this.#ahead = undefined;
     this.#onRelease();
   }
 
-  #startAhead(dims: readonly number[]): void {
+  #startAhead(dims: readonly number[], seed: number | bigint | undefined): void {
     const count = elementCount(dims);
     const slots = this.#slotsFor(count);
-    // The first run seeds the stream; later ones continue it where the last one was rewound to.
-    this.#worker.startAhead(this.#seed, count, slots);
-    this.#seed = undefined;
-    this.#ahead = { dims: [...dims], count, slots, taken: 0 };
+    const taken = this.#endAhead();
+    this.#expected = Math.max(1, this.#expected - taken);
+    const run = this.#worker.startAhead(seed, count, slots, this.#expected, this.#lastTaken);
+    this.#ahead = { run, dims: [...dims], count, slots, taken: 0 };
   }
 
-  #endAhead(): void {
-    if (this.#ahead === undefined) return;
-    this.#worker.cancelAhead(this.#ahead.taken);
+  /** Forgets the active run; returns how many of its draws were taken (0 without one). */
+  #endAhead(): number {
+    const ahead = this.#ahead;
     this.#ahead = undefined;
+    this.#lastTaken = ahead?.taken ?? 0;
+    return this.#lastTaken;
   }
 
-  /** A draw the caller keeps: computed by the worker now, then copied out. */
-  #drawNow(command: number, dims: readonly number[]): Tensor<'float32'> {
+  /** A draw the caller keeps: computed by the worker now (after ending any run), then copied out. */
+  #drawNow(command: typeof NORMAL | typeof UNIFORM, dims: readonly number[]): Tensor<'float32'> {
     const count = elementCount(dims);
-    this.#worker.start(command, count);
-    this.#worker.wait();
-    return createTensor('float32', dims, this.#worker.view(0, count).slice());
+    const taken = this.#endAhead();
+    const data = this.#worker.draw(command, count, taken);
+    this.#lastTaken = 0;
+    return createTensor('float32', dims, data.slice());
   }
 
   #assertLive(): void {
@@ -446,11 +474,12 @@ class WorkerTrajectory implements TrajectoryNoiseSource {
  * synchronously on the calling thread). The numbers are exactly those of `TorchGenerator`
  * (PyTorch's stream): the worker runs the same code.
  *
- * The worker draws each trajectory's step noise several steps ahead into shared memory (see
- * `lookaheadBytes`), so a step takes its noise without waking either thread; on a machine with
- * a core to spare this removes the noise from the denoising loop's critical path.
- * Trajectories that find no worker ready (the first one, while it starts, and concurrent ones)
- * and samples below `minimumElements` draw inline; the worker serves one trajectory at a time. It never keeps the process alive, and
+ * The worker draws each trajectory's step noise ahead into shared memory (up to the `draws` the
+ * pipeline announces, within `lookaheadBytes`), so a step takes its noise without waking either
+ * thread: one wake-up per trajectory. On a machine with a core to spare this takes the noise off
+ * the denoising loop's critical path. Trajectories that find no worker ready (the first one,
+ * while it starts, and concurrent ones) and samples below `minimumElements` draw inline; the
+ * worker serves one trajectory at a time. It never keeps the process alive, and
  * {@link NoiseSourceFactory.dispose} (called by `Kandinsky3Pipeline.dispose()`) ends it.
  * ```ts
  * const pipeline = await Kandinsky3Pipeline.create({ backend, folder, tokenizer, noiseSources: createWorkerNoiseSources() });
@@ -483,7 +512,7 @@ export function createWorkerNoiseSources(options: WorkerNoiseSourcesOptions = {}
   /** Threads not yet exited (a disposed worker counts until its thread has ended). */
   const live = new Set<NoiseWorker>();
 
-  /** Ring size for draws of `count` elements: what fits in lookaheadBytes, within [2, 32]. */
+  /** Ring size for draws of `count` elements: what fits in lookaheadBytes, within [2, 128]. */
   const slotsFor = (count: number): number => Math.max(2, Math.min(MAX_SLOTS, Math.floor(lookaheadBytes / (4 * Math.max(1, count)))));
   const inline = (seed: number | bigint): TrajectoryNoiseSource =>
     new PrefetchingNoiseSource(new TorchGenerator(seed), { reuseBuffers: true });
@@ -492,7 +521,7 @@ export function createWorkerNoiseSources(options: WorkerNoiseSourcesOptions = {}
     get activeWorkers() {
       return live.size;
     },
-    create(seed, sampleDims) {
+    create(seed, sampleDims, trajectory) {
       torchSeedToUint32(seed); // INVALID_ARGUMENT for a seed manual_seed would reject, before any thread starts
       if (unavailable || elementCount(sampleDims) < minimumElements) return inline(seed);
       if (!worker) {
@@ -518,7 +547,9 @@ export function createWorkerNoiseSources(options: WorkerNoiseSourcesOptions = {}
       if (lent || !worker.ready) return inline(seed);
       const current = worker;
       lent = true;
-      return new WorkerTrajectory(current, seed, sampleDims, slotsFor, () => {
+      const draws = trajectory?.draws;
+      const expected = typeof draws === 'number' && Number.isInteger(draws) && draws > 0 ? draws : MAX_SLOTS;
+      return new WorkerTrajectory(current, seed, sampleDims, expected, slotsFor, () => {
         if (worker === current) lent = false;
       });
     },

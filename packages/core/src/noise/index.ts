@@ -6,4 +6,5 @@ export {
   inlineNoiseSources,
   type NoiseSourceFactory,
   type TrajectoryNoiseSource,
+  type TrajectoryOptions,
 } from './noise-source-factory.js';

@@ -21,6 +21,15 @@ export interface TrajectoryNoiseSource extends NoiseSource {
   release(): void;
 }
 
+/** Hints for {@link NoiseSourceFactory.create}. */
+export interface TrajectoryOptions {
+  /**
+   * How many `randn(sampleDims)` draws the trajectory expects.
+   * @default undefined (unknown)
+   */
+  readonly draws?: number;
+}
+
 /**
  * Makes the noise source of each seed's trajectory. Every implementation draws exactly
  * `torch.randn(…, generator=torch.Generator().manual_seed(seed))` and its successors; they differ
@@ -28,8 +37,12 @@ export interface TrajectoryNoiseSource extends NoiseSource {
  * thread; `@kandinsky/node` offers one that computes them on a worker thread.
  */
 export interface NoiseSourceFactory {
-  /** A source for `seed`'s trajectory, whose samples have dims `sampleDims`. */
-  create(seed: number | bigint, sampleDims: readonly number[]): TrajectoryNoiseSource;
+  /**
+   * A source for `seed`'s trajectory, whose samples have dims `sampleDims`. `options.draws` is
+   * how many `randn(sampleDims)` the trajectory expects (a hint: a source may compute that many
+   * ahead; drawing more or fewer, or other dims, still gives exactly the stream).
+   */
+  create(seed: number | bigint, sampleDims: readonly number[], options?: TrajectoryOptions): TrajectoryNoiseSource;
   /** Frees shared resources (threads); the factory stays usable and recreates them on demand. */
   dispose(): Promise<void>;
 }

@@ -263,7 +263,9 @@ export class Kandinsky3Pipeline {
     const latentDims = [1, LATENT_CHANNELS, height / LATENT_SCALE, width / LATENT_SCALE];
     // The first seed's noise source is made before the prompt is encoded, so a worker-backed one
     // (@kandinsky/node's createWorkerNoiseSources) starts drawing while the text encoder runs.
-    let firstNoise: TrajectoryNoiseSource | undefined = this.#noiseSources.create(seeds[0]!, latentDims);
+    // One draw for the start and one per step (spec §3.2: the last step draws too).
+    const trajectory = { draws: timesteps.length + 1 };
+    let firstNoise: TrajectoryNoiseSource | undefined = this.#noiseSources.create(seeds[0]!, latentDims, trajectory);
     let feeds: UnetFeeds;
     let encoded: Tensor<'float32'> | undefined;
     let unet: ModelSession;
@@ -291,7 +293,7 @@ export class Kandinsky3Pipeline {
     const returnPredOriginalSample = (options.previewEvery ?? 0) > 0;
     for (const seed of seeds) {
       // The step noise is consumed inside scheduler.step, before the next prefetch.
-      const noise = firstNoise ?? this.#noiseSources.create(seed, latentDims);
+      const noise = firstNoise ?? this.#noiseSources.create(seed, latentDims, trajectory);
       firstNoise = undefined;
       try {
         // Steps write their new sample into one of two buffers in turn (never the sample they
