@@ -45,7 +45,7 @@ Kandinsky 3.1 interfaces exactly (docs/model-format.md) but know nothing outside
 Rebuild everything: `tools/tiny-models/build.sh` (training checkpoints go to
 `tools/tiny-models/.cache/`, not committed). Weights are stored as float16 in the ONNX files and
 computed in float32 (the PyTorch references use the same rounded weights).
-Machine: 2 CPU cores, PyTorch 1.13 with OpenBLAS, one torch thread per training lane. Training
+Machine: 2 CPU cores, PyTorch 1.13 with OpenBLAS (build.sh: MoVQ and base with two torch threads, then two lanes of one thread). Training
 time of the latent models (sum over stages): {total_train / 60:.1f} min; the whole build.sh training
 (these plus the super-resolution and beautifier models, two lanes in parallel):
 {'not timed as one run: the shipped models were trained stage by stage by hand, in the same two lanes, while benchmark and test jobs shared the 2 cores, so each stage time overstates its cost on a quiet machine' if wall is None else f'{wall / 60:.1f} min wall clock'}.

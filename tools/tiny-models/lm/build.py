@@ -30,7 +30,7 @@ from model import TinyCausalLM  # noqa: E402
 from tokenizer import BOS_ID, EOS_ID, ByteLevelBPE  # noqa: E402
 
 OUT_DIR = os.path.join(REPO, 'models', 'tiny', 'beautifier-lm')
-CACHE_DIR = os.path.join(REPO, 'tools', 'tiny-models', '.cache', 'lm')
+CACHE_DIR = os.path.join(os.environ.get('TINY_CACHE') or os.path.join(REPO, 'tools', 'tiny-models', '.cache'), 'lm')
 
 # Spec §4.9, verbatim: the system text sits on the header line.
 SYSTEM = ('You are a prompt engineer. Your mission is to expand prompts written by user. '

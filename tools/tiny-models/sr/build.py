@@ -28,7 +28,7 @@ from model import (DPM_TIMESTEPS, FLASH_TIMESTEPS, TinySuperResUNet, dpm_solver_
                    dpm_solver_sr, flash_sr, linear_alphas_cumprod)
 
 OUT_DIR = os.path.join(REPO, 'models', 'tiny', 'kandisuperres-x4')
-CACHE_DIR = os.path.join(REPO, 'tools', 'tiny-models', '.cache', 'sr')
+CACHE_DIR = os.path.join(os.environ.get('TINY_CACHE') or os.path.join(REPO, 'tools', 'tiny-models', '.cache'), 'sr')
 SCALE = 4
 TRAIN_SEED = world.TRAIN_SEED_BASE + 400_000  # SR's own slice of the training stream
 EVAL_SEED = world.EVAL_SEED_BASE + 400_000
