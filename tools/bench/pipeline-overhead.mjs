@@ -177,9 +177,11 @@ function syntheticBackend() {
 
 /** A worker noise-source factory whose thread has started (so no trajectory draws inline). */
 async function startedWorkerNoiseSources() {
-  const factory = node.createWorkerNoiseSources();
+  // Every trajectory on the worker (the default draws samples below 16,384 elements inline).
+  const factory = node.createWorkerNoiseSources({ minimumElements: 0 });
   for (let attempt = 0; attempt < 400; attempt++) {
-    const source = factory.create(0, [1, 4, 8, 8]);
+    // 1024² dims: builds before the draw-ahead ring drew small latents inline and never started it.
+    const source = factory.create(0, [1, 4, 128, 128]);
     const inline = source instanceof core.PrefetchingNoiseSource;
     source.release();
     if (!inline) return factory;

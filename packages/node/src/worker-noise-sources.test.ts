@@ -82,7 +82,7 @@ describe('createWorkerNoiseSources', () => {
     // A 3-slot ring for the sample dims: the worker wraps around, sleeps on a full ring and is
     // woken, and any other request ends the run (rewinding past the draws taken) and restarts it.
     const sample = [1, 4, 8, 8];
-    const factory = createWorkerNoiseSources({ lookaheadBytes: 3 * 256 * 4 });
+    const factory = createWorkerNoiseSources({ minimumElements: 0, lookaheadBytes: 3 * 256 * 4 });
     try {
       const source = await workerSource(factory, 77, sample);
       const reference = new TorchGenerator(77);
@@ -126,7 +126,7 @@ describe('createWorkerNoiseSources', () => {
   });
 
   it('continues the right stream after a released trajectory that was drawing ahead', async () => {
-    const factory = createWorkerNoiseSources();
+    const factory = createWorkerNoiseSources({ minimumElements: 0 });
     try {
       const first = await workerSource(factory, 10, [1, 4, 8, 8]);
       first.prefetch([1, 4, 8, 8]);

@@ -16,9 +16,10 @@ import {
 /** Options of {@link createWorkerNoiseSources}. */
 export interface WorkerNoiseSourcesOptions {
   /**
-   * Trajectories whose samples have fewer elements draw inline on the calling thread.
-   * @default 0 (every trajectory uses the worker, the tiny model's 256-element samples included:
-   * the worker draws a whole trajectory ahead and hands each step over without a wake-up)
+   * Trajectories whose samples have fewer elements draw inline on the calling thread. For small
+   * samples the hand-over costs about what the draw saves: on the 2-vCPU development VM the tiny
+   * 64² model (256 elements) ran no faster with the worker (docs/benchmarks.md).
+   * @default 16384 (a 512² latent; 1024² has 65,536)
    */
   minimumElements?: number;
   /**
@@ -489,7 +490,7 @@ export function createWorkerNoiseSources(options: WorkerNoiseSourcesOptions = {}
   /** Worker threads running: 0 until a trajectory starts one, and again once dispose() resolves. */
   readonly activeWorkers: number;
 } {
-  const minimumElements = options.minimumElements ?? 0;
+  const minimumElements = options.minimumElements ?? 16384;
   const lookaheadBytes = options.lookaheadBytes ?? 1 << 20;
   const timeoutMs = options.timeoutMs ?? 30_000;
   for (const [name, value] of [
