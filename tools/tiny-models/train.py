@@ -37,6 +37,9 @@ C = common.CACHE
 os.makedirs(C, exist_ok=True)
 D = 64  # context width (real: 4096)
 UNET_KW = dict(context_dim=D, channels=(32, 48, 48), time_dim=64, groups=8, head_dim=16)
+# Experiments: TINY_UNET_CHANNELS="48,96,96" trains (and evaluates) a wider UNet trunk.
+if os.environ.get('TINY_UNET_CHANNELS'):
+    UNET_KW['channels'] = tuple(int(c) for c in os.environ['TINY_UNET_CHANNELS'].split(','))
 STEPS = {'movq': 2400, 'base': 4500, 'flash': 900, 'inpainting': 1200, 'ip_adapter': 1200, 'controlnet': 1200}
 BATCH = {'movq': 32, 'base': 128, 'flash': 128, 'inpainting': 96, 'ip_adapter': 96, 'controlnet': 96}
 LR = {'movq': 2e-3, 'base': 1.5e-3, 'flash': 3e-4, 'inpainting': 6e-4, 'ip_adapter': 6e-4, 'controlnet': 6e-4}
