@@ -67,7 +67,7 @@ const WAITING = 14;
 const WAKE = 15;
 const CONTROL_WORDS = 16;
 
-const STARTING = 0;
+// The state word starts at 0 (starting) until the worker reports READY.
 const READY = 1;
 const FAILED = 3;
 const STOPPED = 4;
@@ -366,8 +366,6 @@ class WorkerTrajectory implements TrajectoryNoiseSource {
   #ahead: { run: number; dims: number[]; count: number; slots: number; taken: number } | undefined;
   /** Draws expected (the create hint); later runs expect what is left. */
   #expected: number;
-  /** Draws taken from earlier runs (for the rewind of a run that ended). */
-  #lastTaken = 0;
   #prefetched = false;
   #released = false;
   /** Where prefetched draws are copied to (see randn). */
@@ -437,7 +435,7 @@ class WorkerTrajectory implements TrajectoryNoiseSource {
     const slots = this.#slotsFor(count);
     const taken = this.#endAhead();
     this.#expected = Math.max(1, this.#expected - taken);
-    const run = this.#worker.startAhead(seed, count, slots, this.#expected, this.#lastTaken);
+    const run = this.#worker.startAhead(seed, count, slots, this.#expected, taken);
     this.#ahead = { run, dims: [...dims], count, slots, taken: 0 };
   }
 
@@ -445,8 +443,7 @@ class WorkerTrajectory implements TrajectoryNoiseSource {
   #endAhead(): number {
     const ahead = this.#ahead;
     this.#ahead = undefined;
-    this.#lastTaken = ahead?.taken ?? 0;
-    return this.#lastTaken;
+    return ahead?.taken ?? 0;
   }
 
   /** A draw the caller keeps: computed by the worker now (after ending any run), then copied out. */
@@ -454,7 +451,6 @@ class WorkerTrajectory implements TrajectoryNoiseSource {
     const count = elementCount(dims);
     const taken = this.#endAhead();
     const data = this.#worker.draw(command, count, taken);
-    this.#lastTaken = 0;
     return createTensor('float32', dims, data.slice());
   }
 
