@@ -81,6 +81,10 @@ disjoint from training (`world.EVAL_SEED_BASE`), one shape each; the caption spa
 many held-out captions also occur verbatim in training — they test the sampler and guidance, not
 generalisation.
 """
+    anneal = (f", then a second cosine cycle of {train.STEPS['base_anneal']} steps at peak LR {train.LR['base_anneal']:g} from the "
+              "averaged weights (fresh optimiser and average)") if train.STEPS['base_anneal'] > 0 else ''
+    masks_once = (f", {train.INPAINT_MASKS_PER_SCENE} per training scene drawn and MoVQ-encoded once"
+                  if train.INPAINT_MASKS_PER_SCENE > 0 else '')
     base = ev['base_cfg3_50steps']
     flash = ev.get('flash_4steps')
     inp = ev.get('inpainting')
@@ -110,13 +114,13 @@ Size on disk: {folder_size(os.path.join(export_tiny.MODELS, export_tiny.FAMILIES
   rows replaced by the unconditional context (null embedding in row 0, mask [1,0,…]) for CFG.
   Training data: {train.TRAIN_SCENES:,} scenes encoded once by the frozen MoVQ encoder.
 * base: text encoder + projection + UNet jointly from scratch, {train.STEPS['base']} steps of batch
-  {train.BATCH['base']}, peak LR {train.LR['base']:g}, {times.get('base', 0) / 60:.1f} min.
+  {train.BATCH['base']}, peak LR {train.LR['base']:g}{anneal}, {times.get('base', 0) / 60:.1f} min.
 * Flash: copy of base UNet + projection fine-tuned {train.STEPS['flash']} steps (batch {train.BATCH['flash']}) on the four Flash
   timesteps [979, 729, 479, 229] with an ᾱ-weighted x0 loss (the loop keeps x0, §3.5), no CFG
   dropout, {times.get('flash', 0) / 60:.1f} min. (Not adversarial like the real Flash.)
 * inpainting: base weights with conv_in widened to 9 channels (new channels zero-initialised),
   fine-tuned {train.STEPS['inpainting']} steps (batch {train.BATCH['inpainting']}) on masks covering the first shape's box (60 %) or
-  random rectangles; masked image = 0 where repainting; latent mask by nearest resize, 1 = keep
+  random rectangles{masks_once}; masked image = 0 where repainting; latent mask by nearest resize, 1 = keep
   (§4.5), {times.get('inpainting', 0) / 60:.1f} min.
 
 ## Measured quality ({ev['n_prompts']} held-out prompts)
