@@ -83,6 +83,9 @@ generalisation.
 """
     anneal = (f", then a second cosine cycle of {train.STEPS['base_anneal']} steps at peak LR {train.LR['base_anneal']:g} from the "
               "averaged weights (fresh optimiser and average)") if train.STEPS['base_anneal'] > 0 else ''
+    flash_teacher = (f"; the steps after the first regress onto the base's deterministic samples (η = 0, CFG "
+                     f"{train.FLASH_TEACHER_GUIDANCE:g}) from {train.FLASH_TEACHER_PAIRS:,} noised training latents per step"
+                     if train.FLASH_TEACHER_PAIRS > 0 else '')
     masks_once = (f", {train.INPAINT_MASKS_PER_SCENE} per training scene drawn and MoVQ-encoded once"
                   if train.INPAINT_MASKS_PER_SCENE > 0 else '')
     base = ev['base_cfg3_50steps']
@@ -117,7 +120,7 @@ Size on disk: {folder_size(os.path.join(export_tiny.MODELS, export_tiny.FAMILIES
   {train.BATCH['base']}, peak LR {train.LR['base']:g}{anneal}, {times.get('base', 0) / 60:.1f} min.
 * Flash: copy of base UNet + projection fine-tuned {train.STEPS['flash']} steps (batch {train.BATCH['flash']}) on the four Flash
   timesteps [979, 729, 479, 229] with an ᾱ-weighted x0 loss (the loop keeps x0, §3.5), no CFG
-  dropout, {times.get('flash', 0) / 60:.1f} min. (Not adversarial like the real Flash.)
+  dropout{flash_teacher}, {times.get('flash', 0) / 60:.1f} min. (Not adversarial like the real Flash.)
 * inpainting: base weights with conv_in widened to 9 channels (new channels zero-initialised),
   fine-tuned {train.STEPS['inpainting']} steps (batch {train.BATCH['inpainting']}) on masks covering the first shape's box (60 %) or
   random rectangles{masks_once}; masked image = 0 where repainting; latent mask by nearest resize, 1 = keep
