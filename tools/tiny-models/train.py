@@ -462,24 +462,24 @@ def train_inpainting():
     z = latents_of(data)
     groups = buckets(data['captions'])
     te, proj, base = load_base()
-    t_cache = time.time()
+    t0 = time.time()
     enc = movq_encoder()
     if INPAINT_MASKS_PER_SCENE > 0:
         lms, mls = inpaint_cache(data, enc, gen)
-        log('inpainting masked latents', len(lms), '%.0fs' % (time.time() - t_cache))
+        log('inpainting masked latents', len(lms), '%.0fs' % (time.time() - t0))
     unet = nets.UNet(in_channels=9, **UNET_KW)
     sd = base.state_dict()
     w = torch.zeros(unet.conv_in.weight.shape)
     w[:, :4] = sd['conv_in.weight']
     sd['conv_in.weight'] = w
     unet.load_state_dict(sd)
-    scenes = len(data['images'])
 
     def loss_fn(step):
         idx = pick(groups, BATCH['inpainting'], gen)
         caps = [data['captions'][i] for i in idx.tolist()]
         if INPAINT_MASKS_PER_SCENE > 0:
-            row = idx + scenes * torch.randint(0, INPAINT_MASKS_PER_SCENE, (len(idx),), generator=gen)
+            # Row k·S + i holds scene i's k-th mask (inpaint_cache).
+            row = idx + len(z) * torch.randint(0, INPAINT_MASKS_PER_SCENE, (len(idx),), generator=gen)
             lm, ml = lms[row], mls[row]
         else:
             lm, ml = inpaint_inputs(enc, world.to_model_range(data['images'][idx]), inpaint_masks(data, idx, gen))
@@ -491,7 +491,7 @@ def train_inpainting():
         return min_snr_eps_loss(unet(torch.cat([xt, lm, ml], 1), t.float(), ctx, mask), noise, t)
 
     avg, _ = fit('inpainting', {'projection': proj, 'unet': unet}, loss_fn, gen, frozen=[te])
-    save('inpainting', {k: m.state_dict() for k, m in avg.items()}, time.time() - t_cache)
+    save('inpainting', {k: m.state_dict() for k, m in avg.items()}, time.time() - t0)
 
 
 # ------------------------------------------------------------------ IP-Adapter (spec §2.7, §4.6)
