@@ -1,7 +1,9 @@
 """Measure the tiny models' quality (issue 3) on held-out scenes (world.EVAL_SEED_BASE) and write
 .cache/eval.json (the model cards quote it). Usage: /usr/bin/python3 evaluate.py [--quick]
 --base-flash: only the MoVQ, base and Flash measures, written to .cache/eval-base-flash.json (a quick
-check after retraining; eval.json and the contact sheets are left alone)."""
+check after retraining; eval.json and the contact sheets are left alone).
+--spread: base and Flash on five more sets of 100 held-out prompts and noise seeds, written to
+.cache/eval-spread.json: how far the text → image rates move when only the sample changes."""
 from __future__ import annotations
 
 import json
@@ -123,7 +125,38 @@ def run_grouped(prompts, fn):
     return torch.stack(out)
 
 
+# (prompt-stream offset, noise seed) of the --spread sets; the main set is (0, 1234).
+SPREAD_SETS = [(0, 1), (0, 2), (1000, 1234), (2000, 1234), (3000, 1234)]
+
+
+def text_to_image_rates(m, n, offset, seed):
+    """Base (original sampler, 50 steps, CFG 3) and Flash rates on n held-out prompts."""
+    te, dec = m['text_encoder'], m['movq_decoder']
+    prompts = held_out(n, offset).captions
+    truth = [world.parse_caption(c) for c in prompts]
+    g = torch.Generator().manual_seed(seed)
+    z = run_grouped(prompts, lambda ps, idx: P.text_to_image_latents(te, m['projection'], m['unet'], ps, g, steps=50, guidance=3.0))
+    out = {'base_cfg3_50steps': rates(analyse(P.decode(dec, z)), truth)}
+    g = torch.Generator().manual_seed(seed)
+    z = run_grouped(prompts, lambda ps, idx: P.flash_latents(te, m['projection_flash'], m['unet_flash'], ps, g))
+    out['flash_4steps'] = rates(analyse(P.decode(dec, z)), truth)
+    return out
+
+
+def spread():
+    m = export_tiny.load_all()
+    res = []
+    for offset, seed in SPREAD_SETS:
+        r = text_to_image_rates(m, 100, offset, seed)
+        res.append({'prompt_offset': offset, 'noise_seed': seed, **r})
+        print(offset, seed, {k: (v['color_agreement'], v['shape_agreement'], v['shape_agreement_template'])
+                             for k, v in r.items()}, flush=True)
+    json.dump(res, open(os.path.join(common.CACHE, 'eval-spread.json'), 'w'), indent=1)
+
+
 def main():
+    if '--spread' in sys.argv:
+        return spread()
     quick = '--quick' in sys.argv
     base_flash = '--base-flash' in sys.argv
     if base_flash:
