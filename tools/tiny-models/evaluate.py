@@ -130,24 +130,25 @@ SPREAD_SETS = [(0, 1), (0, 2), (1000, 1234), (2000, 1234), (3000, 1234)]
 
 
 def text_to_image_rates(m, n, offset, seed):
-    """Base (original sampler, 50 steps, CFG 3) and Flash rates on n held-out prompts."""
+    """Base (original sampler, 50 steps, CFG 3) and, when the folder has it, Flash rates on n
+    held-out prompts, each sampler from a generator seeded with ``seed``; also their latents."""
     te, dec = m['text_encoder'], m['movq_decoder']
     prompts = held_out(n, offset).captions
     truth = [world.parse_caption(c) for c in prompts]
     g = torch.Generator().manual_seed(seed)
-    z = run_grouped(prompts, lambda ps, idx: P.text_to_image_latents(te, m['projection'], m['unet'], ps, g, steps=50, guidance=3.0))
-    out = {'base_cfg3_50steps': rates(analyse(P.decode(dec, z)), truth)}
-    g = torch.Generator().manual_seed(seed)
-    z = run_grouped(prompts, lambda ps, idx: P.flash_latents(te, m['projection_flash'], m['unet_flash'], ps, g))
-    out['flash_4steps'] = rates(analyse(P.decode(dec, z)), truth)
-    return out
+    z = {'base_cfg3_50steps': run_grouped(prompts, lambda ps, idx: P.text_to_image_latents(
+        te, m['projection'], m['unet'], ps, g, steps=50, guidance=3.0))}
+    if 'unet_flash' in m:
+        g = torch.Generator().manual_seed(seed)
+        z['flash_4steps'] = run_grouped(prompts, lambda ps, idx: P.flash_latents(te, m['projection_flash'], m['unet_flash'], ps, g))
+    return {k: rates(analyse(P.decode(dec, v)), truth) for k, v in z.items()}, z
 
 
 def spread():
     m = export_tiny.load_all()
     res = []
     for offset, seed in SPREAD_SETS:
-        r = text_to_image_rates(m, 100, offset, seed)
+        r, _ = text_to_image_rates(m, 100, offset, seed)
         res.append({'prompt_offset': offset, 'noise_seed': seed, **r})
         print(offset, seed, {k: (v['color_agreement'], v['shape_agreement'], v['shape_agreement_template'])
                              for k, v in r.items()}, flush=True)
@@ -181,20 +182,16 @@ def main():
     res['movq'] = {'psnr_db': float(10 * torch.log10(4 / F.mse_loss(r.clamp(-1, 1), x))),
                    'classifier_on_reconstructions': rates(analyse(world.from_model_range(r)), truth[:64])}
 
-    data = held_out(n, 0)
-    prompts = data.captions
-    truth = [world.parse_caption(c) for c in prompts]
-    g = torch.Generator().manual_seed(1234)
-    z = run_grouped(prompts, lambda ps, idx: P.text_to_image_latents(te, m['projection'], m['unet'], ps, g, steps=50, guidance=3.0))
-    res['base_cfg3_50steps'] = rates(analyse(P.decode(dec, z)), truth)
-    print('base', res['base_cfg3_50steps'], flush=True)
-    save_grid(P.decode(dec, z[:16]), 'base')
+    # The main set: prompt offset 0, noise seed 1234.
+    tti, latents = text_to_image_rates(m, n, 0, 1234)
+    res.update(tti)
+    for key, name in (('base_cfg3_50steps', 'base'), ('flash_4steps', 'flash')):
+        if key in latents:
+            print(name, res[key], flush=True)
+            save_grid(P.decode(dec, latents[key][:16]), name)
     if 'unet_flash' in m:
-        g = torch.Generator().manual_seed(1234)
-        z = run_grouped(prompts, lambda ps, idx: P.flash_latents(te, m['projection_flash'], m['unet_flash'], ps, g))
-        res['flash_4steps'] = rates(analyse(P.decode(dec, z)), truth)
-        print('flash', res['flash_4steps'], flush=True)
-        save_grid(P.decode(dec, z[:16]), 'flash')
+        prompts = held_out(n, 0).captions
+        truth = [world.parse_caption(c) for c in prompts]
         g = torch.Generator().manual_seed(1234)
         z = run_grouped(prompts, lambda ps, idx: P.flash_latents(te, m['projection'], m['unet'], ps, g))
         res['base_unet_in_flash_loop'] = rates(analyse(P.decode(dec, z)), truth)
