@@ -83,8 +83,14 @@ generalisation.
 """
     anneal = (f", then a second cosine cycle of {train.STEPS['base_anneal']} steps at peak LR {train.LR['base_anneal']:g} from the "
               "averaged weights (fresh optimiser and average)") if train.STEPS['base_anneal'] > 0 else ''
+    if train.FLASH_TEACHER_CHAIN:
+        teacher_runs = (f"{train.FLASH_TEACHER_PAIRS:,} training latents noised to t = {common.FLASH_TIMESTEPS[1]}, one "
+                        f"sampler run each every {train.FLASH_TEACHER_STRIDE} timesteps, whose states at "
+                        f"{common.FLASH_TIMESTEPS[2]} and {common.FLASH_TIMESTEPS[3]} serve those steps")
+    else:
+        teacher_runs = f"{train.FLASH_TEACHER_PAIRS:,} noised training latents per step, every {train.FLASH_TEACHER_STRIDE} timesteps"
     flash_teacher = (f"; the steps after the first regress onto the base's deterministic samples (η = 0, CFG "
-                     f"{train.FLASH_TEACHER_GUIDANCE:g}) from {train.FLASH_TEACHER_PAIRS:,} noised training latents per step"
+                     f"{train.FLASH_TEACHER_GUIDANCE:g}) from {teacher_runs}"
                      if train.FLASH_TEACHER_PAIRS > 0 else '')
     masks_once = (f", {train.INPAINT_MASKS_PER_SCENE} per training scene drawn and MoVQ-encoded once"
                   if train.INPAINT_MASKS_PER_SCENE > 0 else '')
