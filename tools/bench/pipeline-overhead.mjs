@@ -5,11 +5,14 @@
 // returns a preallocated tensor, and (2) the bundled tiny model on onnxruntime-node's CPU EP.
 // Goals: ≤ 1 ms per step at 1024², and ≤ 1 % of the tiny model's step time.
 //
-//   node tools/bench/pipeline-overhead.mjs [--json] [--repetitions N] [--warmups N] [--only synthetic|tiny] [--root DIR]
+//   node tools/bench/pipeline-overhead.mjs [--json] [--repetitions N] [--warmups N] [--only synthetic|tiny]
+//                                          [--synthetic-steps N] [--root DIR]
 //
 // Each repetition: a fresh pipeline, a 2-step call and `--warmups` full calls (default 2) to warm
-// the sessions and the JIT, then one timed call; medians over the repetitions (default 5). The
-// tiny-model rows also time a 1-step call to split the overhead into per call and per step.
+// the sessions and the JIT, then one timed call; medians over the repetitions (default 5). Every
+// row also times a 1-step call to split the overhead into a part per call (prompt, decode
+// conversion, stage bookkeeping) and a part per step. The synthetic run takes 20 steps unless
+// --synthetic-steps says otherwise (convention A's default call takes 50).
 //
 // --root measures another checkout's build (e.g. an older commit unpacked with `git archive`),
 // so before/after figures come from the same script on the same machine.
@@ -30,6 +33,12 @@ const warmupsIndex = args.indexOf('--warmups');
 const warmups = warmupsIndex >= 0 ? Number(args[warmupsIndex + 1]) : 2;
 const onlyIndex = args.indexOf('--only');
 const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
+const syntheticStepsIndex = args.indexOf('--synthetic-steps');
+const syntheticSteps = syntheticStepsIndex >= 0 ? Number(args[syntheticStepsIndex + 1]) : 20;
+if (!Number.isInteger(syntheticSteps) || syntheticSteps < 2) {
+  console.error(`--synthetic-steps must be an integer ≥ 2, got ${args[syntheticStepsIndex + 1]}`);
+  process.exit(1);
+}
 const load = async (path) => import(pathToFileURL(resolve(root, path)).href);
 for (const path of ['packages/core/dist/index.js', 'packages/node/dist/index.js']) {
   if (!existsSync(resolve(root, path))) {
@@ -263,7 +272,7 @@ async function measure(name, makePipeline, options, { split = false } = {}) {
 }
 
 const results = [];
-const syntheticOptions = { prompt: 'a red circle on a white background', width: 1024, height: 1024, steps: 20, seed: 1 };
+const syntheticOptions = { prompt: 'a red circle on a white background', width: 1024, height: 1024, steps: syntheticSteps, seed: 1 };
 /** A synthetic pipeline; `noiseSources` picks where the seeded noise is drawn. */
 const syntheticPipeline = (noiseSources, strict = false) => async () => {
   const { backend, stats } = instrument(syntheticBackend(), { strict });
@@ -273,8 +282,8 @@ const syntheticPipeline = (noiseSources, strict = false) => async () => {
 };
 if (only !== 'tiny') {
   results.push(
-    await measure('synthetic 1024² (MockBackend, original sampler with thresholding + CFG)', syntheticPipeline(undefined), syntheticOptions),
-    await measure('same, strict timing (prefetched step noise charged to the SDK)', syntheticPipeline(undefined, true), syntheticOptions),
+    await measure('synthetic 1024² (MockBackend, original sampler with thresholding + CFG)', syntheticPipeline(undefined), syntheticOptions, { split: true }),
+    await measure('same, strict timing (prefetched step noise charged to the SDK)', syntheticPipeline(undefined, true), syntheticOptions, { split: true }),
   );
   if (typeof node.createWorkerNoiseSources === 'function') {
     // The worker starts during the warm-up calls (the first large trajectory draws inline).
@@ -283,6 +292,7 @@ if (only !== 'tiny') {
         'same, strict timing, step noise drawn on a worker thread (createWorkerNoiseSources)',
         syntheticPipeline(() => node.createWorkerNoiseSources(), true),
         syntheticOptions,
+        { split: true },
       ),
     );
   } else {
