@@ -86,7 +86,8 @@ generalisation.
     if train.FLASH_TEACHER_CHAIN:
         teacher_runs = (f"{train.FLASH_TEACHER_PAIRS:,} training latents noised to t = {common.FLASH_TIMESTEPS[1]}, one "
                         f"sampler run each every {train.FLASH_TEACHER_STRIDE} timesteps, whose states at "
-                        f"{common.FLASH_TIMESTEPS[2]} and {common.FLASH_TIMESTEPS[3]} serve those steps")
+                        f"{common.FLASH_TIMESTEPS[2]} and {common.FLASH_TIMESTEPS[3]} are the inputs for those two steps "
+                        "(all three share the run's x0)")
     else:
         teacher_runs = f"{train.FLASH_TEACHER_PAIRS:,} noised training latents per step, every {train.FLASH_TEACHER_STRIDE} timesteps"
     flash_teacher = (f"; the steps after the first regress onto the base's deterministic samples (η = 0, CFG "

@@ -343,13 +343,14 @@ def load_base():
 # three later timesteps: it starts at 729 and steps by 50, so it passes 479 and 229 on its way, and
 # the states it holds there are the bank's x_t for those steps. That is 15 UNet calls per latent
 # instead of 19 + 12 + 6 = 37 for three separate runs every 40 timesteps (TINY_FLASH_TEACHER_CHAIN=0,
-# the session-5 family).
+# the previous family).
 FLASH_TEACHER_PAIRS = int(os.environ.get('TINY_FLASH_TEACHER', '4096'))
-FLASH_TEACHER_CHAIN = os.environ.get('TINY_FLASH_TEACHER_CHAIN', '1') == '1'
+FLASH_TEACHER_CHAIN = os.environ.get('TINY_FLASH_TEACHER_CHAIN', '1') != '0'
 FLASH_TEACHER_STRIDE = 50 if FLASH_TEACHER_CHAIN else 40
 FLASH_TEACHER_GUIDANCE = 3.0
 
 
+@torch.no_grad()
 def teacher_sample(te, proj, unet, caps, xt, ts, keep=()):
     """The base sampler from xt along the timesteps ts (the original 3.1 step with η = 0,
     thresholding 0.99, Kandinsky CFG): the sample x0 and the states reached at the timesteps in
