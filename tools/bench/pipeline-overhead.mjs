@@ -62,7 +62,9 @@ const node = await load('packages/node/dist/index.js');
  * returns, then from the native run's start (the binding's session is wrapped to see it) until
  * the promise settles. The event-loop turn in between is charged to the SDK too.
  */
-const runtimeStats = { runMs: 0, runs: 0 };
+// gapMs: the time between onnxruntime's run returning and its native call starting, summed: the
+// pipeline's synchronous work right after calling run, then the event-loop turn (reported apart).
+const runtimeStats = { runMs: 0, runs: 0, gapMs: 0 };
 {
   const require = createRequire(resolve(root, 'packages/node/dist/index.js'));
   const ort = require('onnxruntime-node');
@@ -86,10 +88,12 @@ const runtimeStats = { runMs: 0, runs: 0 };
     const called = performance.now();
     nativeStarted = Number.NaN;
     const running = original.apply(this, args);
-    const synchronousMs = performance.now() - called;
+    const returned = performance.now();
+    const synchronousMs = returned - called;
     return running.finally(() => {
       if (Number.isNaN(nativeStarted)) throw new Error('the native run was not seen: the binding patch missed it');
       runtimeStats.runMs += synchronousMs + (performance.now() - nativeStarted);
+      runtimeStats.gapMs += nativeStarted - returned;
       runtimeStats.runs += 1;
     });
   };
@@ -241,10 +245,12 @@ async function measure(name, makePipeline, options, { split = false } = {}) {
     }
     stats.runMs = 0;
     stats.runs = 0;
+    if ('gapMs' in stats) stats.gapMs = 0;
     const started = performance.now();
     await pipeline.textToImage(options);
     const wallMs = performance.now() - started;
     const runMs = stats.runMs;
+    const gapMs = stats.gapMs;
     let oneStepOverheadMs;
     if (split) {
       stats.runMs = 0;
@@ -253,7 +259,7 @@ async function measure(name, makePipeline, options, { split = false } = {}) {
       oneStepOverheadMs = performance.now() - oneStep - stats.runMs;
     }
     await pipeline.dispose();
-    if (round > 0) samples.push({ wallMs, runMs, runs: stats.runs, oneStepOverheadMs });
+    if (round > 0) samples.push({ wallMs, runMs, gapMs, runs: stats.runs, oneStepOverheadMs });
   }
   const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
   const wallMs = median(samples.map((s) => s.wallMs));
@@ -261,6 +267,7 @@ async function measure(name, makePipeline, options, { split = false } = {}) {
   const overheadPerStep = median(samples.map((s) => (s.wallMs - s.runMs) / options.steps));
   const stepMs = median(samples.map((s) => s.wallMs / options.steps));
   const result = { name, steps: options.steps, wallMs, runMs, overheadPerStepMs: overheadPerStep, stepMs, overheadShare: overheadPerStep / stepMs };
+  if (samples[0].gapMs !== undefined) result.gapPerStepMs = median(samples.map((s) => s.gapMs / options.steps));
   if (split) {
     const perStep = samples.map((s) => ((s.wallMs - s.runMs) - s.oneStepOverheadMs) / (options.steps - 1));
     result.split = {
@@ -346,9 +353,21 @@ if (only === 'synthetic') {
   results.push({ name: 'tiny model', skipped: `no model at ${tiny}` });
 }
 
+/** Median of an idle `setImmediate` round trip: the event-loop turn onnxruntime-node takes per run. */
+async function idleTurnMs(samples = 400) {
+  const times = [];
+  for (let i = 0; i < samples; i++) {
+    const started = performance.now();
+    await new Promise((resolve) => setImmediate(resolve));
+    times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b)[samples >> 1];
+}
+const idleTurn = only === 'synthetic' ? undefined : await idleTurnMs();
+
 const loadAverage = os.loadavg().map((value) => Number(value.toFixed(2)));
 if (json) {
-  console.log(JSON.stringify({ node: process.version, loadAverage, root, results }, null, 2));
+  console.log(JSON.stringify({ node: process.version, loadAverage, root, idleTurnMs: idleTurn, results }, null, 2));
 } else {
   console.log(`node ${process.version}, ${os.cpus().length} CPUs, load average ${loadAverage.join(' / ')}, build ${root}`);
   console.log('| run | steps | wall (ms) | in session.run (ms) | SDK overhead / step (ms) | step (ms) | overhead share |');
@@ -359,5 +378,9 @@ if (json) {
   }
   for (const r of results) {
     if (r.split) console.log(`${r.name}: ${(1000 * r.split.perStepMs).toFixed(1)} µs per step + ${r.split.perCallMs.toFixed(3)} ms per call (1-step vs ${r.steps}-step calls)`);
+    if (r.gapPerStepMs !== undefined) {
+      console.log(`  of which ${(1000 * r.gapPerStepMs).toFixed(1)} µs per step between onnxruntime's run returning and its native call starting (the pipeline's work right after calling run, then the event-loop turn)`);
+    }
   }
+  if (idleTurn !== undefined) console.log(`idle event-loop turn (setImmediate round trip, median of 400): ${(1000 * idleTurn).toFixed(1)} µs`);
 }
