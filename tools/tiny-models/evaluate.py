@@ -129,18 +129,25 @@ def run_grouped(prompts, fn):
 SPREAD_SETS = [(0, 1), (0, 2), (1000, 1234), (2000, 1234), (3000, 1234)]
 
 
-def text_to_image_rates(m, n, offset, seed):
+def text_to_image_rates(m, n, offset, seed, base_in_flash_loop=False):
     """Base (original sampler, 50 steps, CFG 3) and, when the folder has it, Flash rates on n
-    held-out prompts, each sampler from a generator seeded with ``seed``; also their latents."""
+    held-out prompts, each sampler from a generator seeded with ``seed``; also their latents.
+    ``base_in_flash_loop`` adds the base UNet run through the Flash loop, for comparison."""
     te, dec = m['text_encoder'], m['movq_decoder']
     prompts = held_out(n, offset).captions
     truth = [world.parse_caption(c) for c in prompts]
+
+    def flash_loop(projection, unet):
+        g = torch.Generator().manual_seed(seed)
+        return run_grouped(prompts, lambda ps, idx: P.flash_latents(te, projection, unet, ps, g))
+
     g = torch.Generator().manual_seed(seed)
     z = {'base_cfg3_50steps': run_grouped(prompts, lambda ps, idx: P.text_to_image_latents(
         te, m['projection'], m['unet'], ps, g, steps=50, guidance=3.0))}
     if 'unet_flash' in m:
-        g = torch.Generator().manual_seed(seed)
-        z['flash_4steps'] = run_grouped(prompts, lambda ps, idx: P.flash_latents(te, m['projection_flash'], m['unet_flash'], ps, g))
+        z['flash_4steps'] = flash_loop(m['projection_flash'], m['unet_flash'])
+        if base_in_flash_loop:
+            z['base_unet_in_flash_loop'] = flash_loop(m['projection'], m['unet'])
     return {k: rates(analyse(P.decode(dec, v)), truth) for k, v in z.items()}, z
 
 
@@ -165,7 +172,7 @@ def main():
         save_grid = lambda *a: None  # noqa: E731
     n = 20 if quick else 100
     m = export_tiny.load_all()
-    te, dec, enc = m['text_encoder'], m['movq_decoder'], m['movq_encoder']
+    dec, enc = m['movq_decoder'], m['movq_encoder']
     res = {}
     t0 = time.time()
 
@@ -183,18 +190,12 @@ def main():
                    'classifier_on_reconstructions': rates(analyse(world.from_model_range(r)), truth[:64])}
 
     # The main set: prompt offset 0, noise seed 1234.
-    tti, latents = text_to_image_rates(m, n, 0, 1234)
+    tti, latents = text_to_image_rates(m, n, 0, 1234, base_in_flash_loop=True)
     res.update(tti)
     for key, name in (('base_cfg3_50steps', 'base'), ('flash_4steps', 'flash')):
         if key in latents:
             print(name, res[key], flush=True)
             save_grid(P.decode(dec, latents[key][:16]), name)
-    if 'unet_flash' in m:
-        prompts = held_out(n, 0).captions
-        truth = [world.parse_caption(c) for c in prompts]
-        g = torch.Generator().manual_seed(1234)
-        z = run_grouped(prompts, lambda ps, idx: P.flash_latents(te, m['projection'], m['unet'], ps, g))
-        res['base_unet_in_flash_loop'] = rates(analyse(P.decode(dec, z)), truth)
 
     if base_flash:
         res['n_prompts'] = n
