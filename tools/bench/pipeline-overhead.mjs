@@ -62,9 +62,14 @@ const node = await load('packages/node/dist/index.js');
  * returns, then from the native run's start (the binding's session is wrapped to see it) until
  * the promise settles. The event-loop turn in between is charged to the SDK too.
  */
-// gapMs: the time between onnxruntime's run returning and its native call starting, summed: the
-// pipeline's synchronous work right after calling run, then the event-loop turn (reported apart).
-const runtimeStats = { runMs: 0, runs: 0, gapMs: 0 };
+// gapMs: the time between onnxruntime's run returning and its native call starting, summed. It
+// splits at the moment the pipeline yields (a microtask queued as run returns: it runs once the
+// pipeline's synchronous work after calling run is over, e.g. drawing the next step's noise):
+// ownWindowMs before it is the pipeline's, turnMs after it is onnxruntime-node's own event-loop
+// turn (its run calls the native session inside a setImmediate; a plain loop over
+// `await session.run(feeds)` pays it as well). runMs charges the turn to the SDK; turnMs lets a
+// row charge it to the runtime instead (both are reported).
+const runtimeStats = { runMs: 0, runs: 0, gapMs: 0, ownWindowMs: 0, turnMs: 0 };
 {
   const require = createRequire(resolve(root, 'packages/node/dist/index.js'));
   const ort = require('onnxruntime-node');
@@ -90,10 +95,17 @@ const runtimeStats = { runMs: 0, runs: 0, gapMs: 0 };
     const running = original.apply(this, args);
     const returned = performance.now();
     const synchronousMs = returned - called;
+    let yielded = Number.NaN;
+    queueMicrotask(() => {
+      yielded = performance.now();
+    });
     return running.finally(() => {
       if (Number.isNaN(nativeStarted)) throw new Error('the native run was not seen: the binding patch missed it');
+      if (!(yielded <= nativeStarted)) throw new Error('the native run started before the pipeline yielded');
       runtimeStats.runMs += synchronousMs + (performance.now() - nativeStarted);
       runtimeStats.gapMs += nativeStarted - returned;
+      runtimeStats.ownWindowMs += yielded - returned;
+      runtimeStats.turnMs += nativeStarted - yielded;
       runtimeStats.runs += 1;
     });
   };
@@ -243,23 +255,28 @@ async function measure(name, makePipeline, options, { split = false } = {}) {
       await pipeline.textToImage(options);
       if (split) await pipeline.textToImage({ ...options, steps: 1 });
     }
-    stats.runMs = 0;
-    stats.runs = 0;
-    if ('gapMs' in stats) stats.gapMs = 0;
+    const windowed = 'gapMs' in stats;
+    const reset = () => {
+      stats.runMs = 0;
+      stats.runs = 0;
+      if (windowed) stats.gapMs = stats.ownWindowMs = stats.turnMs = 0;
+    };
+    reset();
     const started = performance.now();
     await pipeline.textToImage(options);
     const wallMs = performance.now() - started;
-    const runMs = stats.runMs;
-    const gapMs = stats.gapMs;
+    const { runMs, gapMs, ownWindowMs, turnMs, runs } = stats;
     let oneStepOverheadMs;
+    let oneStepTurnMs;
     if (split) {
-      stats.runMs = 0;
+      reset();
       const oneStep = performance.now();
       await pipeline.textToImage({ ...options, steps: 1 });
       oneStepOverheadMs = performance.now() - oneStep - stats.runMs;
+      oneStepTurnMs = stats.turnMs;
     }
     await pipeline.dispose();
-    if (round > 0) samples.push({ wallMs, runMs, gapMs, runs: stats.runs, oneStepOverheadMs });
+    if (round > 0) samples.push({ wallMs, runMs, gapMs, ownWindowMs, turnMs, runs, oneStepOverheadMs, oneStepTurnMs });
   }
   const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
   const wallMs = median(samples.map((s) => s.wallMs));
@@ -267,14 +284,24 @@ async function measure(name, makePipeline, options, { split = false } = {}) {
   const overheadPerStep = median(samples.map((s) => (s.wallMs - s.runMs) / options.steps));
   const stepMs = median(samples.map((s) => s.wallMs / options.steps));
   const result = { name, steps: options.steps, wallMs, runMs, overheadPerStepMs: overheadPerStep, stepMs, overheadShare: overheadPerStep / stepMs };
-  if (samples[0].gapMs !== undefined) result.gapPerStepMs = median(samples.map((s) => s.gapMs / options.steps));
-  if (split) {
-    const perStep = samples.map((s) => ((s.wallMs - s.runMs) - s.oneStepOverheadMs) / (options.steps - 1));
-    result.split = {
+  /** Per step and per call from the N-step and 1-step calls; `turn` charges the event-loop turn to the runtime. */
+  const splitOf = (turn) => {
+    const perStep = samples.map((s) => (s.wallMs - s.runMs - (turn ? s.turnMs : 0) - (s.oneStepOverheadMs - (turn ? s.oneStepTurnMs : 0))) / (options.steps - 1));
+    return {
       perStepMs: median(perStep),
-      perCallMs: median(samples.map((s, i) => s.oneStepOverheadMs - perStep[i])),
+      perCallMs: median(samples.map((s, i) => s.oneStepOverheadMs - (turn ? s.oneStepTurnMs : 0) - perStep[i])),
     };
+  };
+  if (samples[0].gapMs !== undefined) {
+    result.gapPerStepMs = median(samples.map((s) => s.gapMs / options.steps));
+    result.ownWindowPerStepMs = median(samples.map((s) => s.ownWindowMs / options.steps));
+    result.turnPerRunMs = median(samples.map((s) => s.turnMs / s.runs));
+    // The same run with onnxruntime-node's event-loop turn counted inside its run, as a plain
+    // loop over `await session.run(feeds)` would count it.
+    const perStep = median(samples.map((s) => (s.wallMs - s.runMs - s.turnMs) / options.steps));
+    result.turnAsRuntime = { overheadPerStepMs: perStep, overheadShare: perStep / stepMs, ...(split ? { split: splitOf(true) } : {}) };
   }
+  if (split) result.split = splitOf(false);
   return result;
 }
 
@@ -379,7 +406,15 @@ if (json) {
   for (const r of results) {
     if (r.split) console.log(`${r.name}: ${(1000 * r.split.perStepMs).toFixed(1)} µs per step + ${r.split.perCallMs.toFixed(3)} ms per call (1-step vs ${r.steps}-step calls)`);
     if (r.gapPerStepMs !== undefined) {
-      console.log(`  of which ${(1000 * r.gapPerStepMs).toFixed(1)} µs per step between onnxruntime's run returning and its native call starting (the pipeline's work right after calling run, then the event-loop turn)`);
+      console.log(
+        `  of which ${(1000 * r.gapPerStepMs).toFixed(1)} µs per step between onnxruntime's run returning and its native call starting: ` +
+          `${(1000 * r.ownWindowPerStepMs).toFixed(1)} µs the pipeline's own work, then onnxruntime-node's event-loop turn (${(1000 * r.turnPerRunMs).toFixed(1)} µs per run)`,
+      );
+      const t = r.turnAsRuntime;
+      console.log(
+        `  with that turn counted in onnxruntime's run: ${(1000 * t.overheadPerStepMs).toFixed(1)} µs per step, ${(100 * t.overheadShare).toFixed(2)} %` +
+          (t.split ? ` (${(1000 * t.split.perStepMs).toFixed(1)} µs per step + ${t.split.perCallMs.toFixed(3)} ms per call)` : ''),
+      );
     }
   }
   if (idleTurn !== undefined) console.log(`idle event-loop turn (setImmediate round trip, median of 400): ${(1000 * idleTurn).toFixed(1)} µs`);

@@ -72,9 +72,12 @@ export class OnnxModelSession implements ModelSession {
     checkFeeds(this.#label, this.inputs, feeds, CHECK_OPTIONS);
     let running: Promise<ort.InferenceSession.ReturnType> | undefined;
     try {
+      // checkFeeds has made sure that the feeds hold exactly the inputs' names.
+      const inputs = this.inputs;
       const ortFeeds: Record<string, ort.Tensor> = {};
-      for (const name in feeds) {
-        if (Object.prototype.hasOwnProperty.call(feeds, name)) ortFeeds[name] = this.#toRuntime(name, feeds[name]!);
+      for (let i = 0; i < inputs.length; i++) {
+        const name = inputs[i]!.name;
+        ortFeeds[name] = this.#toRuntime(name, feeds[name]!);
       }
       running = this.#session.run(ortFeeds);
       this.#inFlight += 1;
@@ -83,9 +86,13 @@ export class OnnxModelSession implements ModelSession {
       const results = signal === undefined ? await running : await abortable(running, signal, { operation });
       this.#finish();
       running = undefined;
+      // The runtime returns every output of the model (no fetches were named).
+      const specs = this.outputs;
       const outputs: Record<string, Tensor> = {};
-      for (const name in results) {
-        if (Object.prototype.hasOwnProperty.call(results, name)) outputs[name] = fromOrtTensor(name, results[name] as ort.Tensor);
+      for (let i = 0; i < specs.length; i++) {
+        const name = specs[i]!.name;
+        const value = results[name];
+        if (value !== undefined) outputs[name] = fromOrtTensor(name, value as ort.Tensor);
       }
       return outputs;
     } catch (error) {

@@ -1,4 +1,4 @@
-import { KandinskyError, createTensor, type DataType, type Tensor } from '@kandinsky/core';
+import { KandinskyError, type DataType, type Tensor } from '@kandinsky/core';
 import * as ort from 'onnxruntime-node';
 
 const supported = new Set<string>(['float32', 'float16', 'int64', 'int32', 'bool', 'uint8']);
@@ -34,5 +34,6 @@ export function fromOrtTensor(name: string, value: ort.Tensor): Tensor {
     const view = data as unknown as ArrayBufferView;
     data = new Uint16Array(view.buffer, view.byteOffset, view.byteLength / 2);
   }
-  return createTensor(dtype as DataType, value.dims, data as never);
+  // The runtime's data always matches its dims: no need for createTensor's checks on every step.
+  return { dtype: dtype as DataType, dims: value.dims.slice(), data } as Tensor;
 }

@@ -2,15 +2,15 @@ import { createRequire } from 'node:module';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import {
   KandinskyError,
-  PrefetchingNoiseSource,
-  TorchGenerator,
   createTensor,
   elementCount,
+  inlineNoiseSources,
   sameDims,
   torchSeedToUint32,
   type NoiseSourceFactory,
   type Tensor,
   type TrajectoryNoiseSource,
+  type TrajectoryOptions,
 } from '@kandinsky/core';
 
 /** Options of {@link createWorkerNoiseSources}. */
@@ -368,8 +368,8 @@ class WorkerTrajectory implements TrajectoryNoiseSource {
   #expected: number;
   #prefetched = false;
   #released = false;
-  /** Where prefetched draws are copied to (see randn). */
-  #buffer: Float32Array | undefined;
+  /** Where prefetched draws are copied to (see randn); one tensor, returned for each of them. */
+  #bufferTensor: Tensor<'float32'> | undefined;
 
   constructor(
     worker: NoiseWorker,
@@ -407,10 +407,12 @@ class WorkerTrajectory implements TrajectoryNoiseSource {
       // After a prefetch: valid until the next draw (the TrajectoryNoiseSource contract), so one
       // buffer serves every step; a copy in this thread's memory rather than a view of the ring,
       // which the worker may rewrite once the next draw releases it.
-      let buffer = this.#buffer;
-      if (buffer === undefined || buffer.length !== ahead.count) buffer = this.#buffer = new Float32Array(ahead.count);
-      buffer.set(view);
-      return createTensor('float32', dims, buffer);
+      let tensor = this.#bufferTensor;
+      if (tensor === undefined || tensor.data.length !== ahead.count || !sameDims(tensor.dims, dims)) {
+        tensor = this.#bufferTensor = createTensor('float32', dims, new Float32Array(ahead.count));
+      }
+      tensor.data.set(view);
+      return tensor;
     }
     return this.#drawNow(NORMAL, dims);
   }
@@ -511,8 +513,9 @@ export function createWorkerNoiseSources(options: WorkerNoiseSourcesOptions = {}
 
   /** Ring size for draws of `count` elements: what fits in lookaheadBytes, within [2, 128]. */
   const slotsFor = (count: number): number => Math.max(2, Math.min(MAX_SLOTS, Math.floor(lookaheadBytes / (4 * Math.max(1, count)))));
-  const inline = (seed: number | bigint): TrajectoryNoiseSource =>
-    new PrefetchingNoiseSource(new TorchGenerator(seed), { reuseBuffers: true });
+  // Drawn on this thread: small trajectories all at once, others step by step.
+  const inline = (seed: number | bigint, sampleDims: readonly number[], trajectory: TrajectoryOptions | undefined): TrajectoryNoiseSource =>
+    inlineNoiseSources.create(seed, sampleDims, trajectory);
 
   return {
     get activeWorkers() {
@@ -520,14 +523,14 @@ export function createWorkerNoiseSources(options: WorkerNoiseSourcesOptions = {}
     },
     create(seed, sampleDims, trajectory) {
       torchSeedToUint32(seed); // INVALID_ARGUMENT for a seed manual_seed would reject, before any thread starts
-      if (unavailable || elementCount(sampleDims) < minimumElements) return inline(seed);
+      if (unavailable || elementCount(sampleDims) < minimumElements) return inline(seed, sampleDims, trajectory);
       if (!worker) {
         try {
           corePath ??= createRequire(import.meta.url).resolve('@kandinsky/core');
         } catch {
           // No resolvable CommonJS build of the core for the worker: draw inline (same numbers).
           unavailable = true;
-          return inline(seed);
+          return inline(seed, sampleDims, trajectory);
         }
         const started = new NoiseWorker(corePath, timeoutMs);
         worker = started;
@@ -541,7 +544,7 @@ export function createWorkerNoiseSources(options: WorkerNoiseSourcesOptions = {}
         });
       }
       // Starting up (or serving another trajectory): this one draws inline, same numbers.
-      if (lent || !worker.ready) return inline(seed);
+      if (lent || !worker.ready) return inline(seed, sampleDims, trajectory);
       const current = worker;
       lent = true;
       const draws = trajectory?.draws;

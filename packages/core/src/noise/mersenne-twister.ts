@@ -94,6 +94,24 @@ export class MersenneTwister {
     }
   }
 
+  /** How many outputs the current state block still holds (the next twist comes after them). */
+  get outputsBeforeTwist(): number {
+    return STATE_SIZE - this.index;
+  }
+
+  /** The position within the current state block (0 after a twist). */
+  get blockPosition(): number {
+    return this.index;
+  }
+
+  /**
+   * Moves back to `position` of the current state block: the stream as it stood there, provided
+   * that no twist has happened since (the caller's to ensure: see {@link outputsBeforeTwist}).
+   */
+  rewindWithinBlock(position: number): void {
+    this.index = position;
+  }
+
   /** Moves this engine to `source`'s exact position (its state words and index), in place. */
   copyStateFrom(source: MersenneTwister): void {
     this.words.set(source.words);

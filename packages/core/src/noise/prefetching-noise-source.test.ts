@@ -71,4 +71,25 @@ describe('PrefetchingNoiseSource', () => {
     actual.push(values(source.rand([40])));
     expect(actual).toEqual(expected);
   });
+
+  it('rewinds exactly at every stream position, within a state block and across a twist', () => {
+    // Draws of 256 (a 64² latent) and of 5 (scalar path) move the Mersenne Twister through its
+    // 624-word blocks; after each prefetch the request is sometimes for other dims (a rewind),
+    // sometimes a rand. Whatever the position, the numbers are the plain generator's.
+    for (const [prefetched, other] of [
+      [[1, 4, 8, 8], [3]],
+      [[5], [1, 4, 8, 8]],
+      [[40], [7]],
+    ] as const) {
+      const plain = new TorchGenerator(2024);
+      const source = new PrefetchingNoiseSource(new TorchGenerator(2024), { reuseBuffers: true });
+      for (let i = 0; i < 24; i++) {
+        source.prefetch(prefetched);
+        const kind = i % 3;
+        if (kind === 0) expect(values(source.randn(prefetched))).toEqual(values(plain.randn(prefetched)));
+        else if (kind === 1) expect(values(source.randn(other))).toEqual(values(plain.randn(other)));
+        else expect(values(source.rand(other))).toEqual(values(plain.rand(other)));
+      }
+    }
+  });
 });

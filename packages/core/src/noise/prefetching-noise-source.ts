@@ -1,4 +1,4 @@
-import { createTensor, sameDims, type Tensor } from '../tensor/tensor.js';
+import { createTensor, elementCount, sameDims, type Tensor } from '../tensor/tensor.js';
 import type { TrajectoryNoiseSource } from './noise-source-factory.js';
 import type { TorchGenerator } from './torch-generator.js';
 
@@ -31,6 +31,8 @@ export class PrefetchingNoiseSource implements TrajectoryNoiseSource {
   /** The generator's state before the pending prefetch, to rewind to; reused between prefetches. */
   #before: TorchGenerator | undefined;
   #pending: Tensor<'float32'> | undefined;
+  /** Whether the pending prefetch is undone by the generator's mark (else by #before). */
+  #marked = false;
   readonly #reuseBuffers: boolean;
   #buffer: Tensor<'float32'> | undefined;
 
@@ -42,15 +44,24 @@ export class PrefetchingNoiseSource implements TrajectoryNoiseSource {
   /** Draws the next `randn(dims)` now, unless one is already waiting. */
   prefetch(dims: readonly number[]): void {
     if (this.#pending) return;
-    if (this.#before) this.#before.copyStateFrom(this.#generator);
-    else this.#before = this.#generator.clone();
-    if (!this.#reuseBuffers) {
+    let buffer: Tensor<'float32'> | undefined;
+    if (this.#reuseBuffers) {
+      buffer = this.#buffer;
+      if (!buffer || !sameDims(buffer.dims, dims)) buffer = this.#buffer = createTensor('float32', dims);
+    }
+    // Rewinding needs the state before the draw: when the draw stays within the generator's
+    // current state block its position is enough, otherwise the whole state is copied.
+    this.#marked = this.#generator.markPosition(buffer ? buffer.data.length : elementCount(dims));
+    if (!this.#marked) {
+      if (this.#before) this.#before.copyStateFrom(this.#generator);
+      else this.#before = this.#generator.clone();
+    }
+    if (!buffer) {
       this.#pending = this.#generator.randn(dims);
       return;
     }
-    if (!this.#buffer || !sameDims(this.#buffer.dims, dims)) this.#buffer = createTensor('float32', dims);
-    this.#generator.fillNormal(this.#buffer.data);
-    this.#pending = this.#buffer;
+    this.#generator.fillNormal(buffer.data);
+    this.#pending = buffer;
   }
 
   randn(dims: readonly number[]): Tensor<'float32'> {
@@ -73,8 +84,12 @@ export class PrefetchingNoiseSource implements TrajectoryNoiseSource {
     this.#pending = undefined;
   }
 
-  /** Back to the state before the pending prefetch: the saved copy becomes the generator. */
+  /** Back to the state before the pending prefetch: its mark, or the saved copy becomes the generator. */
   #rewind(): void {
+    if (this.#marked) {
+      this.#generator.rewindToMark();
+      return;
+    }
     const drawn = this.#generator;
     this.#generator = this.#before!;
     this.#before = drawn;

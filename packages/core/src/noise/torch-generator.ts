@@ -34,6 +34,9 @@ export class TorchGenerator implements NoiseSource {
   readonly initialSeed: bigint;
   private engine: MersenneTwister;
   private cachedNormal: number | undefined;
+  /** See markPosition. */
+  private markedPosition = 0;
+  private markedNormal: number | undefined;
 
   /**
    * @param seed Any integer PyTorch's `manual_seed` accepts, in [-2^63, 2^64); a bigint for seeds
@@ -72,6 +75,31 @@ export class TorchGenerator implements NoiseSource {
       return;
     }
     for (let i = 0; i < count; i++) out[i] = this.nextScalarNormal();
+  }
+
+  /**
+   * Remembers this generator's position, for {@link rewindToMark}, when the next draws up to
+   * `count` elements (`randn` or `rand`) cannot move it into a new Mersenne Twister state block:
+   * then nothing needs copying. Returns false, remembering nothing, when they might (the caller
+   * keeps a {@link clone} instead).
+   */
+  markPosition(count: number): boolean {
+    // Engine outputs a draw of `count` takes at most: count (+16 for a partial last block) on the
+    // vectorised path and for rand, 4 per element (two 64-bit uniforms per pair) below 16.
+    const outputs = count < VECTOR_BLOCK ? 4 * count : count + VECTOR_BLOCK;
+    if (this.engine.outputsBeforeTwist < outputs) return false;
+    this.markedPosition = this.engine.blockPosition;
+    this.markedNormal = this.cachedNormal;
+    return true;
+  }
+
+  /**
+   * Back to where {@link markPosition} (which returned true) stood, undoing the draws since. Only
+   * valid after at most one draw of at most the marked count.
+   */
+  rewindToMark(): void {
+    this.engine.rewindWithinBlock(this.markedPosition);
+    this.cachedNormal = this.markedNormal;
   }
 
   /** Fills `out` with U[0, 1) samples, exactly as `torch.rand` fills a float32 tensor. */

@@ -41,7 +41,7 @@ import type {
 } from './generation-types.js';
 import { encodePrompt, type PromptContexts } from './prompt-encoder.js';
 import type { TextTokenizer } from './prompt-tokens.js';
-import { UnetFeeds } from './unet-feeds.js';
+import { TimestepTensors, UnetFeeds } from './unet-feeds.js';
 
 /** Image sides must be multiples of this many pixels (spec §2.4: latent /8, UNet /8). */
 export const PIXEL_MULTIPLE = 64;
@@ -109,6 +109,8 @@ export class Kandinsky3Pipeline {
   readonly #nullEmbeddings = new Map<string, Promise<Float32Array>>();
   readonly #schedulers = new Map<string, Promise<Scheduler>>();
   readonly #noiseSources: NoiseSourceFactory;
+  /** Shared by every call's UNet feeds (see UnetFeeds). */
+  readonly #timestepTensors = new TimestepTensors();
 
   private constructor(options: Kandinsky3PipelineOptions, defaultSize: number) {
     this.folder = options.folder;
@@ -174,7 +176,7 @@ export class Kandinsky3Pipeline {
     });
     const sampler = new FlashSampler();
     const unet = await this.#session(call, FLASH.unet);
-    const feeds = new UnetFeeds([contexts.conditional]);
+    const feeds = new UnetFeeds([contexts.conditional], this.#timestepTensors);
     const latents: Tensor<'float32'>[] = [];
     for (const seed of seeds) {
       const generator = new TorchGenerator(seed);
@@ -281,6 +283,7 @@ export class Kandinsky3Pipeline {
             ? [contexts.conditional, contexts.unconditional!]
             : [contexts.unconditional!, contexts.conditional]
           : [contexts.conditional],
+        this.#timestepTensors,
       );
       if (img2img) encoded = await this.#encodeImage(call, img2img.image, width, height);
       unet = await this.#session(call, BASE.unet);

@@ -174,6 +174,31 @@ describe('thresholdScale and applyThresholdScale against the plain definition', 
     expect(checked - floored).toBeGreaterThan(100);
   });
 
+  it('keeps the few largest |x| exactly when a high percentile needs only those (sizes < 2048)', () => {
+    // Ranks whose upper order statistics are among the top 1…40: both the one-pass path (≤ 32
+    // kept) and quickselect beyond it. Values are coarsely quantised so that ties are common.
+    let state = 12345;
+    const next = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    let checked = 0;
+    for (const size of [1, 2, 3, 16, 64, 255, 256, 257, 1000, 2047]) {
+      for (let kept = 1; kept <= Math.min(40, size); kept++) {
+        // q such that f32(q·(n − 1)) has integer part n − kept, with and without a fraction.
+        for (const fraction of [0, 0.25, 0.75]) {
+          const q = size === 1 ? 1 : (size - kept + fraction) / (size - 1);
+          if (q > 1 || q <= 0) continue;
+          for (const levels of [4, 1000]) {
+            const data = Float32Array.from({ length: size }, () => (Math.round(next() * levels) / levels) * 6 - 3);
+            const expected = plainScale(data, q, Number.POSITIVE_INFINITY);
+            const actual = thresholdScale(data, q, Number.POSITIVE_INFINITY, new Float32Array(size));
+            expect(sameBits(actual, expected), `size ${size}, kept ${kept}, q ${q}, levels ${levels}`).toBe(true);
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(1500);
+  });
+
   it('reads a view into a larger buffer and leaves the data unchanged', () => {
     const data = Float32Array.from({ length: 3 * 4096 }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 5)));
     const copy = data.slice();

@@ -151,6 +151,67 @@ function minimumOf(values: Float32Array, from: number, to: number): number {
   return low;
 }
 
+/** At most this many of the largest |x| are kept in one pass by {@link largestMagnitudes}. */
+const LARGEST_KEPT_MAX = 32;
+/**
+ * Scratch for the largest |x| of one sample, shared like bucketCounts (thresholding is
+ * synchronous; float32 values are exact in float64).
+ */
+export const LARGEST_SCRATCH = new Float64Array(LARGEST_KEPT_MAX);
+
+/**
+ * How many of the largest |x| of a sample of `size` elements decide its `q`-quantile, when
+ * {@link thresholdScale} takes them in one pass (a high percentile of a small sample: 4 for 0.99
+ * of 256); 0 when it does not.
+ */
+export function largestKeptFor(size: number, q: number): number {
+  if (size >= BUCKETED_MIN_SIZE) return 0;
+  const kept = size - quantileRank(q, size).below;
+  return kept <= LARGEST_KEPT_MAX ? kept : 0;
+}
+
+/**
+ * The scale s of {@link thresholdScale} from the `largestKeptFor(size, q)` largest |x| of a NaN-free
+ * sample of `size` elements, in descending order in `largest`: the same order statistics and
+ * interpolation as {@link quantileLinear}, so the same bits.
+ */
+export function scaleFromLargest(largest: Float64Array, size: number, q: number, maxValue: number): number {
+  const { below, weight } = quantileRank(q, size);
+  const kept = size - below;
+  // largest[kept − 1] is the order statistic `below`, largest[kept − 2] the one after it.
+  const low = largest[kept - 1]!;
+  const quantile = topRank(below, weight, size) === below ? low : interpolate(low, largest[kept - 2]!, weight);
+  return scaleOf(quantile, maxValue);
+}
+
+/**
+ * Kernel: the `kept` largest |x| of `data`, in descending order, into `largest[0, kept)` (ties
+ * kept as often as they occur; −Infinity pads when `data` has fewer). Returns false, leaving
+ * `largest` unspecified, when an element is NaN.
+ */
+function largestMagnitudes(data: Float32Array, largest: Float64Array, kept: number): boolean {
+  const n = data.length;
+  const last = kept - 1;
+  for (let j = 0; j <= last; j++) largest[j] = Number.NEGATIVE_INFINITY;
+  let smallestKept = Number.NEGATIVE_INFINITY;
+  let nan = 0;
+  for (let i = 0; i < n; i++) {
+    const magnitude = Math.abs(data[i]!);
+    nan |= magnitude !== magnitude ? 1 : 0;
+    if (magnitude > smallestKept) {
+      // Insertion into the sorted prefix; what falls off the end is no longer among the largest.
+      let j = last;
+      while (j > 0 && largest[j - 1]! < magnitude) {
+        largest[j] = largest[j - 1]!;
+        j--;
+      }
+      largest[j] = magnitude;
+      smallestKept = largest[last]!;
+    }
+  }
+  return nan === 0;
+}
+
 /**
  * Kernel: `work[i] = |data[i]|`; returns how many exceed 1, or −1 when one is NaN.
  * `work` may be longer than `data`.
@@ -297,11 +358,19 @@ export function thresholdScale(data: Float32Array, q: number, maxValue: number, 
   return thresholdScaleFromCounts(data, q, maxValue, counts, work);
 }
 
-/** Copies |x| and selects (quickselect), unless at most size − 1 − top of them exceed 1. */
+/**
+ * Below {@link BUCKETED_MIN_SIZE} elements: when the quantile needs only the few largest |x| (a
+ * high percentile: 0.99 of a 64² latent's 256 values needs the top 4), one pass keeps them
+ * ({@link largestMagnitudes}); otherwise |x| is copied and selected (quickselect), unless at most
+ * size − 1 − top of them exceed 1.
+ */
 function plainScale(data: Float32Array, q: number, maxValue: number, work: Float32Array): number {
   const size = data.length;
-  const above = absoluteInto(work, data);
+  const kept = largestKeptFor(size, q);
+  // NaN: the quickselect path below, whose NaN order is its own.
+  if (kept > 0 && largestMagnitudes(data, LARGEST_SCRATCH, kept)) return scaleFromLargest(LARGEST_SCRATCH, size, q, maxValue);
   const { below, weight } = quantileRank(q, size);
+  const above = absoluteInto(work, data);
   // sorted[top] ≤ 1 iff at most size − 1 − top elements exceed 1 (NaN: quickselect's own order).
   if (above >= 0 && above <= size - 1 - topRank(below, weight, size)) return scaleOf(0, maxValue);
   return scaleOf(quantileLinear(work.length === size ? work : work.subarray(0, size), q), maxValue);

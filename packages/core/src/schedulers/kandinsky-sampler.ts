@@ -2,7 +2,15 @@ import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
 import type { GuidanceBatchOrder } from '../guidance/classifier-free-guidance.js';
 import { assertDims, assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
 import { alphasCumprod as cumulativeAlphas, betaSchedule } from './beta-schedule.js';
-import { assertPercentile, assertSameLength, MIN_NORMAL_FLOAT32, thresholdScale } from './dynamic-thresholding.js';
+import {
+  assertPercentile,
+  assertSameLength,
+  LARGEST_SCRATCH,
+  largestKeptFor,
+  MIN_NORMAL_FLOAT32,
+  scaleFromLargest,
+  thresholdScale,
+} from './dynamic-thresholding.js';
 import type {
   Scheduler,
   SchedulerState,
@@ -159,7 +167,8 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
     assertDtype('sample', sample, 'float32');
     assertDtype('modelOutput', modelOutput, 'float32');
     assertDims('modelOutput', modelOutput, sample.dims);
-    return this.advance(index, modelOutput.data, null, 0, timestep, sample, state, options);
+    assertSameLength(sample.data.length, modelOutput.data, sample.data);
+    return this.advance(index, modelOutput.data, 0, null, 0, 0, timestep, sample, state, options);
   }
 
   /**
@@ -200,13 +209,17 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
       });
     }
     if (!isGuidanceBatch(batch.dims, sample.dims)) assertDims('batch', batch, [2 * (sample.dims[0] ?? 1), ...sample.dims.slice(1)]);
+    assertSameLength(2 * sample.data.length, batch.data, batch.data);
     const half = batch.data.length / 2;
     const conditionalStart = order === 'cond-first' ? 0 : half;
     const unconditionalStart = half - conditionalStart;
+    // The halves are read in place (offsets, not subarray views: two objects less per step).
     return this.advance(
       index,
-      batch.data.subarray(conditionalStart, conditionalStart + half),
-      batch.data.subarray(unconditionalStart, unconditionalStart + half),
+      batch.data,
+      conditionalStart,
+      batch.data,
+      unconditionalStart,
       guidanceScale,
       timestep,
       sample,
@@ -246,13 +259,16 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
   }
 
   /**
-   * The step proper. `epsilon` is ε (same length as the sample), or with `unconditional` the
-   * conditional half of a CFG batch and `guidanceScale` w.
+   * The step proper. `epsilon` from `epsilonStart` is ε (as many elements as the sample), or with
+   * `unconditional` the conditional half of a CFG batch (the unconditional half from
+   * `unconditionalStart`) and `guidanceScale` w.
    */
   private advance(
     index: number,
     epsilon: Float32Array,
+    epsilonStart: number,
     unconditional: Float32Array | null,
+    unconditionalStart: number,
     guidanceScale: number,
     timestep: number,
     sample: Tensor<'float32'>,
@@ -312,14 +328,27 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
     if (this.percentile !== null && (this.scratch === null || this.scratch.length < sliceSize)) {
       this.scratch = new Float32Array(sliceSize);
     }
+    const kept = this.percentile === null || unconditional === null ? 0 : largestKeptFor(sliceSize, this.percentile);
     for (let b = 0; b < batch; b++) {
       const start = b * sliceSize;
       const end = start + sliceSize;
       const part = batch === 1 ? whole : (data: Float32Array): Float32Array => data.subarray(start, end);
       const p = part(predicted);
-      if (unconditional === null) predictOriginal(part(x), part(epsilon), p, sqrtOneMinusAlpha, sqrtAlpha);
-      else predictOriginalGuided(part(x), part(epsilon), part(unconditional), p, guidanceScale, sqrtOneMinusAlpha, sqrtAlpha);
-      const s = this.percentile === null ? 1 : thresholdScale(p, this.percentile, Number.POSITIVE_INFINITY, this.scratch!);
+      // A small sample whose quantile needs only its few largest |x0| (64² at 0.99: the top 4)
+      // keeps them in the x0 pass itself: one pass less over data the model run has just pushed
+      // out of the caches.
+      let s: number | undefined;
+      if (unconditional === null) predictOriginal(part(x), epsilon, epsilonStart + start, p, sqrtOneMinusAlpha, sqrtAlpha);
+      else if (kept > 0) {
+        const finite = predictOriginalGuidedKeepingLargest(
+          part(x), epsilon, epsilonStart + start, unconditional, unconditionalStart + start, p, guidanceScale, sqrtOneMinusAlpha, sqrtAlpha, LARGEST_SCRATCH, kept,
+        );
+        // NaN: thresholdScale's plain path below (its own NaN order).
+        if (finite) s = scaleFromLargest(LARGEST_SCRATCH, sliceSize, this.percentile!, Number.POSITIVE_INFINITY);
+      } else {
+        predictOriginalGuided(part(x), epsilon, epsilonStart + start, unconditional, unconditionalStart + start, p, guidanceScale, sqrtOneMinusAlpha, sqrtAlpha);
+      }
+      s ??= this.percentile === null ? 1 : thresholdScale(p, this.percentile, Number.POSITIVE_INFINITY, this.scratch!);
       // c·(1/s) is c/s where the quotient is a normal float32 (applyThresholdScale); below that
       // threshold the kernels divide. s = 1: 1/s = 1 and no threshold (x·1 = x/1 = x).
       const inverse = 1 / s;
@@ -381,19 +410,31 @@ function whole(data: Float32Array): Float32Array {
 // Kernels of Kandinsky3Sampler.step: one loop each over whole arrays of one length, floats unboxed
 // once (see dynamic-thresholding.ts for why, with the measurements).
 
-/** Kernel: x0 = (x − √(1−ᾱ)·ε)/√ᾱ. */
+/** Kernel: x0 = (x − √(1−ᾱ)·ε)/√ᾱ, ε read from `epsilon[offset, offset + n)`. */
 function predictOriginal(
   x: Float32Array,
   epsilon: Float32Array,
+  offset: number,
   predicted: Float32Array,
   sqrtOneMinusAlphaIn: number,
   sqrtAlphaIn: number,
 ): void {
   const n = predicted.length;
-  assertSameLength(n, x, epsilon);
+  assertSameLength(n, x, x);
+  assertWithin(epsilon, offset, n);
   const sqrtOneMinusAlpha = +sqrtOneMinusAlphaIn;
   const sqrtAlpha = +sqrtAlphaIn;
-  for (let i = 0; i < n; i++) predicted[i] = (x[i]! - sqrtOneMinusAlpha * epsilon[i]!) / sqrtAlpha;
+  for (let i = 0; i < n; i++) predicted[i] = (x[i]! - sqrtOneMinusAlpha * epsilon[offset + i]!) / sqrtAlpha;
+}
+
+/** Throws SHAPE_MISMATCH unless `data[offset, offset + n)` lies within `data` (a kernel's precondition). */
+function assertWithin(data: Float32Array, offset: number, n: number): void {
+  if (offset >= 0 && offset + n <= data.length) return;
+  throw new KandinskyError({
+    code: 'SHAPE_MISMATCH',
+    message: `Elements ${offset} to ${offset + n} of an array of ${data.length} were read.`,
+    hint: "Each tensor's data must hold exactly as many elements as its dims say.",
+  });
 }
 
 /**
@@ -403,22 +444,76 @@ function predictOriginal(
 function predictOriginalGuided(
   x: Float32Array,
   conditional: Float32Array,
+  conditionalStart: number,
   unconditional: Float32Array,
+  unconditionalStart: number,
   predicted: Float32Array,
   guidanceScaleIn: number,
   sqrtOneMinusAlphaIn: number,
   sqrtAlphaIn: number,
 ): void {
   const n = predicted.length;
-  assertSameLength(n, x, conditional, unconditional);
+  assertSameLength(n, x, x);
+  assertWithin(conditional, conditionalStart, n);
+  assertWithin(unconditional, unconditionalStart, n);
   const guidanceScale = +guidanceScaleIn;
   const conditionalScale = guidanceScale + 1;
   const sqrtOneMinusAlpha = +sqrtOneMinusAlphaIn;
   const sqrtAlpha = +sqrtAlphaIn;
   for (let i = 0; i < n; i++) {
-    const epsilon = f32(conditionalScale * conditional[i]! - guidanceScale * unconditional[i]!);
+    const epsilon = f32(conditionalScale * conditional[conditionalStart + i]! - guidanceScale * unconditional[unconditionalStart + i]!);
     predicted[i] = (x[i]! - sqrtOneMinusAlpha * epsilon) / sqrtAlpha;
   }
+}
+
+/**
+ * Kernel: {@link predictOriginalGuided}, also keeping the `kept` largest |x0| in descending order
+ * in `largest` (as dynamic-thresholding's one-pass selection does; ties kept as often as they
+ * occur). Returns false when an x0 is NaN (then `largest` is unspecified).
+ */
+function predictOriginalGuidedKeepingLargest(
+  x: Float32Array,
+  conditional: Float32Array,
+  conditionalStart: number,
+  unconditional: Float32Array,
+  unconditionalStart: number,
+  predicted: Float32Array,
+  guidanceScaleIn: number,
+  sqrtOneMinusAlphaIn: number,
+  sqrtAlphaIn: number,
+  largest: Float64Array,
+  kept: number,
+): boolean {
+  const n = predicted.length;
+  assertSameLength(n, x, x);
+  assertWithin(conditional, conditionalStart, n);
+  assertWithin(unconditional, unconditionalStart, n);
+  const guidanceScale = +guidanceScaleIn;
+  const conditionalScale = guidanceScale + 1;
+  const sqrtOneMinusAlpha = +sqrtOneMinusAlphaIn;
+  const sqrtAlpha = +sqrtAlphaIn;
+  const last = kept - 1;
+  for (let j = 0; j <= last; j++) largest[j] = Number.NEGATIVE_INFINITY;
+  let smallestKept = Number.NEGATIVE_INFINITY;
+  let nan = 0;
+  for (let i = 0; i < n; i++) {
+    const epsilon = f32(conditionalScale * conditional[conditionalStart + i]! - guidanceScale * unconditional[unconditionalStart + i]!);
+    // The magnitude of the stored float32 value, as the separate pass would read it.
+    const value = f32((x[i]! - sqrtOneMinusAlpha * epsilon) / sqrtAlpha);
+    predicted[i] = value;
+    const magnitude = Math.abs(value);
+    nan |= magnitude !== magnitude ? 1 : 0;
+    if (magnitude > smallestKept) {
+      let j = last;
+      while (j > 0 && largest[j - 1]! < magnitude) {
+        largest[j] = largest[j - 1]!;
+        j--;
+      }
+      largest[j] = magnitude;
+      smallestKept = largest[last]!;
+    }
+  }
+  return nan === 0;
 }
 
 /**
