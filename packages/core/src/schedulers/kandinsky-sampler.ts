@@ -168,7 +168,7 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
     assertDtype('modelOutput', modelOutput, 'float32');
     assertDims('modelOutput', modelOutput, sample.dims);
     assertSameLength(sample.data.length, modelOutput.data, sample.data);
-    return this.advance(index, modelOutput.data, 0, null, 0, 0, timestep, sample, state, options);
+    return this.advance(index, modelOutput.data, null, 0, timestep, sample, state, options);
   }
 
   /**
@@ -213,13 +213,10 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
     const half = batch.data.length / 2;
     const conditionalStart = order === 'cond-first' ? 0 : half;
     const unconditionalStart = half - conditionalStart;
-    // The halves are read in place (offsets, not subarray views: two objects less per step).
     return this.advance(
       index,
-      batch.data,
-      conditionalStart,
-      batch.data,
-      unconditionalStart,
+      batch.data.subarray(conditionalStart, conditionalStart + half),
+      batch.data.subarray(unconditionalStart, unconditionalStart + half),
       guidanceScale,
       timestep,
       sample,
@@ -259,16 +256,13 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
   }
 
   /**
-   * The step proper. `epsilon` from `epsilonStart` is ε (as many elements as the sample), or with
-   * `unconditional` the conditional half of a CFG batch (the unconditional half from
-   * `unconditionalStart`) and `guidanceScale` w.
+   * The step proper. `epsilon` is ε (same length as the sample), or with `unconditional` the
+   * conditional half of a CFG batch and `guidanceScale` w.
    */
   private advance(
     index: number,
     epsilon: Float32Array,
-    epsilonStart: number,
     unconditional: Float32Array | null,
-    unconditionalStart: number,
     guidanceScale: number,
     timestep: number,
     sample: Tensor<'float32'>,
@@ -338,15 +332,15 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
       // keeps them in the x0 pass itself: one pass less over data the model run has just pushed
       // out of the caches.
       let s: number | undefined;
-      if (unconditional === null) predictOriginal(part(x), epsilon, epsilonStart + start, p, sqrtOneMinusAlpha, sqrtAlpha);
+      if (unconditional === null) predictOriginal(part(x), part(epsilon), p, sqrtOneMinusAlpha, sqrtAlpha);
       else if (kept > 0) {
         const finite = predictOriginalGuidedKeepingLargest(
-          part(x), epsilon, epsilonStart + start, unconditional, unconditionalStart + start, p, guidanceScale, sqrtOneMinusAlpha, sqrtAlpha, LARGEST_SCRATCH, kept,
+          part(x), part(epsilon), part(unconditional), p, guidanceScale, sqrtOneMinusAlpha, sqrtAlpha, LARGEST_SCRATCH, kept,
         );
         // NaN: thresholdScale's plain path below (its own NaN order).
         if (finite) s = scaleFromLargest(LARGEST_SCRATCH, sliceSize, this.percentile!, Number.POSITIVE_INFINITY);
       } else {
-        predictOriginalGuided(part(x), epsilon, epsilonStart + start, unconditional, unconditionalStart + start, p, guidanceScale, sqrtOneMinusAlpha, sqrtAlpha);
+        predictOriginalGuided(part(x), part(epsilon), part(unconditional), p, guidanceScale, sqrtOneMinusAlpha, sqrtAlpha);
       }
       s ??= this.percentile === null ? 1 : thresholdScale(p, this.percentile, Number.POSITIVE_INFINITY, this.scratch!);
       // c·(1/s) is c/s where the quotient is a normal float32 (applyThresholdScale); below that
@@ -410,31 +404,19 @@ function whole(data: Float32Array): Float32Array {
 // Kernels of Kandinsky3Sampler.step: one loop each over whole arrays of one length, floats unboxed
 // once (see dynamic-thresholding.ts for why, with the measurements).
 
-/** Kernel: x0 = (x − √(1−ᾱ)·ε)/√ᾱ, ε read from `epsilon[offset, offset + n)`. */
+/** Kernel: x0 = (x − √(1−ᾱ)·ε)/√ᾱ. */
 function predictOriginal(
   x: Float32Array,
   epsilon: Float32Array,
-  offset: number,
   predicted: Float32Array,
   sqrtOneMinusAlphaIn: number,
   sqrtAlphaIn: number,
 ): void {
   const n = predicted.length;
-  assertSameLength(n, x, x);
-  assertWithin(epsilon, offset, n);
+  assertSameLength(n, x, epsilon);
   const sqrtOneMinusAlpha = +sqrtOneMinusAlphaIn;
   const sqrtAlpha = +sqrtAlphaIn;
-  for (let i = 0; i < n; i++) predicted[i] = (x[i]! - sqrtOneMinusAlpha * epsilon[offset + i]!) / sqrtAlpha;
-}
-
-/** Throws SHAPE_MISMATCH unless `data[offset, offset + n)` lies within `data` (a kernel's precondition). */
-function assertWithin(data: Float32Array, offset: number, n: number): void {
-  if (offset >= 0 && offset + n <= data.length) return;
-  throw new KandinskyError({
-    code: 'SHAPE_MISMATCH',
-    message: `Elements ${offset} to ${offset + n} of an array of ${data.length} were read.`,
-    hint: "Each tensor's data must hold exactly as many elements as its dims say.",
-  });
+  for (let i = 0; i < n; i++) predicted[i] = (x[i]! - sqrtOneMinusAlpha * epsilon[i]!) / sqrtAlpha;
 }
 
 /**
@@ -444,24 +426,20 @@ function assertWithin(data: Float32Array, offset: number, n: number): void {
 function predictOriginalGuided(
   x: Float32Array,
   conditional: Float32Array,
-  conditionalStart: number,
   unconditional: Float32Array,
-  unconditionalStart: number,
   predicted: Float32Array,
   guidanceScaleIn: number,
   sqrtOneMinusAlphaIn: number,
   sqrtAlphaIn: number,
 ): void {
   const n = predicted.length;
-  assertSameLength(n, x, x);
-  assertWithin(conditional, conditionalStart, n);
-  assertWithin(unconditional, unconditionalStart, n);
+  assertSameLength(n, x, conditional, unconditional);
   const guidanceScale = +guidanceScaleIn;
   const conditionalScale = guidanceScale + 1;
   const sqrtOneMinusAlpha = +sqrtOneMinusAlphaIn;
   const sqrtAlpha = +sqrtAlphaIn;
   for (let i = 0; i < n; i++) {
-    const epsilon = f32(conditionalScale * conditional[conditionalStart + i]! - guidanceScale * unconditional[unconditionalStart + i]!);
+    const epsilon = f32(conditionalScale * conditional[i]! - guidanceScale * unconditional[i]!);
     predicted[i] = (x[i]! - sqrtOneMinusAlpha * epsilon) / sqrtAlpha;
   }
 }
@@ -474,9 +452,7 @@ function predictOriginalGuided(
 function predictOriginalGuidedKeepingLargest(
   x: Float32Array,
   conditional: Float32Array,
-  conditionalStart: number,
   unconditional: Float32Array,
-  unconditionalStart: number,
   predicted: Float32Array,
   guidanceScaleIn: number,
   sqrtOneMinusAlphaIn: number,
@@ -485,9 +461,7 @@ function predictOriginalGuidedKeepingLargest(
   kept: number,
 ): boolean {
   const n = predicted.length;
-  assertSameLength(n, x, x);
-  assertWithin(conditional, conditionalStart, n);
-  assertWithin(unconditional, unconditionalStart, n);
+  assertSameLength(n, x, conditional, unconditional);
   const guidanceScale = +guidanceScaleIn;
   const conditionalScale = guidanceScale + 1;
   const sqrtOneMinusAlpha = +sqrtOneMinusAlphaIn;
@@ -497,7 +471,7 @@ function predictOriginalGuidedKeepingLargest(
   let smallestKept = Number.NEGATIVE_INFINITY;
   let nan = 0;
   for (let i = 0; i < n; i++) {
-    const epsilon = f32(conditionalScale * conditional[conditionalStart + i]! - guidanceScale * unconditional[unconditionalStart + i]!);
+    const epsilon = f32(conditionalScale * conditional[i]! - guidanceScale * unconditional[i]!);
     // The magnitude of the stored float32 value, as the separate pass would read it.
     const value = f32((x[i]! - sqrtOneMinusAlpha * epsilon) / sqrtAlpha);
     predicted[i] = value;
