@@ -303,17 +303,19 @@ async function measure(name, makePipeline, options, { split = false } = {}) {
     const { runMs, gapMs, ownWindowMs, turnMs, runs } = stats;
     let oneStepOverheadMs;
     let oneStepTurnMs;
+    let oneStepRuns;
     if (split) {
       reset();
       const oneStep = performance.now();
       await pipeline.textToImage({ ...options, steps: 1 });
       oneStepOverheadMs = performance.now() - oneStep - stats.runMs;
       oneStepTurnMs = stats.turnMs;
+      oneStepRuns = stats.runs;
     }
     await pipeline.dispose();
     // The same turn in a bare loop of runs, right after (runtime rows only).
     const bareTurnMs = windowed ? await bareLoopTurnMs() : undefined;
-    if (round > 0) samples.push({ wallMs, runMs, gapMs, ownWindowMs, turnMs, runs, oneStepOverheadMs, oneStepTurnMs, bareTurnMs });
+    if (round > 0) samples.push({ wallMs, runMs, gapMs, ownWindowMs, turnMs, runs, oneStepOverheadMs, oneStepTurnMs, oneStepRuns, bareTurnMs });
   }
   if (runtimeStats.problems.length > 0) throw new Error(runtimeStats.problems[0]);
   const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
@@ -329,11 +331,11 @@ async function measure(name, makePipeline, options, { split = false } = {}) {
   /** Per step and per call from the N-step and 1-step calls. */
   const splitOf = (turn) => {
     const perStep = samples.map(
-      (s) => (s.wallMs - s.runMs - (turn ? turnOf(s, s.turnMs, s.runs) : 0) - (s.oneStepOverheadMs - (turn ? turnOf(s, s.oneStepTurnMs, s.runs - options.steps + 1) : 0))) / (options.steps - 1),
+      (s) => (s.wallMs - s.runMs - (turn ? turnOf(s, s.turnMs, s.runs) : 0) - (s.oneStepOverheadMs - (turn ? turnOf(s, s.oneStepTurnMs, s.oneStepRuns) : 0))) / (options.steps - 1),
     );
     return {
       perStepMs: median(perStep),
-      perCallMs: median(samples.map((s, i) => s.oneStepOverheadMs - (turn ? turnOf(s, s.oneStepTurnMs, s.runs - options.steps + 1) : 0) - perStep[i])),
+      perCallMs: median(samples.map((s, i) => s.oneStepOverheadMs - (turn ? turnOf(s, s.oneStepTurnMs, s.oneStepRuns) : 0) - perStep[i])),
     };
   };
   if (samples[0].gapMs !== undefined) {

@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   Kandinsky3Pipeline,
   KandinskyError,
+  PrecomputedNoiseSource,
   PrefetchingNoiseSource,
   TorchGenerator,
   type Tensor,
@@ -24,11 +25,14 @@ const LATENT_1024 = [1, 4, 128, 128];
 /** Bit patterns, so that −0 and +0 (and NaN payloads) count as different. */
 const bits = (tensor: Tensor<'float32'>) => Array.from(new Uint32Array(tensor.data.slice().buffer));
 
+/** Whether a source draws on the calling thread (core's sources) rather than on the worker. */
+const drawsInline = (source: TrajectoryNoiseSource) => source instanceof PrefetchingNoiseSource || source instanceof PrecomputedNoiseSource;
+
 /** Asks for sources until one comes from the worker (the first ones draw inline while it starts). */
 async function workerSource(factory: ReturnType<typeof createWorkerNoiseSources>, seed: number, dims: readonly number[]) {
   for (let attempt = 0; attempt < 400; attempt++) {
     const source = factory.create(seed, dims);
-    if (!(source instanceof PrefetchingNoiseSource)) return source;
+    if (!drawsInline(source)) return source;
     source.release();
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -134,7 +138,7 @@ describe('createWorkerNoiseSources', () => {
       first.release(); // the ring was full of unused draws
       // The hint says 5 draws; the trajectory takes 41: the worker is asked for more as needed.
       const second = factory.create(11, [1, 4, 8, 8], { draws: 5 });
-      expect(second).not.toBeInstanceOf(PrefetchingNoiseSource);
+      expect(drawsInline(second)).toBe(false);
       const reference = new TorchGenerator(11);
       expect(bits(second.randn([1, 4, 8, 8]))).toEqual(bits(reference.randn([1, 4, 8, 8])));
       for (let step = 0; step < 40; step++) {
@@ -152,6 +156,22 @@ describe('createWorkerNoiseSources', () => {
     const source = factory.create(7, [1, 4, 8, 8]);
     expect(source).toBeInstanceOf(PrefetchingNoiseSource);
     expect(factory.activeWorkers).toBe(0);
+    source.release();
+    await factory.dispose();
+  });
+
+  it('draws a small trajectory whose draw count is known all at once, inline, on the same stream', async () => {
+    const factory = createWorkerNoiseSources({ minimumElements: 1000 });
+    const dims = [1, 4, 8, 8];
+    const source = factory.create(7, dims, { draws: 51 });
+    expect(source).toBeInstanceOf(PrecomputedNoiseSource);
+    expect(factory.activeWorkers).toBe(0);
+    const reference = new TorchGenerator(7);
+    expect(bits(source.randn(dims))).toEqual(bits(reference.randn(dims)));
+    for (let step = 0; step < 50; step++) {
+      source.prefetch(dims);
+      expect(bits(source.randn(dims)), `step ${step}`).toEqual(bits(reference.randn(dims)));
+    }
     source.release();
     await factory.dispose();
   });

@@ -72,10 +72,32 @@ describe('PrecomputedNoiseSource', () => {
     }
   });
 
-  it('rejects a draw count that is not a positive integer, naming it', () => {
+  it('rejects a draw count that is not a positive integer, and dims without elements, naming them', () => {
     for (const draws of [0, -1, 2.5, Number.NaN]) {
       expect(() => new PrecomputedNoiseSource(1, dims, draws)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(String(draws)) }));
     }
+    expect(() => new PrecomputedNoiseSource(1, [1, 0, 8], 3)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('[1,0,8]') }));
+  });
+
+  it('throws on any draw after release instead of drawing a stream that has moved on', () => {
+    const source = new PrecomputedNoiseSource(3, dims, 4);
+    source.randn(dims);
+    source.release();
+    for (const use of [() => source.randn(dims), () => source.prefetch(dims), () => source.rand([2])]) {
+      expect(use).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
+  });
+
+  it('rebuilds the scalar path\'s cached normal when it continues from a small odd sample', () => {
+    // randn([5]) takes the scalar path, which caches the sine half of its last pair.
+    const plain = new TorchGenerator(31);
+    const source = new PrecomputedNoiseSource(31, [5], 6);
+    for (let i = 0; i < 3; i++) {
+      if (i > 0) source.prefetch([5]);
+      expect(values(source.randn([5]))).toEqual(values(plain.randn([5])));
+    }
+    expect(values(source.randn([3]))).toEqual(values(plain.randn([3])));
+    expect(values(source.randn([5]))).toEqual(values(plain.randn([5])));
   });
 });
 

@@ -28,6 +28,7 @@ export class PrecomputedNoiseSource implements TrajectoryNoiseSource {
   #samples: Tensor<'float32'>[] | undefined;
   #taken = 0;
   #prefetched = false;
+  #released = false;
   /** After an unexpected request: the exact stream from the position reached. */
   #rest: PrefetchingNoiseSource | undefined;
 
@@ -44,14 +45,23 @@ export class PrecomputedNoiseSource implements TrajectoryNoiseSource {
         hint: 'Pass how many randn(sampleDims) the trajectory takes (steps + 1 for a denoising loop).',
       });
     }
+    const count = elementCount(sampleDims);
+    if (count === 0) {
+      throw new KandinskyError({
+        code: 'INVALID_ARGUMENT',
+        message: `sampleDims ${describeValue(sampleDims)} hold no element.`,
+        hint: 'Pass the dims of one latent sample, e.g. [1, 4, 128, 128].',
+      });
+    }
     this.#generator = new TorchGenerator(seed);
     this.#seed = seed;
     this.#dims = [...sampleDims];
-    this.#count = elementCount(sampleDims);
+    this.#count = count;
     this.#draws = draws;
   }
 
   prefetch(dims: readonly number[]): void {
+    this.#assertLive();
     if (this.#rest === undefined && sameDims(dims, this.#dims) && this.#taken < this.#draws) {
       // Already drawn (or drawn with the first request).
       this.#prefetched = true;
@@ -61,6 +71,7 @@ export class PrecomputedNoiseSource implements TrajectoryNoiseSource {
   }
 
   randn(dims: readonly number[]): Tensor<'float32'> {
+    this.#assertLive();
     const prefetched = this.#prefetched;
     this.#prefetched = false;
     if (this.#rest === undefined && sameDims(dims, this.#dims) && this.#taken < this.#draws) {
@@ -74,13 +85,27 @@ export class PrecomputedNoiseSource implements TrajectoryNoiseSource {
   }
 
   rand(dims: readonly number[]): Tensor<'float32'> {
+    this.#assertLive();
     this.#prefetched = false;
     return this.#continue().rand(dims);
   }
 
+  /** Ends the trajectory; the source is not used afterwards (a draw throws INVALID_ARGUMENT). */
   release(): void {
+    this.#released = true;
     this.#samples = undefined;
+    this.#generator = undefined;
     this.#rest?.release();
+  }
+
+  #assertLive(): void {
+    if (this.#released) {
+      throw new KandinskyError({
+        code: 'INVALID_ARGUMENT',
+        message: 'A noise source was used after release().',
+        hint: 'Create a new source for each trajectory (NoiseSourceFactory.create).',
+      });
+    }
   }
 
   /** Draws every expected sample, each a tensor over its part of one buffer. */

@@ -92,4 +92,20 @@ describe('PrefetchingNoiseSource', () => {
       }
     }
   });
+
+  it('rewinds exactly when a draw ends right at the end of a state block, and one past it', () => {
+    // After 256 words, 368 remain in the generator's first 624-word block. randn([352]) takes
+    // exactly 352 (+16 counted as a margin for partial blocks: 368, the boundary) and is undone by
+    // position; randn([353]) takes 369 words, crosses into the next block and is undone by copy.
+    for (const size of [352, 353, 351, 368]) {
+      const plain = new TorchGenerator(77);
+      const source = new PrefetchingNoiseSource(new TorchGenerator(77), { reuseBuffers: true });
+      expect(values(source.randn([256]))).toEqual(values(plain.randn([256])));
+      source.prefetch([size]);
+      expect(values(source.rand([7])), `size ${size}`).toEqual(values(plain.rand([7])));
+      source.prefetch([size]);
+      expect(values(source.randn([size])), `size ${size}`).toEqual(values(plain.randn([size])));
+      expect(values(source.randn([20]))).toEqual(values(plain.randn([20])));
+    }
+  });
 });

@@ -302,6 +302,8 @@ describe('Kandinsky3Sampler.stepGuided', () => {
               const x = wave(size, 1.5, index);
               const batch = wave(2 * size, 1.2, 7 * index);
               if (index === 2) batch[size + 5] = Number.NaN; // a NaN in the second half
+              if (index === 4) batch[3] = Number.POSITIVE_INFINITY; // infinities in either half
+              if (index === 5) batch[size + 9] = Number.NEGATIVE_INFINITY;
               const z = wave(size, 1, 3 * index);
               const before = batch.slice();
               const guidedStep = sampler.stepGuided(createTensor('float32', batchDims, batch), { guidanceScale, order }, t, createTensor('float32', dims, x), { stepIndex: index }, { noise: createTensor('float32', dims, z) });
