@@ -198,18 +198,23 @@ function largestMagnitudes(data: Float32Array, largest: Float64Array, kept: numb
   for (let i = 0; i < n; i++) {
     const magnitude = Math.abs(data[i]!);
     nan |= magnitude !== magnitude ? 1 : 0;
-    if (magnitude > smallestKept) {
-      // Insertion into the sorted prefix; what falls off the end is no longer among the largest.
-      let j = last;
-      while (j > 0 && largest[j - 1]! < magnitude) {
-        largest[j] = largest[j - 1]!;
-        j--;
-      }
-      largest[j] = magnitude;
-      smallestKept = largest[last]!;
-    }
+    if (magnitude > smallestKept) smallestKept = keepLargest(largest, last, magnitude);
   }
   return nan === 0;
+}
+
+/**
+ * Inserts `magnitude` into the descending `largest[0, last]` (dropping what falls off the end);
+ * returns the smallest value now kept. For the one-pass selections (`magnitude` must exceed it).
+ */
+export function keepLargest(largest: Float64Array, last: number, magnitude: number): number {
+  let j = last;
+  while (j > 0 && largest[j - 1]! < magnitude) {
+    largest[j] = largest[j - 1]!;
+    j--;
+  }
+  largest[j] = magnitude;
+  return largest[last]!;
 }
 
 /**

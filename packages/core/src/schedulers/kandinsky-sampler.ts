@@ -5,6 +5,7 @@ import { alphasCumprod as cumulativeAlphas, betaSchedule } from './beta-schedule
 import {
   assertPercentile,
   assertSameLength,
+  keepLargest,
   LARGEST_SCRATCH,
   largestKeptFor,
   MIN_NORMAL_FLOAT32,
@@ -477,15 +478,7 @@ function predictOriginalGuidedKeepingLargest(
     predicted[i] = value;
     const magnitude = Math.abs(value);
     nan |= magnitude !== magnitude ? 1 : 0;
-    if (magnitude > smallestKept) {
-      let j = last;
-      while (j > 0 && largest[j - 1]! < magnitude) {
-        largest[j] = largest[j - 1]!;
-        j--;
-      }
-      largest[j] = magnitude;
-      smallestKept = largest[last]!;
-    }
+    if (magnitude > smallestKept) smallestKept = keepLargest(largest, last, magnitude);
   }
   return nan === 0;
 }
