@@ -10,7 +10,6 @@ import {
   type NoiseSourceFactory,
   type Tensor,
   type TrajectoryNoiseSource,
-  type TrajectoryOptions,
 } from '@kandinsky/core';
 
 /** Options of {@link createWorkerNoiseSources}. */
@@ -408,7 +407,7 @@ class WorkerTrajectory implements TrajectoryNoiseSource {
       // buffer serves every step; a copy in this thread's memory rather than a view of the ring,
       // which the worker may rewrite once the next draw releases it.
       let tensor = this.#bufferTensor;
-      if (tensor === undefined || tensor.data.length !== ahead.count || !sameDims(tensor.dims, dims)) {
+      if (tensor === undefined || !sameDims(tensor.dims, dims)) {
         tensor = this.#bufferTensor = createTensor('float32', dims, new Float32Array(ahead.count));
       }
       tensor.data.set(view);
@@ -513,9 +512,6 @@ export function createWorkerNoiseSources(options: WorkerNoiseSourcesOptions = {}
 
   /** Ring size for draws of `count` elements: what fits in lookaheadBytes, within [2, 128]. */
   const slotsFor = (count: number): number => Math.max(2, Math.min(MAX_SLOTS, Math.floor(lookaheadBytes / (4 * Math.max(1, count)))));
-  // Drawn on this thread: small trajectories all at once, others step by step.
-  const inline = (seed: number | bigint, sampleDims: readonly number[], trajectory: TrajectoryOptions | undefined): TrajectoryNoiseSource =>
-    inlineNoiseSources.create(seed, sampleDims, trajectory);
 
   return {
     get activeWorkers() {
@@ -523,14 +519,15 @@ export function createWorkerNoiseSources(options: WorkerNoiseSourcesOptions = {}
     },
     create(seed, sampleDims, trajectory) {
       torchSeedToUint32(seed); // INVALID_ARGUMENT for a seed manual_seed would reject, before any thread starts
-      if (unavailable || elementCount(sampleDims) < minimumElements) return inline(seed, sampleDims, trajectory);
+      // Inline trajectories draw on this thread: small ones all at once, others step by step.
+      if (unavailable || elementCount(sampleDims) < minimumElements) return inlineNoiseSources.create(seed, sampleDims, trajectory);
       if (!worker) {
         try {
           corePath ??= createRequire(import.meta.url).resolve('@kandinsky/core');
         } catch {
           // No resolvable CommonJS build of the core for the worker: draw inline (same numbers).
           unavailable = true;
-          return inline(seed, sampleDims, trajectory);
+          return inlineNoiseSources.create(seed, sampleDims, trajectory);
         }
         const started = new NoiseWorker(corePath, timeoutMs);
         worker = started;
@@ -544,7 +541,7 @@ export function createWorkerNoiseSources(options: WorkerNoiseSourcesOptions = {}
         });
       }
       // Starting up (or serving another trajectory): this one draws inline, same numbers.
-      if (lent || !worker.ready) return inline(seed, sampleDims, trajectory);
+      if (lent || !worker.ready) return inlineNoiseSources.create(seed, sampleDims, trajectory);
       const current = worker;
       lent = true;
       const draws = trajectory?.draws;

@@ -62,7 +62,7 @@ export class PrecomputedNoiseSource implements TrajectoryNoiseSource {
 
   prefetch(dims: readonly number[]): void {
     this.#assertLive();
-    if (this.#rest === undefined && sameDims(dims, this.#dims) && this.#taken < this.#draws) {
+    if (this.#expects(dims)) {
       // Already drawn (or drawn with the first request).
       this.#prefetched = true;
       return;
@@ -74,7 +74,7 @@ export class PrecomputedNoiseSource implements TrajectoryNoiseSource {
     this.#assertLive();
     const prefetched = this.#prefetched;
     this.#prefetched = false;
-    if (this.#rest === undefined && sameDims(dims, this.#dims) && this.#taken < this.#draws) {
+    if (this.#expects(dims)) {
       const samples = this.#samples ?? this.#drawAll();
       const sample = samples[this.#taken++]!;
       // After a prefetch the sample itself (no copy: nothing else ever writes it); otherwise a
@@ -96,6 +96,11 @@ export class PrecomputedNoiseSource implements TrajectoryNoiseSource {
     this.#samples = undefined;
     this.#generator = undefined;
     this.#rest?.release();
+  }
+
+  /** Whether `randn(dims)` is the next of the samples drawn at once (not yet handed over to #rest). */
+  #expects(dims: readonly number[]): boolean {
+    return this.#rest === undefined && this.#taken < this.#draws && sameDims(dims, this.#dims);
   }
 
   #assertLive(): void {
