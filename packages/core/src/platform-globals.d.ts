@@ -13,3 +13,17 @@ declare class TextDecoder {
 
 declare function atob(data: string): string;
 declare function btoa(data: string): string;
+
+// WebAssembly, as far as the noise kernels use it (noise/noise-kernels.ts).
+declare namespace WebAssembly {
+  class Module {
+    constructor(bytes: Uint8Array);
+  }
+  class Instance {
+    constructor(module: Module, imports: object);
+    readonly exports: unknown;
+  }
+  class Memory {
+    readonly buffer: ArrayBuffer;
+  }
+}

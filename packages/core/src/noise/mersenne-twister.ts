@@ -1,4 +1,5 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import type { NoiseKernels } from './noise-kernels.js';
 
 // MT19937 parameters (Matsumoto & Nishimura 1998), as in PyTorch's `at::mt19937`.
 const STATE_SIZE = 624;
@@ -92,6 +93,31 @@ export class MersenneTwister {
       this.index += run;
       filled += run;
     }
+  }
+
+  /**
+   * {@link fillUint32} into `kernels.words[0, count)` (count at most the kernels' capacity), with
+   * the twist and tempering run by the WebAssembly kernels: the same outputs, several times
+   * faster. This engine's state goes into the kernels' memory and comes back if it was twisted.
+   */
+  fillKernelWords(kernels: NoiseKernels, count: number): void {
+    const state = kernels.state;
+    state.set(this.words);
+    let index = this.index;
+    let twisted = false;
+    for (let filled = 0; filled < count; ) {
+      if (index >= STATE_SIZE) {
+        kernels.twist();
+        twisted = true;
+        index = 0;
+      }
+      const run = Math.min(count - filled, STATE_SIZE - index);
+      kernels.temper(index, filled, run);
+      index += run;
+      filled += run;
+    }
+    if (twisted) this.words.set(state);
+    this.index = index;
   }
 
   /** How many outputs the current state block still holds (the next twist comes after them). */

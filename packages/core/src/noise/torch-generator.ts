@@ -3,6 +3,7 @@ import type { NoiseSource } from '../schedulers/scheduler.js';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
 import { normalBlocksFromWords } from './box-muller-float32.js';
 import { MersenneTwister } from './mersenne-twister.js';
+import { NOISE_KERNEL_CAPACITY, noiseKernels, type NoiseKernels } from './noise-kernels.js';
 
 // `uniform_real_distribution<float>` keeps 24 random bits, `<double>` 53 (TransformationHelper.h).
 const FLOAT_MANTISSA_MASK = 0xffffff;
@@ -127,6 +128,11 @@ export class TorchGenerator implements NoiseSource {
   }
 
   private fillNormalVectorised(out: Float32Array): void {
+    const kernels = noiseKernels();
+    if (kernels !== null) {
+      this.fillNormalWithKernels(out, kernels);
+      return;
+    }
     const count = out.length;
     // The raw words go into the output's own bytes; the kernel turns each block of 16 into
     // normals in place (the 24-bit uniforms are taken from the words, not from floats).
@@ -139,6 +145,27 @@ export class TorchGenerator implements NoiseSource {
       const start = count - VECTOR_BLOCK;
       this.engine.fillUint32(words.subarray(start));
       normalBlocksFromWords(words, out, start, count);
+    }
+  }
+
+  /** {@link fillNormalVectorised} on the WebAssembly kernels, a buffer of words at a time. */
+  private fillNormalWithKernels(out: Float32Array, kernels: NoiseKernels): void {
+    const count = out.length;
+    const whole = count - (count % VECTOR_BLOCK);
+    for (let done = 0; done < whole; ) {
+      const run = Math.min(NOISE_KERNEL_CAPACITY, whole - done);
+      this.engine.fillKernelWords(kernels, run);
+      kernels.toNormals(run);
+      out.set(run === NOISE_KERNEL_CAPACITY ? kernels.normals : kernels.normals.subarray(0, run), done);
+      done += run;
+    }
+    if (whole !== count) {
+      // The tail's own words are drawn and dropped: torch redraws the last 16 uniforms and
+      // transforms them again (overlapping the last full block).
+      this.engine.fillKernelWords(kernels, count - whole);
+      this.engine.fillKernelWords(kernels, VECTOR_BLOCK);
+      kernels.toNormals(VECTOR_BLOCK);
+      out.set(kernels.normals.subarray(0, VECTOR_BLOCK), count - VECTOR_BLOCK);
     }
   }
 
