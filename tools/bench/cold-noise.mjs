@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// The seeded noise a denoising loop draws inline, timed with the CPU caches flushed before each
+// draw, as a model run flushes them in a real pipeline (see cold-step.mjs): a 64² trajectory's 51
+// draws (PrecomputedNoiseSource: created, then its first draw makes all of them) and one 1024²
+// draw (65,536 values, into a reused buffer as PrefetchingNoiseSource draws them).
+//
+//   node tools/bench/cold-noise.mjs [--flush-mb 4] [--repetitions 200] [--compare DIR]
+//
+// --compare DIR times another checkout's built core side by side, interleaved in this process
+// (e.g. an older commit unpacked with `git archive` and built), and prints the ratio.
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : fallback;
+};
+const flushMb = Number(option('--flush-mb', '4'));
+const repetitions = Number(option('--repetitions', '200'));
+const compare = option('--compare', undefined);
+if (!(flushMb >= 0) || !Number.isInteger(repetitions) || repetitions < 1) {
+  console.error('--flush-mb must be ≥ 0 and --repetitions an integer ≥ 1');
+  process.exit(1);
+}
+const repository = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const builds = { this: repository, ...(compare ? { compared: resolve(compare) } : {}) };
+const cores = {};
+for (const [name, root] of Object.entries(builds)) {
+  const path = resolve(root, 'packages/core/dist/index.js');
+  if (!existsSync(path)) {
+    console.error(`No build at ${path}: run \`npx turbo run build\` there first.`);
+    process.exit(1);
+  }
+  cores[name] = await import(pathToFileURL(path).href);
+}
+
+const flush = new Float64Array(Math.round(flushMb * 131072));
+let sink = 0;
+const evict = () => {
+  for (let i = 0; i < flush.length; i += 8) sink += flush[i];
+};
+
+const large = new Float32Array(4 * 128 * 128);
+const cases = [
+  {
+    name: '64² trajectory, 51 draws of [1,4,8,8] (inlineNoiseSources: created, then its first draw)',
+    draw: (core, seed) => {
+      const source = core.inlineNoiseSources.create(seed, [1, 4, 8, 8], { draws: 51 });
+      sink += source.randn([1, 4, 8, 8]).data[0];
+      source.release();
+    },
+  },
+  {
+    // Into one buffer, as PrefetchingNoiseSource draws a large latent's step noise.
+    name: '1024² draw, 65,536 values (TorchGenerator.fillNormal into a reused buffer)',
+    draw: (core, seed) => {
+      new core.TorchGenerator(seed).fillNormal(large);
+      sink += large[0];
+    },
+  },
+];
+const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
+console.log(`Inline noise with ${flushMb} MB read before each draw; medians of ${repetitions} draws, builds interleaved`);
+for (const { name, draw } of cases) {
+  const times = Object.fromEntries(Object.keys(cores).map((build) => [build, []]));
+  for (let round = 0; round < repetitions + 10; round++) {
+    // Alternate which build goes first.
+    const order = round % 2 === 0 ? Object.keys(cores) : Object.keys(cores).reverse();
+    for (const build of order) {
+      evict();
+      const started = performance.now();
+      draw(cores[build], round);
+      if (round >= 10) times[build].push(1000 * (performance.now() - started));
+    }
+  }
+  console.log(`  ${name}`);
+  for (const build of Object.keys(cores)) console.log(`    ${build === 'this' ? repository : builds[build]}: ${median(times[build]).toFixed(1)} µs`);
+  if (compare) {
+    const ratios = times.this.map((value, i) => value / times.compared[i]);
+    console.log(`    this / compared: ${median(ratios).toFixed(2)} (median of per-draw ratios)`);
+  }
+}
+if (sink === 42) console.log(''); // keeps the flush loop from being optimised away
