@@ -1,3 +1,4 @@
+import { instantiateKernels } from '../wasm/instantiate-kernels.js';
 import { NOISE_KERNELS_WASM } from './noise-kernels-bytes.js';
 
 /** Words (or normals) the kernels' buffer holds: one call transforms at most this many. */
@@ -30,10 +31,8 @@ export interface NoiseKernels {
 let kernels: NoiseKernels | null | undefined;
 
 /**
- * The kernels, or null where this runtime cannot run them (no WebAssembly, no SIMD, or a
- * Content-Security-Policy that forbids compiling it): the callers then run their JavaScript,
- * which gives the same numbers. Compiled synchronously on first use (3.5 KB, under the 4 KiB
- * that browsers allow on the main thread).
+ * The kernels, or null where this runtime cannot run them (see instantiateKernels): the callers
+ * then run their JavaScript, which gives the same numbers. Instantiated on first use.
  */
 export function noiseKernels(): NoiseKernels | null {
   if (kernels === undefined) kernels = instantiate();
@@ -41,27 +40,20 @@ export function noiseKernels(): NoiseKernels | null {
 }
 
 function instantiate(): NoiseKernels | null {
-  try {
-    if (typeof WebAssembly !== 'object' || typeof atob !== 'function') return null;
-    const text = atob(NOISE_KERNELS_WASM);
-    const bytes = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-    const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as {
-      memory: WebAssembly.Memory;
-      twist: () => void;
-      temper: (from: number, to: number, count: number) => void;
-      normals: (count: number) => void;
-    };
-    const buffer = exports.memory.buffer;
-    return {
-      words: new Uint32Array(buffer, 0, NOISE_KERNEL_CAPACITY),
-      normals: new Float32Array(buffer, 0, NOISE_KERNEL_CAPACITY),
-      state: new Int32Array(buffer, 4 * NOISE_KERNEL_CAPACITY, STATE_WORDS),
-      twist: exports.twist,
-      temper: exports.temper,
-      toNormals: exports.normals,
-    };
-  } catch {
-    return null;
-  }
+  const exports = instantiateKernels(NOISE_KERNELS_WASM) as {
+    memory: WebAssembly.Memory;
+    twist: () => void;
+    temper: (from: number, to: number, count: number) => void;
+    normals: (count: number) => void;
+  } | null;
+  if (exports === null) return null;
+  const buffer = exports.memory.buffer;
+  return {
+    words: new Uint32Array(buffer, 0, NOISE_KERNEL_CAPACITY),
+    normals: new Float32Array(buffer, 0, NOISE_KERNEL_CAPACITY),
+    state: new Int32Array(buffer, 4 * NOISE_KERNEL_CAPACITY, STATE_WORDS),
+    twist: exports.twist,
+    temper: exports.temper,
+    toNormals: exports.normals,
+  };
 }
