@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// The seeded noise a denoising loop draws inline, timed with the CPU caches flushed before each
-// draw, as a model run flushes them in a real pipeline (see cold-step.mjs): a 64² trajectory's 51
-// draws (PrecomputedNoiseSource: created, then its first draw makes all of them) and one 1024²
-// draw (65,536 values, into a reused buffer as PrefetchingNoiseSource draws them).
+// The loops of a generation call that core runs on WebAssembly SIMD where it can, timed with the
+// CPU caches flushed before each call, as a model run flushes them in a real pipeline (see
+// cold-step.mjs): the seeded noise a denoising loop draws inline (a 64² trajectory's 51 draws,
+// which PrecomputedNoiseSource makes at its first draw; one 1024² draw of 65,536 values into a
+// reused buffer, as PrefetchingNoiseSource draws them), and the decoded image's conversion to
+// bytes (tensorToImages, 64² and 1024²).
 //
-//   node tools/bench/cold-noise.mjs [--flush-mb 4] [--repetitions 200] [--compare DIR]
+//   node tools/bench/cold-kernels.mjs [--flush-mb 4] [--repetitions 200] [--compare DIR]
 //
 // --compare DIR times another checkout's built core side by side, interleaved in this process
 // (e.g. an older commit unpacked with `git archive` and built), and prints the ratio.
@@ -60,12 +62,20 @@ const cases = [
       sink += large[0];
     },
   },
+  ...[64, 1024].map((side) => {
+    const image = Float32Array.from({ length: 3 * side * side }, (_, i) => Math.sin(i * 0.37) * 1.1);
+    return {
+      name: `tensorToImages ${side}², truncate (as the original pipelines decode)`,
+      every: side === 64 ? 1 : 10,
+      draw: (core) => (sink += core.tensorToImages(core.createTensor('float32', [1, 3, side, side], image), { rounding: 'truncate' })[0].data[0]),
+    };
+  }),
 ];
 const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
-console.log(`Inline noise with ${flushMb} MB read before each draw; medians of ${repetitions} draws, builds interleaved`);
-for (const { name, draw } of cases) {
+console.log(`${flushMb} MB read before each call; medians of ${repetitions} calls (a tenth of them for 1024² images), builds interleaved`);
+for (const { name, draw, every = 1 } of cases) {
   const times = Object.fromEntries(Object.keys(cores).map((build) => [build, []]));
-  for (let round = 0; round < repetitions + 10; round++) {
+  for (let round = 0; round < Math.ceil(repetitions / every) + 10; round++) {
     // Alternate which build goes first.
     const order = round % 2 === 0 ? Object.keys(cores) : Object.keys(cores).reverse();
     for (const build of order) {
@@ -79,7 +89,7 @@ for (const { name, draw } of cases) {
   for (const build of Object.keys(cores)) console.log(`    ${build === 'this' ? repository : builds[build]}: ${median(times[build]).toFixed(1)} µs`);
   if (compare) {
     const ratios = times.this.map((value, i) => value / times.compared[i]);
-    console.log(`    this / compared: ${median(ratios).toFixed(2)} (median of per-draw ratios)`);
+    console.log(`    this / compared: ${median(ratios).toFixed(2)} (median of per-call ratios)`);
   }
 }
 if (sink === 42) console.log(''); // keeps the flush loop from being optimised away
