@@ -9,14 +9,16 @@
 // --check compares the committed files with what this script makes and exits 1 on a difference
 // (a test runs it), so the binary can never drift from its source.
 //
-// The Box–Muller kernel does every operation of the JavaScript kernel, in the same order, on
-// float64 lanes (f64x2), and rounds to float32 where that calls Math.fround (a demote to f32x4
-// and a promote back). Float64 arithmetic and float32 rounding are exact IEEE operations in
-// both languages, so the bits are the same by construction; the tests beside the kernels check
-// all 2^24 inputs of each half anyway. Two vectors (four pairs) run interleaved, statement by
+// The Box–Muller kernel repeats every rounded step of the JavaScript kernel, in the same order,
+// on float64 lanes (f64x2), rounding to float32 where that calls Math.fround (a demote to f32x4
+// and a promote back); float64 arithmetic and float32 rounding are the same IEEE operations in
+// both languages. Its integer steps are exact float64 rewrites instead: frexp from the float64
+// bits (not clz32 and tables), e·LOG_Q1 computed (not looked up), the octant, swap and signs by
+// halving and flooring (not bit masks). The tests beside the kernels check all 2^24 inputs of
+// each half. Two vectors (four pairs) run interleaved, statement by
 // statement, as the JavaScript kernel interleaves four scalars. (Four vectors measured no
-// faster, and the binary must stay under 4 KiB: browsers compile larger ones synchronously only
-// off the main thread.) The twist and tempering are MT19937's integer operations, four words at
+// faster, and made the binary larger than 4 KiB, the most that older Chromium versions compile
+// synchronously on a page's main thread.) The twist and tempering are MT19937's integer operations, four words at
 // a time; the twist's two halves read the words 397 ahead (old) and 227 behind (already new).
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -7,11 +7,12 @@
 //
 //   node tools/wasm/build-pixel-kernels.mjs [--check]
 //
-// Each step is the float32 operation the JavaScript kernel rounds to: f32x4.add is
-// f32(x + add); the product by scale (0.5 or 1) and by 255 are float32 products, which the
-// JavaScript rounds once from an exact float64 product; the clip is pmax/pmin, which send NaN
-// to 0 as the JavaScript comparisons do; f32x4.nearest rounds half to even as 2^52 + x − 2^52
-// does. Both kernels are non-decreasing in x, as are the JavaScript ones, so the test beside
+// Each step is a float32 operation: f32x4.add is the JavaScript's f32(x + add); the product by
+// scale (0.5 or 1, the two ranges) is exact, where the JavaScript keeps it in float64 (they
+// differ only below the smallest normal float32, where both give byte 0); the product by 255 is
+// the JavaScript's f32(c·255) (an exact float64 product rounded once); the clip is pmax/pmin,
+// which send NaN to 0 as the JavaScript comparisons do; f32x4.nearest rounds half to even as
+// 2^52 + x − 2^52 does. Both kernels are non-decreasing in x, as are the JavaScript ones, so the test beside
 // them compares them at every threshold between two bytes, in float order.
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

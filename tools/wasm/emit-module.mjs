@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createRequire } from 'node:module';
 
-/** Browsers compile a module synchronously on the main thread only up to this many bytes. */
+/** The most that older Chromium versions compile synchronously on a page's main thread. */
 const SYNCHRONOUS_COMPILE_LIMIT = 4096;
 
 /**

@@ -14,7 +14,7 @@ declare class TextDecoder {
 declare function atob(data: string): string;
 declare function btoa(data: string): string;
 
-// WebAssembly, as far as the noise kernels use it (noise/noise-kernels.ts).
+// WebAssembly, as far as core's kernel modules use it (wasm/instantiate-kernels.ts and its callers).
 declare namespace WebAssembly {
   class Module {
     constructor(bytes: Uint8Array);

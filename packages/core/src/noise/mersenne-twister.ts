@@ -98,9 +98,15 @@ export class MersenneTwister {
   /**
    * {@link fillUint32} into `kernels.words[0, count)` (count at most the kernels' capacity), with
    * the twist and tempering run by the WebAssembly kernels: the same outputs, several times
-   * faster. This engine's state goes into the kernels' memory and comes back if it was twisted.
+   * faster. This engine's state is copied into the kernels' memory, and back if it was twisted.
+   * For TorchGenerator; not part of the public API.
+   * @internal
    */
   fillKernelWords(kernels: NoiseKernels, count: number): void {
+    if (!(count >= 0 && count <= kernels.words.length)) {
+      // A programming error inside core, not bad user input: the buffer would overflow into the state.
+      throw new RangeError(`fillKernelWords: count ${count} is outside [0, ${kernels.words.length}]`);
+    }
     const state = kernels.state;
     state.set(this.words);
     let index = this.index;

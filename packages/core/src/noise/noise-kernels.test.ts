@@ -104,18 +104,30 @@ describe('noiseKernels (WebAssembly SIMD)', () => {
     expect(count).toBe(0);
   }, 120_000);
 
-  it('is bit-identical to normalBlocksFromWords on random words, and a one-bit change shows', () => {
+  it('is bit-identical to normalBlocksFromWords on random words, and sees a one-bit change', () => {
     const kernels = kernelsHere();
     const words = new Uint32Array(NOISE_KERNEL_CAPACITY);
     new MersenneTwister(20261128).fillUint32(words);
     expect(differences(kernels, words)).toEqual({ count: 0 });
-    // The comparison can fail: normals of other words differ.
-    kernels.words.set(words);
+    // The comparison can fail: the lowest bit of one uniform moves both normals of its pair.
+    kernels.words.set(words.subarray(0, 16));
     kernels.toNormals(16);
     const normals = Array.from(kernels.normals.subarray(0, 16));
-    kernels.words.set(words.subarray(16, 32));
+    const nudged = words.slice(0, 16);
+    nudged[3] = nudged[3]! ^ 1;
+    kernels.words.set(nudged);
     kernels.toNormals(16);
-    expect(Array.from(kernels.normals.subarray(0, 16))).not.toEqual(normals);
+    const changed = Array.from(kernels.normals.subarray(0, 16));
+    expect(changed.map((value, i) => value !== normals[i])).toEqual(Array.from({ length: 16 }, (_, i) => i === 3 || i === 11));
+  });
+
+  it('refuses to fill more words than its buffer holds (they would run into the state)', () => {
+    const kernels = kernelsHere();
+    const engine = new MersenneTwister(1);
+    expect(() => engine.fillKernelWords(kernels, NOISE_KERNEL_CAPACITY + 1)).toThrow(RangeError);
+    expect(() => engine.fillKernelWords(kernels, -1)).toThrow(RangeError);
+    // Nothing was drawn.
+    expect(engine.nextUint32()).toBe(new MersenneTwister(1).nextUint32());
   });
 
   it('transforms only the words it is given (count words from index 0)', () => {

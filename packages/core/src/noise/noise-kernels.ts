@@ -18,7 +18,7 @@ export interface NoiseKernels {
   readonly words: Uint32Array;
   /** The same bytes as float32: {@link toNormals} leaves its normals here. */
   readonly normals: Float32Array;
-  /** The MT19937 state the twist and tempering work on (a generator copies its own in and out). */
+  /** The MT19937 state the twist and tempering work on (a generator copies its own in, and back after a twist). */
   readonly state: Int32Array;
   /** Twists {@link state} (MT19937's next block of 624 words). */
   twist(): void;

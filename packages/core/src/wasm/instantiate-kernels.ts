@@ -3,8 +3,8 @@
  * image/pixel-kernels.wat; generated with their base64 binaries by tools/wasm/), which import
  * nothing. Returns its exports, or null where this runtime cannot run it: no WebAssembly, no
  * SIMD, or a Content-Security-Policy that forbids compiling. Callers then run their JavaScript
- * kernels, which give the same results. Synchronous: the binaries stay under the 4 KiB that
- * browsers compile on the main thread.
+ * kernels, which give the same results. Synchronous: the binaries stay under 4 KiB, the most that
+ * older Chromium versions compile synchronously on a page's main thread.
  */
 export function instantiateKernels(base64: string): Record<string, unknown> | null {
   try {
