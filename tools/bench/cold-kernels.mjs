@@ -10,39 +10,16 @@
 //
 // --compare DIR times another checkout's built core side by side, interleaved in this process
 // (e.g. an older commit unpacked with `git archive` and built), and prints the ratio.
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { evictor, keep, loadCores, option, reportBuilds } from './cold-compare.mjs';
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const index = args.indexOf(name);
-  return index >= 0 ? args[index + 1] : fallback;
-};
 const flushMb = Number(option('--flush-mb', '4'));
 const repetitions = Number(option('--repetitions', '200'));
-const compare = option('--compare', undefined);
 if (!(flushMb >= 0) || !Number.isInteger(repetitions) || repetitions < 1) {
   console.error('--flush-mb must be ≥ 0 and --repetitions an integer ≥ 1');
   process.exit(1);
 }
-const repository = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const builds = { this: repository, ...(compare ? { compared: resolve(compare) } : {}) };
-const cores = {};
-for (const [name, root] of Object.entries(builds)) {
-  const path = resolve(root, 'packages/core/dist/index.js');
-  if (!existsSync(path)) {
-    console.error(`No build at ${path}: run \`npx turbo run build\` there first.`);
-    process.exit(1);
-  }
-  cores[name] = await import(pathToFileURL(path).href);
-}
-
-const flush = new Float64Array(Math.round(flushMb * 131072));
-let sink = 0;
-const evict = () => {
-  for (let i = 0; i < flush.length; i += 8) sink += flush[i];
-};
+const cores = await loadCores();
+const evict = evictor(flushMb);
 
 const large = new Float32Array(4 * 128 * 128);
 const cases = [
@@ -50,7 +27,7 @@ const cases = [
     name: '64² trajectory, 51 draws of [1,4,8,8] (inlineNoiseSources: created, then its first draw)',
     draw: (core, seed) => {
       const source = core.inlineNoiseSources.create(seed, [1, 4, 8, 8], { draws: 51 });
-      sink += source.randn([1, 4, 8, 8]).data[0];
+      keep(source.randn([1, 4, 8, 8]).data[0]);
       source.release();
     },
   },
@@ -59,7 +36,7 @@ const cases = [
     name: '1024² draw, 65,536 values (TorchGenerator.fillNormal into a reused buffer)',
     draw: (core, seed) => {
       new core.TorchGenerator(seed).fillNormal(large);
-      sink += large[0];
+      keep(large[0]);
     },
   },
   ...[64, 1024].map((side) => {
@@ -67,11 +44,10 @@ const cases = [
     return {
       name: `tensorToImages ${side}², truncate (as the original pipelines decode)`,
       every: side === 64 ? 1 : 10,
-      draw: (core) => (sink += core.tensorToImages(core.createTensor('float32', [1, 3, side, side], image), { rounding: 'truncate' })[0].data[0]),
+      draw: (core) => keep(core.tensorToImages(core.createTensor('float32', [1, 3, side, side], image), { rounding: 'truncate' })[0].data[0]),
     };
   }),
 ];
-const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
 console.log(`${flushMb} MB read before each call; medians of ${repetitions} calls (a tenth of them for 1024² images), builds interleaved`);
 for (const { name, draw, every = 1 } of cases) {
   const times = Object.fromEntries(Object.keys(cores).map((build) => [build, []]));
@@ -86,10 +62,5 @@ for (const { name, draw, every = 1 } of cases) {
     }
   }
   console.log(`  ${name}`);
-  for (const build of Object.keys(cores)) console.log(`    ${build === 'this' ? repository : builds[build]}: ${median(times[build]).toFixed(1)} µs`);
-  if (compare) {
-    const ratios = times.this.map((value, i) => value / times.compared[i]);
-    console.log(`    this / compared: ${median(ratios).toFixed(2)} (median of per-call ratios)`);
-  }
+  reportBuilds(times, (value) => `${value.toFixed(1)} µs`, '    ', 'call');
 }
-if (sink === 42) console.log(''); // keeps the flush loop from being optimised away

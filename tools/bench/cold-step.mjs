@@ -7,41 +7,17 @@
 //
 // --compare DIR times another checkout's built core side by side, interleaved in this process
 // (e.g. an older commit unpacked with `git archive` and built), and prints the ratio.
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { evictor, loadCores, option, reportBuilds } from './cold-compare.mjs';
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const index = args.indexOf(name);
-  return index >= 0 ? args[index + 1] : fallback;
-};
 const flushMb = Number(option('--flush-mb', '4'));
 const side = Number(option('--side', '64'));
 const repetitions = Number(option('--repetitions', '50'));
-const compare = option('--compare', undefined);
 if (!(flushMb >= 0) || !Number.isInteger(side) || side % 64 !== 0 || !Number.isInteger(repetitions) || repetitions < 1) {
   console.error('--flush-mb must be ≥ 0, --side a multiple of 64, --repetitions an integer ≥ 1');
   process.exit(1);
 }
-const repository = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const builds = { this: repository, ...(compare ? { compared: resolve(compare) } : {}) };
-const cores = {};
-for (const [name, root] of Object.entries(builds)) {
-  const path = resolve(root, 'packages/core/dist/index.js');
-  if (!existsSync(path)) {
-    console.error(`No build at ${path}: run \`npx turbo run build\` there first.`);
-    process.exit(1);
-  }
-  cores[name] = await import(pathToFileURL(path).href);
-}
-
-// Reading every cache line of a buffer larger than the caches evicts the step's code and data.
-const flush = new Float64Array(Math.round(flushMb * 131072));
-let sink = 0;
-const evict = () => {
-  for (let i = 0; i < flush.length; i += 8) sink += flush[i];
-};
+const cores = await loadCores();
+const evict = evictor(flushMb);
 
 const steps = 50;
 const dims = [1, 4, side / 8, side / 8];
@@ -76,11 +52,5 @@ for (let round = 0; round < repetitions + 5; round++) {
     if (round >= 5) times[name].push((1000 * total) / steps);
   }
 }
-const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
 console.log(`Kandinsky3Sampler.stepGuided, ${side}² latent ${JSON.stringify(dims)}, percentile 0.99, ${flushMb} MB read before each step; medians of ${repetitions} runs of ${steps} steps`);
-for (const name of Object.keys(cores)) console.log(`  ${name === 'this' ? repository : builds[name]}: ${median(times[name]).toFixed(2)} µs per step`);
-if (compare) {
-  const ratios = times.this.map((value, i) => value / times.compared[i]);
-  console.log(`  this / compared: ${median(ratios).toFixed(2)} (median of per-run ratios)`);
-}
-if (sink === 42) console.log(''); // keeps the flush loop from being optimised away
+reportBuilds(times, (value) => `${value.toFixed(2)} µs per step`, '  ', 'run');

@@ -121,10 +121,11 @@ export class PrecomputedNoiseSource implements TrajectoryNoiseSource {
     const samples: Tensor<'float32'>[] = [];
     // Draws of whole 16-blocks continue one another exactly (no draw has a redrawn tail), so they
     // are one fill; others draw one by one.
-    if (count % 16 === 0) generator.fillNormal(values);
+    const oneFill = count % 16 === 0;
+    if (oneFill) generator.fillNormal(values);
     for (let offset = 0; offset < values.length; offset += count) {
       const data = values.subarray(offset, offset + count);
-      if (count % 16 !== 0) generator.fillNormal(data);
+      if (!oneFill) generator.fillNormal(data);
       samples.push(createTensor('float32', this.#dims, data));
     }
     this.#samples = samples;
