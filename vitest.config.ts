@@ -35,23 +35,7 @@ export default defineConfig({
           name: 'core',
           environment: 'node',
           include: ['packages/core/src/**/*.test.ts'],
-          exclude: ['**/*.browser.test.ts', 'packages/core/src/wasm/without-webassembly.test.ts'],
-        },
-      },
-      {
-        resolve: { alias },
-        test: {
-          // The noise and image suites again, with core's WebAssembly kernels mocked away: the
-          // JavaScript kernels that run where WebAssembly SIMD cannot must pass them too.
-          name: 'core-javascript-kernels',
-          environment: 'node',
-          include: [
-            'packages/core/src/noise/**/*.test.ts',
-            'packages/core/src/image/**/*.test.ts',
-            'packages/core/src/wasm/without-webassembly.test.ts',
-          ],
-          exclude: ['**/*.browser.test.ts', '**/noise-kernels.test.ts', '**/pixel-kernels.test.ts'],
-          setupFiles: ['packages/core/src/test-support/without-webassembly.ts'],
+          exclude: ['**/*.browser.test.ts'],
         },
       },
       {

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import {
   KandinskyError,
   type GenerationResult,
-  type Kandinsky3Pipeline,
+  type Kandinsky3,
   type ProgressEvent,
 } from '@kandinsky/core';
 import { loadKandinsky3, readImage, writePng, type NodeDevice } from '@kandinsky/node';
@@ -111,7 +111,7 @@ async function run(command: 'generate' | 'img2img', values: Values, positionals:
   const progressStream = values.json ? io.stderr : io.stdout;
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(progressStream, values.quiet === true);
 
-  const pipeline: Kandinsky3Pipeline = await loadKandinsky3(modelDirectory, {
+  const pipeline: Kandinsky3 = await loadKandinsky3(modelDirectory, {
     device,
     lowMemory: values['low-memory'] === true,
     onProgress,

@@ -13,17 +13,3 @@ declare class TextDecoder {
 
 declare function atob(data: string): string;
 declare function btoa(data: string): string;
-
-// WebAssembly, as far as core's kernel modules use it (wasm/instantiate-kernels.ts and its callers).
-declare namespace WebAssembly {
-  class Module {
-    constructor(bytes: Uint8Array);
-  }
-  class Instance {
-    constructor(module: Module, imports: object);
-    readonly exports: unknown;
-  }
-  class Memory {
-    readonly buffer: ArrayBuffer;
-  }
-}

@@ -12,4 +12,3 @@ export { encodePng, readImage, writePng, type ReadImageOptions } from './image-i
 export { directoryFileSource, openModelFolder } from './model-directory.js';
 export { loadTokenizer } from './tokenizer.js';
 export { loadKandinsky3, type LoadKandinsky3Options } from './load-kandinsky3.js';
-export { createWorkerNoiseSources, type WorkerNoiseSourcesOptions } from './worker-noise-sources.js';

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { Kandinsky3Pipeline, RgbImage } from '@kandinsky/core';
+import type { Kandinsky3, RgbImage } from '@kandinsky/core';
 import { tinyModelPath } from '@kandinsky/tiny-models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePng } from './image-io.js';
@@ -40,7 +40,7 @@ function meanAbsoluteDifference(a: RgbImage, b: RgbImage): number {
 }
 
 describe.runIf(available)('Kandinsky 3 tiny model end to end (onnxruntime-node CPU)', () => {
-  let pipeline: Kandinsky3Pipeline;
+  let pipeline: Kandinsky3;
   beforeAll(async () => {
     pipeline = await loadKandinsky3(MODEL, { device: 'cpu', intraOperatorThreads: 1 });
   });

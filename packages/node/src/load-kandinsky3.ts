@@ -1,4 +1,4 @@
-import { Kandinsky3Pipeline, type Backend, type LoadModelOptions, type NoiseSourceFactory } from '@kandinsky/core';
+import { Kandinsky3, type Backend, type LoadModelOptions } from '@kandinsky/core';
 import { createNodeBackend, type NodeBackendOptions } from './node-backend.js';
 import { openModelFolder } from './model-directory.js';
 import { loadTokenizer } from './tokenizer.js';
@@ -12,7 +12,7 @@ export interface LoadKandinsky3Options extends NodeBackendOptions {
    */
   backend?: Backend;
   /**
-   * Release each stage's sessions after use (see Kandinsky3PipelineOptions.lowMemory).
+   * Release each stage's sessions after use (see Kandinsky3ComponentsOptions.lowMemory).
    * @default false
    */
   lowMemory?: boolean;
@@ -21,32 +21,24 @@ export interface LoadKandinsky3Options extends NodeBackendOptions {
    * @default {}
    */
   loadOptions?: LoadModelOptions;
-  /**
-   * Where the denoising noise is drawn (identical numbers either way), e.g.
-   * `createWorkerNoiseSources()` to draw the step noise ahead on a worker thread while the UNet
-   * runs; the pipeline's `dispose()` disposes it.
-   * @default inlineNoiseSources (on the calling thread)
-   */
-  noiseSources?: NoiseSourceFactory;
 }
 
 /**
- * Opens a Kandinsky 3 model folder from disk and returns a ready pipeline:
+ * Opens a Kandinsky 3 model folder from disk, ready to generate (models load on first use):
  * ```ts
- * const pipeline = await loadKandinsky3('models/tiny/kandinsky3-tiny', { device: 'cpu' });
- * const { images } = await pipeline.textToImage({ prompt: 'a red circle on a white background', seed: 1 });
+ * const kandinsky = await loadKandinsky3('models/tiny/kandinsky3-tiny', { device: 'cpu' });
+ * const { images } = await kandinsky.textToImage({ prompt: 'a red circle on a white background', seed: 1 });
  * ```
  */
-export async function loadKandinsky3(directory: string, options: LoadKandinsky3Options = {}): Promise<Kandinsky3Pipeline> {
+export async function loadKandinsky3(directory: string, options: LoadKandinsky3Options = {}): Promise<Kandinsky3> {
   const folder = await openModelFolder(directory);
   const tokenizer = await loadTokenizer(folder);
   const backend = options.backend ?? (await createNodeBackend(options));
-  return Kandinsky3Pipeline.create({
+  return Kandinsky3.create({
     backend,
     folder,
     tokenizer,
     lowMemory: options.lowMemory ?? false,
     loadOptions: options.loadOptions ?? {},
-    ...(options.noiseSources ? { noiseSources: options.noiseSources } : {}),
   });
 }

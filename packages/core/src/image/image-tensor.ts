@@ -1,7 +1,6 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
 import { assertDtype, type Tensor } from '../tensor/tensor.js';
 import { createImageMask, type ImageMask } from './image-mask.js';
-import { PIXEL_KERNEL_CAPACITY, pixelKernels, type PixelKernels } from './pixel-kernels.js';
 import { assertRgbImage, RGB_CHANNELS, type RgbImage } from './rgb-image.js';
 
 /**
@@ -109,7 +108,7 @@ export function imagesToTensor(
 const ROUND_HALF_EVEN = 4503599627370496;
 
 /**
- * Kernel: pixels `[from, planeSize)` of one image, channel-planar float32 at `source[offset…]` →
+ * Kernel: the pixels of one image, channel-planar float32 at `source[offset…]` →
  * interleaved RGB bytes, `target[3i + c] = round(255·clip(f32(x + add)·scale))`, every step in
  * float32 like torch, rounded half to even (numpy's `round`, and ECMAScript's ToUint8Clamp). One
  * pass writes each pixel's three bytes together.
@@ -121,7 +120,6 @@ const ROUND_HALF_EVEN = 4503599627370496;
 function writePixelsRounded(
   source: Float32Array,
   offset: number,
-  from: number,
   planeSize: number,
   target: Uint8Array,
   addIn: number,
@@ -133,7 +131,7 @@ function writePixelsRounded(
   const scale = +scaleIn;
   const green = offset + planeSize;
   const blue = green + planeSize;
-  for (let i = from, j = from * RGB_CHANNELS; i < planeSize; i++, j += RGB_CHANNELS) {
+  for (let i = 0, j = 0; i < planeSize; i++, j += RGB_CHANNELS) {
     const r = f32(source[offset + i]! + add) * scale;
     const g = f32(source[green + i]! + add) * scale;
     const b = f32(source[blue + i]! + add) * scale;
@@ -148,7 +146,6 @@ function writePixelsRounded(
 function writePixelsTruncated(
   source: Float32Array,
   offset: number,
-  from: number,
   planeSize: number,
   target: Uint8Array,
   addIn: number,
@@ -159,7 +156,7 @@ function writePixelsTruncated(
   const scale = +scaleIn;
   const green = offset + planeSize;
   const blue = green + planeSize;
-  for (let i = from, j = from * RGB_CHANNELS; i < planeSize; i++, j += RGB_CHANNELS) {
+  for (let i = 0, j = 0; i < planeSize; i++, j += RGB_CHANNELS) {
     const r = f32(source[offset + i]! + add) * scale;
     const g = f32(source[green + i]! + add) * scale;
     const b = f32(source[blue + i]! + add) * scale;
@@ -211,49 +208,13 @@ export function tensorToImages(
   const add = range === 'zero-to-one' ? 0 : 1;
   const scale = range === 'zero-to-one' ? 1 : 0.5;
   const write = rounding === 'round' ? writePixelsRounded : writePixelsTruncated;
-  const kernels = planeSize >= PIXEL_BLOCK ? pixelKernels() : null;
   for (let n = 0; n < count; n++) {
     const pixels = new Uint8Array(planeSize * RGB_CHANNELS);
     const offset = n * RGB_CHANNELS * planeSize;
-    // The WebAssembly kernels take whole blocks of 16 pixels; the rest (or all of them where
-    // WebAssembly SIMD does not run) go through the JavaScript kernel: the same bytes.
-    const converted = kernels === null ? 0 : convertBlocks(kernels, source, offset, planeSize, pixels, rounding, add, scale);
-    write(source, offset, converted, planeSize, pixels, add, scale);
+    write(source, offset, planeSize, pixels, add, scale);
     images.push({ width, height, data: pixels });
   }
   return images;
-}
-
-/** Pixels the WebAssembly kernels convert per block. */
-const PIXEL_BLOCK = 16;
-
-/**
- * The whole blocks of 16 pixels of one image through the WebAssembly kernels, a buffer's worth
- * at a time (its planes copied in, its bytes copied out); returns how many pixels were done.
- */
-function convertBlocks(
-  kernels: PixelKernels,
-  source: Float32Array,
-  offset: number,
-  planeSize: number,
-  target: Uint8Array,
-  rounding: PixelRounding,
-  add: number,
-  scale: number,
-): number {
-  const whole = planeSize - (planeSize % PIXEL_BLOCK);
-  const [red, green, blue] = kernels.planes;
-  for (let done = 0; done < whole; ) {
-    const run = Math.min(PIXEL_KERNEL_CAPACITY, whole - done);
-    const at = offset + done;
-    red.set(source.subarray(at, at + run));
-    green.set(source.subarray(at + planeSize, at + planeSize + run));
-    blue.set(source.subarray(at + 2 * planeSize, at + 2 * planeSize + run));
-    kernels.convert(rounding, run, add, scale);
-    target.set(run === PIXEL_KERNEL_CAPACITY ? kernels.rgb : kernels.rgb.subarray(0, RGB_CHANNELS * run), RGB_CHANNELS * done);
-    done += run;
-  }
-  return whole;
 }
 
 /**

@@ -108,3 +108,23 @@ export function causalLanguageModelContract(layers: number): ComponentContract {
     outputs: [{ name: 'logits', dtype: 'float32', dims: ['B', 'S', 'V'] }, ...present],
   };
 }
+
+/**
+ * The contract of each component role of docs/model-format.md §1.1, for the roles whose contract
+ * the role alone decides. An IP-Adapter or ControlNet folder's `unet` has its own
+ * ({@link IP_ADAPTER_UNET_CONTRACT}, {@link CONTROLNET_UNET_CONTRACT}): its pipeline names it.
+ */
+export const COMPONENT_CONTRACTS: Readonly<Record<string, ComponentContract>> = Object.freeze({
+  text_encoder: TEXT_ENCODER_CONTRACT,
+  text_projection: TEXT_PROJECTION_CONTRACT,
+  text_projection_flash: TEXT_PROJECTION_CONTRACT,
+  text_projection_inpainting: TEXT_PROJECTION_CONTRACT,
+  unet: UNET_CONTRACT,
+  unet_flash: UNET_CONTRACT,
+  unet_inpainting: INPAINTING_UNET_CONTRACT,
+  movq_encoder: MOVQ_ENCODER_CONTRACT,
+  movq_decoder: MOVQ_DECODER_CONTRACT,
+  image_encoder: IMAGE_ENCODER_CONTRACT,
+  hed: EDGE_DETECTOR_CONTRACT,
+  sr_unet: SUPER_RESOLUTION_UNET_CONTRACT,
+});

@@ -29,15 +29,6 @@ describe('MersenneTwister', () => {
     expect(a.nextUint32()).toBe(b.nextUint32());
   });
 
-  it('copyStateFrom() moves an engine to another one\'s position', () => {
-    const source = new MersenneTwister(99);
-    for (let i = 0; i < 700; i++) source.nextUint32();
-    const target = new MersenneTwister(1);
-    target.copyStateFrom(source);
-    const expected = [source.nextUint32(), source.nextUint32()];
-    expect([target.nextUint32(), target.nextUint32()]).toEqual(expected);
-  });
-
   it('clone() is independent and continues the stream', () => {
     const engine = new MersenneTwister(99);
     for (let i = 0; i < 700; i++) engine.nextUint32();

@@ -1,5 +1,4 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
-import type { NoiseKernels } from './noise-kernels.js';
 
 // MT19937 parameters (Matsumoto & Nishimura 1998), as in PyTorch's `at::mt19937`.
 const STATE_SIZE = 624;
@@ -93,61 +92,6 @@ export class MersenneTwister {
       this.index += run;
       filled += run;
     }
-  }
-
-  /**
-   * {@link fillUint32} into `kernels.words[0, count)` (count at most the kernels' capacity), with
-   * the twist and tempering run by the WebAssembly kernels: the same outputs, several times
-   * faster. This engine's state is copied into the kernels' memory, and back if it was twisted.
-   * For TorchGenerator; not part of the public API.
-   * @internal
-   */
-  fillKernelWords(kernels: NoiseKernels, count: number): void {
-    if (!(count >= 0 && count <= kernels.words.length)) {
-      // A programming error inside core, not bad user input: the buffer would overflow into the state.
-      throw new RangeError(`fillKernelWords: count ${count} is outside [0, ${kernels.words.length}]`);
-    }
-    const state = kernels.state;
-    state.set(this.words);
-    let index = this.index;
-    let twisted = false;
-    for (let filled = 0; filled < count; ) {
-      if (index >= STATE_SIZE) {
-        kernels.twist();
-        twisted = true;
-        index = 0;
-      }
-      const run = Math.min(count - filled, STATE_SIZE - index);
-      kernels.temper(index, filled, run);
-      index += run;
-      filled += run;
-    }
-    if (twisted) this.words.set(state);
-    this.index = index;
-  }
-
-  /** How many outputs the current state block still holds (the next twist comes after them). */
-  get outputsBeforeTwist(): number {
-    return STATE_SIZE - this.index;
-  }
-
-  /** The position within the current state block (0 after a twist). */
-  get blockPosition(): number {
-    return this.index;
-  }
-
-  /**
-   * Moves back to `position` of the current state block: the stream as it stood there, provided
-   * that no twist has happened since (the caller's to ensure: see {@link outputsBeforeTwist}).
-   */
-  rewindWithinBlock(position: number): void {
-    this.index = position;
-  }
-
-  /** Moves this engine to `source`'s exact position (its state words and index), in place. */
-  copyStateFrom(source: MersenneTwister): void {
-    this.words.set(source.words);
-    this.index = source.index;
   }
 
   /** An independent copy that continues the same stream. */

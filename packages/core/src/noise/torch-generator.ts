@@ -3,7 +3,6 @@ import type { NoiseSource } from '../schedulers/scheduler.js';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
 import { normalBlocksFromWords } from './box-muller-float32.js';
 import { MersenneTwister } from './mersenne-twister.js';
-import { NOISE_KERNEL_CAPACITY, noiseKernels, type NoiseKernels } from './noise-kernels.js';
 
 // `uniform_real_distribution<float>` keeps 24 random bits, `<double>` 53 (TransformationHelper.h).
 const FLOAT_MANTISSA_MASK = 0xffffff;
@@ -35,9 +34,6 @@ export class TorchGenerator implements NoiseSource {
   readonly initialSeed: bigint;
   private engine: MersenneTwister;
   private cachedNormal: number | undefined;
-  /** See markPosition. */
-  private markedPosition = 0;
-  private markedNormal: number | undefined;
 
   /**
    * @param seed Any integer PyTorch's `manual_seed` accepts, in [-2^63, 2^64); a bigint for seeds
@@ -78,45 +74,10 @@ export class TorchGenerator implements NoiseSource {
     for (let i = 0; i < count; i++) out[i] = this.nextScalarNormal();
   }
 
-  /**
-   * Remembers this generator's position, for {@link rewindToMark}, when the next draws up to
-   * `count` elements (`randn` or `rand`) cannot move it into a new Mersenne Twister state block:
-   * then nothing needs copying. Returns false, remembering nothing, when they might (the caller
-   * keeps a {@link clone} instead).
-   */
-  markPosition(count: number): boolean {
-    // Engine outputs a draw of `count` takes at most: count (+16 for a partial last block) on the
-    // vectorised path and for rand, 4 per element (two 64-bit uniforms per pair) below 16.
-    const outputs = count < VECTOR_BLOCK ? 4 * count : count + VECTOR_BLOCK;
-    if (this.engine.outputsBeforeTwist < outputs) return false;
-    this.markedPosition = this.engine.blockPosition;
-    this.markedNormal = this.cachedNormal;
-    return true;
-  }
-
-  /**
-   * Back to where {@link markPosition} (which returned true) stood, undoing the draws since. Only
-   * valid after at most one draw of at most the marked count.
-   */
-  rewindToMark(): void {
-    this.engine.rewindWithinBlock(this.markedPosition);
-    this.cachedNormal = this.markedNormal;
-  }
-
   /** Fills `out` with U[0, 1) samples, exactly as `torch.rand` fills a float32 tensor. */
   fillUniform(out: Float32Array): void {
     assertFloat32Array('fillUniform output', out);
     uniformsInPlace(this.engine, out);
-  }
-
-  /**
-   * Makes this generator continue exactly where `source` stands: its seed, stream position and
-   * cached scalar normal (like `set_state(source.get_state())` in PyTorch), without allocating.
-   */
-  copyStateFrom(source: TorchGenerator): void {
-    (this as { initialSeed: bigint }).initialSeed = source.initialSeed;
-    this.engine.copyStateFrom(source.engine);
-    this.cachedNormal = source.cachedNormal;
   }
 
   /** An independent generator that continues this one's stream (like `Generator.get_state()`). */
@@ -128,11 +89,6 @@ export class TorchGenerator implements NoiseSource {
   }
 
   private fillNormalVectorised(out: Float32Array): void {
-    const kernels = noiseKernels();
-    if (kernels !== null) {
-      this.fillNormalWithKernels(out, kernels);
-      return;
-    }
     const count = out.length;
     // The raw words go into the output's own bytes; the kernel turns each block of 16 into
     // normals in place (the 24-bit uniforms are taken from the words, not from floats).
@@ -145,27 +101,6 @@ export class TorchGenerator implements NoiseSource {
       const start = count - VECTOR_BLOCK;
       this.engine.fillUint32(words.subarray(start));
       normalBlocksFromWords(words, out, start, count);
-    }
-  }
-
-  /** {@link fillNormalVectorised} on the WebAssembly kernels, a buffer of words at a time. */
-  private fillNormalWithKernels(out: Float32Array, kernels: NoiseKernels): void {
-    const count = out.length;
-    const whole = count - (count % VECTOR_BLOCK);
-    for (let done = 0; done < whole; ) {
-      const run = Math.min(NOISE_KERNEL_CAPACITY, whole - done);
-      this.engine.fillKernelWords(kernels, run);
-      kernels.toNormals(run);
-      out.set(run === NOISE_KERNEL_CAPACITY ? kernels.normals : kernels.normals.subarray(0, run), done);
-      done += run;
-    }
-    if (whole !== count) {
-      // The tail's own words are drawn and dropped: torch redraws the last 16 uniforms and
-      // transforms them again (overlapping the last full block).
-      this.engine.fillKernelWords(kernels, count - whole);
-      this.engine.fillKernelWords(kernels, VECTOR_BLOCK);
-      kernels.toNormals(VECTOR_BLOCK);
-      out.set(kernels.normals.subarray(0, VECTOR_BLOCK), count - VECTOR_BLOCK);
     }
   }
 

@@ -57,7 +57,7 @@ export interface BaseGenerationOptions {
   previewEvery?: number;
 }
 
-/** Options of `Kandinsky3Pipeline.textToImage`. */
+/** Options of `TextToImagePipeline.generate` (`Kandinsky3.textToImage`). */
 export interface TextToImageOptions extends BaseGenerationOptions {
   /**
    * What to steer away from; replaces the unconditional context (spec §4.1).
@@ -82,7 +82,7 @@ export interface TextToImageOptions extends BaseGenerationOptions {
   sampler?: 'original' | 'scheduler';
 }
 
-/** Options of `Kandinsky3Pipeline.flash` (spec §4.3). */
+/** Options of `FlashPipeline.generate` (`Kandinsky3.flash`; spec §4.3). */
 export interface FlashOptions extends BaseGenerationOptions {
   /** Accepted for API symmetry but **not used** by Flash; a warning event says so. @default undefined */
   negativePrompt?: string;
@@ -90,7 +90,7 @@ export interface FlashOptions extends BaseGenerationOptions {
   guidanceScale?: number;
 }
 
-/** Options of `Kandinsky3Pipeline.imageToImage` (spec §4.4). */
+/** Options of `ImageToImagePipeline.generate` (`Kandinsky3.imageToImage`; spec §4.4). */
 export interface ImageToImageOptions extends TextToImageOptions {
   /** The starting image (resized to width × height with Pillow's bicubic filter when needed). */
   image: RgbImage;

@@ -16,7 +16,14 @@ export {
   type PromptEncoderModels,
 } from './prompt-encoder.js';
 export { ComponentSessions } from './component-sessions.js';
-export { Kandinsky3Pipeline, PIXEL_MULTIPLE, type Kandinsky3PipelineOptions } from './kandinsky3-pipeline.js';
+export { Kandinsky3 } from './kandinsky3.js';
+export { Kandinsky3Components, type Kandinsky3ComponentsOptions } from './kandinsky3-components.js';
+export { TextToImagePipeline } from './text-to-image-pipeline.js';
+export { ImageToImagePipeline } from './image-to-image-pipeline.js';
+export { FlashPipeline } from './flash-pipeline.js';
+export { denoise, guidedStep, type DenoiseOptions, type DenoiseStep, type Guidance } from './denoise.js';
+export { UnetFeeds, type UnetConditioning } from './unet-feeds.js';
+export { PIXEL_MULTIPLE } from './generation-options.js';
 export type {
   BaseGenerationOptions,
   FlashOptions,

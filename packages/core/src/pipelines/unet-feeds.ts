@@ -1,29 +1,47 @@
+import { concatChannels } from '../tensor/concat-channels.js';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
 import type { EncodedPrompt } from './prompt-encoder.js';
 
 /**
+ * What a task adds to the UNet's inputs beyond sample, timestep and prompt context, without
+ * touching the denoising loop. Batched tensors must already hold one row per CFG batch item.
+ */
+export interface UnetConditioning {
+  /**
+   * Latent channels appended to every step's sample, `[1, C, h, w]` (inpainting: the mask and the
+   * masked image's latent, spec §2.5, making the 9-channel input).
+   * @default undefined
+   */
+  extraChannels?: Tensor<'float32'>;
+  /**
+   * Inputs fed unchanged on every step (IP-Adapter `image_embeds` and `ip_scale`, spec §2.7; a
+   * ControlNet `hint`, spec §2.8).
+   * @default {}
+   */
+  inputs?: Readonly<Record<string, Tensor>>;
+  /**
+   * Inputs computed for each step from its sample, e.g. ControlNet residuals.
+   * @default undefined
+   */
+  perStep?: (sample: Tensor<'float32'>, timestep: number, index: number) => Promise<Record<string, Tensor>>;
+}
+
+/**
  * The UNet feeds of one generation call (spec §3.8: the prompt contexts stacked into one CFG
- * batch). The stacked context and mask are built once per call instead of on every step; the
- * batched sample is one buffer rewritten each step, which is safe because a step's run has
- * resolved, and the runtime is done with its inputs, before the next step writes. Each timestep
- * value has its own tensor, never written after it is made, so a recorded feed keeps its value;
- * they come from a {@link TimestepTensors} that a pipeline keeps across calls, so that a backend
- * which wraps each fed tensor once (the node backend) wraps them once per pipeline.
+ * batch, built once per call), plus the task's {@link UnetConditioning}.
  */
 export class UnetFeeds {
   readonly #count: number;
   readonly #context: Tensor<'float32'>;
   readonly #mask: Tensor<'int64'>;
-  readonly #timesteps: Map<number, Tensor<'float32'>>;
-  #sample: Tensor<'float32'> | undefined;
+  readonly #conditioning: UnetConditioning;
 
   /**
    * @param contexts The batch items in order, e.g. `[cond, uncond]` (each `[1, L, D]`).
-   * @param timesteps Where the timestep tensors are kept (a fresh one: none are shared).
+   * @param conditioning What the task adds (see {@link UnetConditioning}).
    */
-  constructor(contexts: readonly EncodedPrompt[], timesteps: TimestepTensors = new TimestepTensors()) {
+  constructor(contexts: readonly EncodedPrompt[], conditioning: UnetConditioning = {}) {
     const count = contexts.length;
-    this.#timesteps = timesteps.ofBatch(count);
     const [, length, width] = contexts[0]!.context.dims as [number, number, number];
     this.#count = count;
     this.#context = createTensor('float32', [count, length, width]);
@@ -32,52 +50,22 @@ export class UnetFeeds {
       this.#context.data.set(item.context.data, i * length * width);
       this.#mask.data.set(item.mask.data, i * length);
     });
+    this.#conditioning = conditioning;
   }
 
-  /** The feeds for one step: `sample` (`[1, …]`) repeated for every batch item, and `timestep`. */
-  at(sample: Tensor<'float32'>, timestep: number): Record<string, Tensor> {
-    const count = this.#count;
-    let batched = this.#sample;
-    if (batched === undefined || !sameItemDims(batched.dims, sample.dims, count)) {
-      batched = this.#sample = createTensor('float32', [count, ...sample.dims.slice(1)]);
-    }
-    const itemSize = sample.data.length;
-    for (let i = 0; i < count; i++) batched.data.set(sample.data, i * itemSize);
-    let timestepTensor = this.#timesteps.get(timestep);
-    if (timestepTensor === undefined) {
-      timestepTensor = createTensor('float32', [count], new Float32Array(count).fill(timestep));
-      this.#timesteps.set(timestep, timestepTensor);
-    }
+  /** The feeds of one step: `sample` (`[1, …]`, with the extra channels) once per batch item. */
+  async at(sample: Tensor<'float32'>, timestep: number, index: number): Promise<Record<string, Tensor>> {
+    const { extraChannels, inputs, perStep } = this.#conditioning;
+    const item = extraChannels ? concatChannels([sample, extraChannels]) : sample;
+    const batched = createTensor('float32', [this.#count, ...item.dims.slice(1)]);
+    for (let i = 0; i < this.#count; i++) batched.data.set(item.data, i * item.data.length);
     return {
+      ...inputs,
+      ...(perStep ? await perStep(sample, timestep, index) : {}),
       sample: batched,
-      timestep: timestepTensor,
+      timestep: createTensor('float32', [this.#count], new Float32Array(this.#count).fill(timestep)),
       encoder_hidden_states: this.#context,
       encoder_attention_mask: this.#mask,
     };
-  }
-}
-
-/** Whether `batched` is `[count, …item[1:]]` (without building that array on every step). */
-function sameItemDims(batched: readonly number[], item: readonly number[], count: number): boolean {
-  if (batched.length !== item.length || batched[0] !== count) return false;
-  for (let i = 1; i < item.length; i++) if (batched[i] !== item[i]) return false;
-  return true;
-}
-
-/**
- * The `[B]` timestep tensors of a pipeline, by batch size and value: at most one per training
- * timestep (1,000) and batch size, each a few bytes. Read-only once made.
- */
-export class TimestepTensors {
-  readonly #byBatch = new Map<number, Map<number, Tensor<'float32'>>>();
-
-  /** The tensors of batch size `count`, by timestep value. */
-  ofBatch(count: number): Map<number, Tensor<'float32'>> {
-    let tensors = this.#byBatch.get(count);
-    if (tensors === undefined) {
-      tensors = new Map();
-      this.#byBatch.set(count, tensors);
-    }
-    return tensors;
   }
 }

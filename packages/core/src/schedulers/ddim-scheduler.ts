@@ -116,8 +116,6 @@ export class DDIMScheduler implements Scheduler<SingleStepSchedulerState> {
   readonly sampling: Readonly<Required<DDIMSamplingOptions>>;
   private readonly finalAlphaCumprod: number;
   private schedule: { timesteps: number[]; id: number } | null = null;
-  private x0Scratch: Float32Array | null = null;
-  private thresholdScratch: Float32Array | null = null;
 
   /**
    * @param config - a diffusers `scheduler_config.json` object (see {@link DDIMConfig}).
@@ -250,17 +248,13 @@ export class DDIMScheduler implements Scheduler<SingleStepSchedulerState> {
         predOriginalSample = createTensor('float32', sample.dims);
         x0 = predOriginalSample.data;
       } else {
-        if (this.x0Scratch === null || this.x0Scratch.length !== size) this.x0Scratch = new Float32Array(size);
-        x0 = this.x0Scratch;
+        x0 = new Float32Array(size);
       }
       for (let i = 0; i < size; i++) x0[i] = xFactor * x[i] + modelFactor * m[i];
       if (this.options.thresholding) {
         const batch = sample.dims.length > 0 ? sample.dims[0] : 1;
         const block = batch > 0 ? size / batch : 0;
-        if (this.thresholdScratch === null || this.thresholdScratch.length < block) {
-          this.thresholdScratch = new Float32Array(block);
-        }
-        thresholdPerSample(x0, batch, this.options.dynamicThresholdingRatio, this.options.sampleMaxValue, this.thresholdScratch);
+        thresholdPerSample(x0, batch, this.options.dynamicThresholdingRatio, this.options.sampleMaxValue);
       } else {
         for (let i = 0; i < size; i++) {
           const v = x0[i];

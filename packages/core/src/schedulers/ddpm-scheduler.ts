@@ -125,8 +125,6 @@ export class DDPMScheduler implements Scheduler<SingleStepSchedulerState> {
   readonly betas: Float64Array;
   readonly alphasCumprod: Float64Array;
   private schedule: { timesteps: number[]; id: number; custom: boolean } | null = null;
-  private x0Scratch: Float32Array | null = null;
-  private thresholdScratch: Float32Array | null = null;
 
   /**
    * @param config - a diffusers `scheduler_config.json` object; missing keys take diffusers'
@@ -268,8 +266,7 @@ export class DDPMScheduler implements Scheduler<SingleStepSchedulerState> {
       predOriginalSample = createTensor('float32', sample.dims);
       x0 = predOriginalSample.data;
     } else {
-      if (this.x0Scratch === null || this.x0Scratch.length !== size) this.x0Scratch = new Float32Array(size);
-      x0 = this.x0Scratch;
+      x0 = new Float32Array(size);
     }
     for (let b = 0; b < batch; b++) {
       const offset = b * block;
@@ -279,10 +276,7 @@ export class DDPMScheduler implements Scheduler<SingleStepSchedulerState> {
       }
     }
     if (this.options.thresholding) {
-      if (this.thresholdScratch === null || this.thresholdScratch.length < block) {
-        this.thresholdScratch = new Float32Array(block);
-      }
-      thresholdPerSample(x0, batch, this.options.dynamicThresholdingRatio, this.options.sampleMaxValue, this.thresholdScratch);
+      thresholdPerSample(x0, batch, this.options.dynamicThresholdingRatio, this.options.sampleMaxValue);
     } else if (this.options.clipSample) {
       for (let i = 0; i < size; i++) {
         const v = x0[i];

@@ -61,7 +61,6 @@ export class DPMSolverMultistepScheduler implements Scheduler<DPMSolverMultistep
   readonly alphasCumprod: Float64Array;
   private schedule: { timesteps: number[]; sigmas: Float64Array; levels: NoiseLevel[]; id: number } | null =
     null;
-  private thresholdScratch: Float32Array | null = null;
 
   /**
    * @param config - a diffusers scheduler config (`scheduler/scheduler_config.json`); missing keys
@@ -283,15 +282,11 @@ export class DPMSolverMultistepScheduler implements Scheduler<DPMSolverMultistep
       const converted = f32((cs * x[i] + cm * m[i]) / cd);
       target[i] = plusPlus ? converted : (x[i] - sigma * converted) / alpha;
     }
-    if (this.thresholdScratch === null || this.thresholdScratch.length < target.length / batch) {
-      this.thresholdScratch = new Float32Array(target.length / batch);
-    }
     thresholdPerSample(
       target,
       batch,
       this.options.dynamicThresholdingRatio,
       this.options.sampleMaxValue,
-      this.thresholdScratch,
     );
     if (!plusPlus) for (let i = 0; i < target.length; i++) target[i] = (x[i] - alpha * target[i]) / sigma;
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { thrown } from '../test-support/thrown.js';
 import { createTensor } from '../tensor/tensor.js';
+import { denoise } from '../pipelines/denoise.js';
 import { FLASH_TIMESTEPS, FlashSampler } from './flash-sampler.js';
 import {
   ReplayNoise,
@@ -23,10 +24,14 @@ describe('FlashSampler vs the PyTorch reference', () => {
       const { dims, init, pattern, noise } = inputsFor(entry.shape);
       const initial = createTensor('float32', dims, init.slice());
       const seen: number[] = [];
-      const result = await sampler.sample({
-        initial,
-        generator: new ReplayNoise(noise),
-        model: async (noisy, t, k) => {
+      // The reference's loop as a scheduler: x_T from the initial x0 with the first draw, then
+      // the shared denoising loop (each step re-noises with the next draw).
+      const generator = new ReplayNoise(noise);
+      const result = await denoise({
+        scheduler: sampler,
+        latent: sampler.addNoise(initial, generator.randn(dims), sampler.timesteps[0]!),
+        generator,
+        predict: async (noisy, t, k) => {
           seen.push(t);
           const { maxAbs, scale } = compare(strided(noisy.data, fixture.stride), decodeFloat32(entry.noisy[k]));
           expect(maxAbs / Math.max(scale, 1)).toBeLessThan(1e-6);
@@ -100,22 +105,23 @@ describe('FlashSampler: bad input', () => {
     expect(thrown(() => sampler.x0FromEpsilon(a, b, 979)).code).toBe('SHAPE_MISMATCH');
   });
 
-  it('stops at the next step when aborted', async () => {
+  it('takes exactly its own timesteps, in order, and needs noise between them', () => {
     const sampler = new FlashSampler();
-    const controller = new AbortController();
-    const { dims, init, noise } = inputsFor('small');
-    let calls = 0;
-    const run = sampler.sample({
-      initial: createTensor('float32', dims, init),
-      generator: new ReplayNoise(noise),
-      signal: controller.signal,
-      model: async (noisy) => {
-        calls++;
-        controller.abort();
-        return noisy;
-      },
-    });
-    await expect(run).rejects.toMatchObject({ code: 'ABORTED' });
-    expect(calls).toBe(1);
+    expect(() => sampler.setTimesteps(4)).not.toThrow();
+    expect(thrown(() => sampler.setTimesteps(5)).code).toBe('INVALID_STEPS');
+    const x = createTensor('float32', [1, 4, 2, 2], new Float32Array(16).fill(0.5));
+    const state = sampler.createState();
+    expect(thrown(() => sampler.step(x, 729, x, state)).code).toBe('SCHEDULER_STATE');
+    const missing = thrown(() => sampler.step(x, 979, x, state));
+    expect(missing.code).toBe('INVALID_ARGUMENT');
+    expect(missing.message).toContain('t = 729');
+  });
+
+  it('returns x0 itself at the last step, drawing nothing', () => {
+    const sampler = new FlashSampler({ timesteps: [229] });
+    const x = createTensor('float32', [1, 1, 1, 2], Float32Array.from([0.5, -0.25]));
+    const eps = createTensor('float32', [1, 1, 1, 2], Float32Array.from([0.1, 0.2]));
+    const step = sampler.step(eps, 229, x, sampler.createState());
+    expect(Array.from(step.prevSample.data)).toEqual(Array.from(sampler.x0FromEpsilon(x, eps, 229).data));
   });
 });

@@ -1,10 +1,9 @@
-import type { AbortSignalLike } from '../abort/abort-signal-like.js';
-import { throwIfAborted } from '../abort/throw-if-aborted.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
 import { assertDims, assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
 import { alphasCumprod as cumulativeAlphas, betaSchedule, type BetaScheduleName } from './beta-schedule.js';
 import { diffuse } from './kandinsky-sampler.js';
-import type { NoiseSource } from './scheduler.js';
+import type { Scheduler, SchedulerState, SchedulerStepOptions, SchedulerStepResult } from './scheduler.js';
 
 const f32 = Math.fround;
 
@@ -34,26 +33,22 @@ export interface FlashSamplerOptions {
   timesteps?: readonly number[];
 }
 
-/** Arguments of {@link FlashSampler.sample}. */
-export interface FlashSampleOptions {
-  /** Initial x0 (N(0, I) of the output shape in both references). */
-  initial: Tensor<'float32'>;
-  /** Draws the fresh noise of each step. */
-  generator: NoiseSource;
-  /** The model: returns ε or x0 (see `prediction`) for the noisy input at timestep `t`. */
-  model: (noisy: Tensor<'float32'>, timestep: number, stepIndex: number) => Promise<Tensor<'float32'>>;
-  /** Checked before each step (throws ABORTED). @default undefined */
-  signal?: AbortSignalLike;
-}
-
 /**
  * The Flash x0 re-noising loop (ai-forever/Kandinsky-3: diffusion.py `gan=True`, spec §3.5) and
  * the KandiSuperRes Flash SR loop (ai-forever/KandiSuperRes: diffusion_sr_turbo.py, spec §3.7):
  * for each t, `x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·z` with fresh z, then x0 = model output (SR) or
  * `(x_t − √(1−ᾱ_t)·ε̂)/√ᾱ_t` (Flash; no clipping, no guidance). The last x0 is the result.
  * The KandiSuperRes refiner (spec §4.8.3) is this sampler with `timesteps: [229]`.
+ *
+ * As a {@link Scheduler} the sample between model calls is the re-noised x_t: start from
+ * `addNoise(x0, z, timesteps[0])`; each `step` takes x0 from the model output and, unless it is
+ * the last, re-noises it to the next timestep with a fresh draw of `options.generator`. The last
+ * step returns x0. The draws are those of the reference loop, in its order.
  */
-export class FlashSampler {
+export class FlashSampler implements Scheduler<SchedulerState> {
+  readonly name = 'FlashSampler';
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly initNoiseSigma = 1;
   /** Timesteps of the loop, descending. */
   readonly timesteps: readonly number[];
   readonly prediction: FlashPrediction;
@@ -86,6 +81,7 @@ export class FlashSampler {
     this.timesteps = Object.freeze([...timesteps]);
     this.prediction = prediction;
     this.schedule = schedule;
+    this.config = Object.freeze({ beta_schedule: schedule, prediction_type: prediction, timesteps: this.timesteps });
     this.alphasCumprod = cumulativeAlphas(betaSchedule({ schedule }));
     this.sqrtAlphas = this.alphasCumprod.map((a) => f32(Math.sqrt(a)));
     this.sqrtOneMinusAlphas = this.alphasCumprod.map((a) => f32(Math.sqrt(f32(1 - a))));
@@ -138,26 +134,82 @@ export class FlashSampler {
     return result;
   }
 
+  get numInferenceSteps(): number {
+    return this.timesteps.length;
+  }
+
   /**
-   * Runs the whole loop: per timestep draw z (dims of `initial`), re-noise, call the model, and
-   * take its x0. Returns the final x0 (a new tensor; `initial` is not modified).
+   * The timesteps are fixed by the distillation (spec §3.5): `steps` must be their count.
+   * @throws KandinskyError INVALID_STEPS for any other count.
    */
-  async sample(options: FlashSampleOptions): Promise<Tensor<'float32'>> {
-    const { initial, generator, model, signal } = options;
-    assertDtype('initial', initial, 'float32');
-    let x0 = initial;
-    const noisy = createTensor('float32', initial.dims);
-    for (let index = 0; index < this.timesteps.length; index++) {
-      throwIfAborted(signal, 'Flash sampling');
-      const t = this.timesteps[index];
-      const z = generator.randn(initial.dims);
-      this.noiseToTimestep(x0, z, t, noisy);
-      const output = await model(noisy, t, index);
-      assertDtype('model output', output, 'float32');
-      assertDims('model output', output, initial.dims);
-      x0 = this.prediction === 'sample' ? output : this.x0FromEpsilon(noisy, output, t);
+  setTimesteps(steps: number): void {
+    if (steps !== this.timesteps.length) {
+      throw kandinskyError(
+        'INVALID_STEPS',
+        `FlashSampler runs its ${this.timesteps.length} fixed timesteps, got steps ${describeValue(steps)}.`,
+        `Omit steps (Flash always takes ${this.timesteps.length}), or pass other timesteps to the constructor.`,
+        { steps },
+      );
     }
-    return x0 === initial ? createTensor('float32', initial.dims, initial.data.slice()) : x0;
+  }
+
+  createState(): SchedulerState {
+    return { stepIndex: 0 };
+  }
+
+  cloneState(state: SchedulerState): SchedulerState {
+    return { stepIndex: state.stepIndex };
+  }
+
+  /** Identity: the model sees x_t as it is. */
+  scaleModelInput(sample: Tensor<'float32'>): Tensor<'float32'> {
+    return sample;
+  }
+
+  /**
+   * x0 from the model output at `timestep` (`sample` is x_t), then x_next = √ᾱ·x0 + √(1−ᾱ)·z with
+   * z from `options.noise` or `options.generator`; the last step returns x0 itself.
+   */
+  step(
+    modelOutput: Tensor<'float32'>,
+    timestep: number,
+    sample: Tensor<'float32'>,
+    state: SchedulerState,
+    options: SchedulerStepOptions = {},
+  ): SchedulerStepResult {
+    const index = state.stepIndex;
+    if (this.timesteps[index] !== timestep) {
+      throw kandinskyError(
+        'SCHEDULER_STATE',
+        `step() got timestep ${describeValue(timestep)} but the state expects ${describeValue(this.timesteps[index])} (step ${index}).`,
+        'Iterate over sampler.timesteps in order, once per state.',
+        { timestep, stepIndex: index },
+      );
+    }
+    assertDtype('model output', modelOutput, 'float32');
+    assertDims('model output', modelOutput, sample.dims);
+    const x0 = this.prediction === 'sample' ? modelOutput : this.x0FromEpsilon(sample, modelOutput, timestep);
+    state.stepIndex = index + 1;
+    const next = this.timesteps[index + 1];
+    if (next === undefined) {
+      const out = options.out ?? createTensor('float32', sample.dims);
+      out.data.set(x0.data);
+      return { prevSample: out, predOriginalSample: x0 };
+    }
+    const noise = options.noise ?? options.generator?.randn(sample.dims);
+    if (noise === undefined) {
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        `FlashSampler re-noises to t = ${next} after step ${index} but neither options.generator nor options.noise was given.`,
+        'Pass a seeded TorchGenerator as options.generator.',
+      );
+    }
+    return { prevSample: this.noiseToTimestep(x0, noise, next, options.out), predOriginalSample: x0 };
+  }
+
+  /** {@link noiseToTimestep}: the start of the loop, x_T from the initial x0. */
+  addNoise(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
+    return this.noiseToTimestep(original, noise, timestep);
   }
 
   private checkTimestep(timestep: number): number {

@@ -63,14 +63,12 @@ export {
   INPAINTING_PERCENTILE,
   Kandinsky3Sampler,
   TEXT_TO_IMAGE_PERCENTILE,
-  type Kandinsky3Guidance,
   type Kandinsky3SamplerOptions,
 } from './kandinsky-sampler.js';
 export {
   FLASH_TIMESTEPS,
   FlashSampler,
   type FlashPrediction,
-  type FlashSampleOptions,
   type FlashSamplerOptions,
 } from './flash-sampler.js';
 export { quantileLinear, thresholdPerSample } from './dynamic-thresholding.js';

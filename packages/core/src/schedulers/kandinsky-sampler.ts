@@ -1,17 +1,8 @@
+import { kandinskyError } from '../errors/error-constructors.js';
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
-import type { GuidanceBatchOrder } from '../guidance/classifier-free-guidance.js';
 import { assertDims, assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
 import { alphasCumprod as cumulativeAlphas, betaSchedule } from './beta-schedule.js';
-import {
-  assertPercentile,
-  assertSameLength,
-  keepLargest,
-  LARGEST_SCRATCH,
-  largestKeptFor,
-  MIN_NORMAL_FLOAT32,
-  scaleFromLargest,
-  thresholdScale,
-} from './dynamic-thresholding.js';
+import { applyThresholdScale, assertPercentile, thresholdScale } from './dynamic-thresholding.js';
 import type {
   Scheduler,
   SchedulerState,
@@ -44,14 +35,6 @@ export interface Kandinsky3SamplerOptions {
   eta?: number;
 }
 
-/** Classifier-free guidance of {@link Kandinsky3Sampler.stepGuided} (spec §3.8). */
-export interface Kandinsky3Guidance {
-  /** Kandinsky's w in `(w + 1)·cond − w·uncond` (3 in the original pipeline). */
-  readonly guidanceScale: number;
-  /** Which half of the batch is conditional: `'cond-first'` in the original ai-forever code. */
-  readonly order: GuidanceBatchOrder;
-}
-
 /**
  * The original Kandinsky 3.1 latent sampler (ai-forever/Kandinsky-3: kandinsky3/model/diffusion.py
  * `p_sample_loop`; spec §3.2) behind the {@link Scheduler} interface so pipelines can swap it for
@@ -74,9 +57,6 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
   private readonly sqrtAlphas: Float64Array;
   private readonly sqrtOneMinusAlphas: Float64Array;
   private grid: number[] = [];
-  private scratch: Float32Array | null = null;
-  /** x0 of a step whose caller said it does not want it (reused: step runs synchronously). */
-  private originalScratch: Float32Array | null = null;
 
   constructor(options: Kandinsky3SamplerOptions = {}) {
     const { percentile = TEXT_TO_IMAGE_PERCENTILE, eta = 1 } = options;
@@ -154,8 +134,7 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
 
   /**
    * One step of spec §3.2 from the guided ε̂ (apply CFG, §3.8, before calling). Returns the new
-   * sample and the thresholded x0 (unless `options.returnPredOriginalSample` is `false`: the
-   * x0 then lives in a scratch buffer and is not returned).
+   * sample and the thresholded x0.
    */
   step(
     modelOutput: Tensor<'float32'>,
@@ -168,62 +147,7 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
     assertDtype('sample', sample, 'float32');
     assertDtype('modelOutput', modelOutput, 'float32');
     assertDims('modelOutput', modelOutput, sample.dims);
-    assertSameLength(sample.data.length, modelOutput.data, sample.data);
-    return this.advance(index, modelOutput.data, null, 0, timestep, sample, state, options);
-  }
-
-  /**
-   * {@link step} on the UNet's classifier-free-guidance batch `[2B, …]` (spec §3.8): the guided
-   * ε = `(w + 1)·ε_cond − w·ε_uncond`, rounded to float32, is formed inside the x0 pass instead of
-   * a pass of its own. The same bits as
-   * `step(classifierFreeGuidanceBatched(batch, guidance), timestep, sample, state, options)`,
-   * without writing the guided ε anywhere (`batch` is left unchanged).
-   *
-   * @throws KandinskyError SHAPE_MISMATCH unless `batch` is `[2B, …]` for a sample `[B, …]`;
-   *   INVALID_ARGUMENT for a non-finite `guidanceScale` or an unknown `order`; and what {@link step}
-   *   throws.
-   */
-  stepGuided(
-    batch: Tensor<'float32'>,
-    guidance: Kandinsky3Guidance,
-    timestep: number,
-    sample: Tensor<'float32'>,
-    state: SchedulerState,
-    options: SchedulerStepOptions = {},
-  ): SchedulerStepResult {
-    const index = this.checkStep(timestep, state);
-    assertDtype('sample', sample, 'float32');
-    assertDtype('batch', batch, 'float32');
-    const { guidanceScale, order } = guidance;
-    if (typeof guidanceScale !== 'number' || !Number.isFinite(guidanceScale)) {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `guidanceScale must be a finite number, got ${describeValue(guidanceScale)}.`,
-        hint: 'Pass a number such as 3 (Kandinsky 3 default).',
-      });
-    }
-    if (order !== 'cond-first' && order !== 'uncond-first') {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `Unknown guidance batch order ${describeValue(order)}.`,
-        hint: "Use 'cond-first' (original ai-forever code) or 'uncond-first' (diffusers / K3D).",
-      });
-    }
-    if (!isGuidanceBatch(batch.dims, sample.dims)) assertDims('batch', batch, [2 * (sample.dims[0] ?? 1), ...sample.dims.slice(1)]);
-    assertSameLength(2 * sample.data.length, batch.data, batch.data);
-    const half = batch.data.length / 2;
-    const conditionalStart = order === 'cond-first' ? 0 : half;
-    const unconditionalStart = half - conditionalStart;
-    return this.advance(
-      index,
-      batch.data.subarray(conditionalStart, conditionalStart + half),
-      batch.data.subarray(unconditionalStart, unconditionalStart + half),
-      guidanceScale,
-      timestep,
-      sample,
-      state,
-      options,
-    );
+    return this.advance(index, modelOutput.data, timestep, sample, state, options);
   }
 
   /** Validates the grid, the state's step index and the timestep; returns the index. */
@@ -256,15 +180,10 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
     return index;
   }
 
-  /**
-   * The step proper. `epsilon` is ε (same length as the sample), or with `unconditional` the
-   * conditional half of a CFG batch and `guidanceScale` w.
-   */
+  /** The step proper, on the guided ε. */
   private advance(
     index: number,
     epsilon: Float32Array,
-    unconditional: Float32Array | null,
-    guidanceScale: number,
     timestep: number,
     sample: Tensor<'float32'>,
     state: SchedulerState,
@@ -275,10 +194,10 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
     assertDims('options.out', out, sample.dims);
 
     const previous = this.previousTimestep(index);
-    const alpha = this.alphasCumprod[timestep];
-    const alphaPrevious = this.alphasCumprod[previous];
-    const sqrtAlpha = this.sqrtAlphas[timestep];
-    const sqrtOneMinusAlpha = this.sqrtOneMinusAlphas[timestep];
+    const alpha = this.alphasCumprod[timestep]!;
+    const alphaPrevious = this.alphasCumprod[previous]!;
+    const sqrtAlpha = this.sqrtAlphas[timestep]!;
+    const sqrtOneMinusAlpha = this.sqrtOneMinusAlphas[timestep]!;
     // σ = √(eta·(1 − ᾱ_t/ᾱ_prev)·(1 − ᾱ_prev)/(1 − ᾱ_t)), in the reference's float32 order.
     const sigma = f32(
       Math.sqrt(f32(f32(f32(this.eta * f32(1 - f32(alpha / alphaPrevious))) * f32(1 - alphaPrevious)) / f32(1 - alpha))),
@@ -294,65 +213,40 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
       assertDims('options.noise', options.noise, sample.dims);
       noise = options.noise.data;
     } else if (options.generator !== undefined) {
+      // Drawn on every step, the last included, as the reference consumes its generator.
       const drawn = options.generator.randn(sample.dims);
       assertDims('generated noise', drawn, sample.dims);
       noise = drawn.data;
     } else if (previous !== 0 && sigma !== 0) {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `Step ${index} (t = ${timestep} → ${previous}) adds noise but neither options.generator nor options.noise was given.`,
-        hint: 'Pass a NoiseSource (e.g. a seeded TorchGenerator) as options.generator, or set eta to 0.',
-      });
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        `Step ${index} (t = ${timestep} → ${previous}) adds noise but neither options.generator nor options.noise was given.`,
+        'Pass a NoiseSource (e.g. a seeded TorchGenerator) as options.generator, or set eta to 0.',
+      );
     }
+    const z = previous !== 0 ? noise : null; // no noise into t = 0
 
     const x = sample.data;
-    const size = x.length;
-    // x0 is always computed; it is returned in a fresh tensor unless the caller explicitly
-    // declined it (returnPredOriginalSample: false), which keeps the denoising loop allocation-free.
-    const keepOriginal = options.returnPredOriginalSample !== false;
-    if (!keepOriginal && this.originalScratch?.length !== size) this.originalScratch = new Float32Array(size);
-    const predicted = keepOriginal ? new Float32Array(size) : this.originalScratch!;
     const y = out.data;
-    const z = previous !== 0 ? noise : null; // no noise into t = 0
-    // Per sample: x0 (with CFG when given); the threshold s; then one pass that clamps and scales
-    // x0, recomputes ε and updates. Two divisions per element (x0 and ε: these must stay
-    // divisions to keep their bits; the scaling by 1/s is exact as a product, see
-    // applyThresholdScale). The loops are kernels over whole arrays (see dynamic-thresholding.ts).
-    const batch = this.percentile === null ? 1 : (sample.dims[0] ?? 1);
+    const size = x.length;
+    const predicted = new Float32Array(size);
+    for (let i = 0; i < size; i++) predicted[i] = (x[i]! - sqrtOneMinusAlpha * epsilon[i]!) / sqrtAlpha;
+    // Per-sample thresholding (spec §3.2 step 2), or a clip to [−1, 1] without a percentile.
+    const batch = sample.dims[0] ?? 1;
     const sliceSize = size / batch;
-    if (this.percentile !== null && (this.scratch === null || this.scratch.length < sliceSize)) {
-      this.scratch = new Float32Array(sliceSize);
-    }
-    const kept = this.percentile === null || unconditional === null ? 0 : largestKeptFor(sliceSize, this.percentile);
     for (let b = 0; b < batch; b++) {
-      const start = b * sliceSize;
-      const end = start + sliceSize;
-      const part = batch === 1 ? whole : (data: Float32Array): Float32Array => data.subarray(start, end);
-      const p = part(predicted);
-      // A small sample whose quantile needs only its few largest |x0| (64² at 0.99: the top 4)
-      // keeps them in the x0 pass itself: one pass less over data the model run has just pushed
-      // out of the caches.
-      let s: number | undefined;
-      if (unconditional === null) predictOriginal(part(x), part(epsilon), p, sqrtOneMinusAlpha, sqrtAlpha);
-      else if (kept > 0) {
-        const finite = predictOriginalGuidedKeepingLargest(
-          part(x), part(epsilon), part(unconditional), p, guidanceScale, sqrtOneMinusAlpha, sqrtAlpha, LARGEST_SCRATCH, kept,
-        );
-        // NaN: thresholdScale's plain path below (its own NaN order).
-        if (finite) s = scaleFromLargest(LARGEST_SCRATCH, sliceSize, this.percentile!, Number.POSITIVE_INFINITY);
-      } else {
-        predictOriginalGuided(part(x), part(epsilon), part(unconditional), p, guidanceScale, sqrtOneMinusAlpha, sqrtAlpha);
-      }
-      s ??= this.percentile === null ? 1 : thresholdScale(p, this.percentile, Number.POSITIVE_INFINITY, this.scratch!);
-      // c·(1/s) is c/s where the quotient is a normal float32 (applyThresholdScale); below that
-      // threshold the kernels divide. s = 1: 1/s = 1 and no threshold (x·1 = x/1 = x).
-      const inverse = 1 / s;
-      const tiny = s === 1 ? 0 : s * MIN_NORMAL_FLOAT32;
-      if (z === null) update(part(x), p, part(y), s, inverse, tiny, sqrtAlpha, sqrtOneMinusAlpha, meanX0, meanEpsilon);
-      else updateWithNoise(part(x), p, part(y), s, inverse, tiny, sqrtAlpha, sqrtOneMinusAlpha, meanX0, meanEpsilon, sigma, part(z));
+      const slice = predicted.subarray(b * sliceSize, (b + 1) * sliceSize);
+      applyThresholdScale(slice, this.percentile === null ? 1 : thresholdScale(slice, this.percentile, Number.POSITIVE_INFINITY));
+    }
+    // ε recomputed from the thresholded x0, then the DDPM posterior mean plus σ·z.
+    for (let i = 0; i < size; i++) {
+      const p = predicted[i]!;
+      const recomputed = f32((x[i]! - sqrtAlpha * p) / sqrtOneMinusAlpha);
+      const mean = meanX0 * p + meanEpsilon * recomputed;
+      y[i] = z === null ? mean : mean + sigma * z[i]!;
     }
     state.stepIndex = index + 1;
-    return keepOriginal ? { prevSample: out, predOriginalSample: createTensor('float32', sample.dims, predicted) } : { prevSample: out };
+    return { prevSample: out, predOriginalSample: createTensor('float32', sample.dims, predicted) };
   }
 
   /** `x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·z` (the reference's `q_sample`). */
@@ -388,167 +282,4 @@ export function diffuse(
   const z = noise.data;
   for (let i = 0; i < x.length; i++) result.data[i] = a * x[i] + b * z[i];
   return result;
-}
-
-/** Whether `batch` is `[2·B, …sample[1:]]` for `sample` `[B, …]`. */
-function isGuidanceBatch(batch: readonly number[], sample: readonly number[]): boolean {
-  if (batch.length !== sample.length || batch[0] !== 2 * (sample[0] ?? 1)) return false;
-  for (let i = 1; i < sample.length; i++) if (batch[i] !== sample[i]) return false;
-  return true;
-}
-
-/** The identity, as the slicing of a one-sample batch. */
-function whole(data: Float32Array): Float32Array {
-  return data;
-}
-
-// Kernels of Kandinsky3Sampler.step: one loop each over whole arrays of one length, floats unboxed
-// once (see dynamic-thresholding.ts for why, with the measurements).
-
-/** Kernel: x0 = (x − √(1−ᾱ)·ε)/√ᾱ. */
-function predictOriginal(
-  x: Float32Array,
-  epsilon: Float32Array,
-  predicted: Float32Array,
-  sqrtOneMinusAlphaIn: number,
-  sqrtAlphaIn: number,
-): void {
-  const n = predicted.length;
-  assertSameLength(n, x, epsilon);
-  const sqrtOneMinusAlpha = +sqrtOneMinusAlphaIn;
-  const sqrtAlpha = +sqrtAlphaIn;
-  for (let i = 0; i < n; i++) predicted[i] = (x[i]! - sqrtOneMinusAlpha * epsilon[i]!) / sqrtAlpha;
-}
-
-/**
- * Kernel: {@link predictOriginal} with ε = f32((w + 1)·cond − w·uncond), the float32 value that
- * classifierFreeGuidance stores.
- */
-function predictOriginalGuided(
-  x: Float32Array,
-  conditional: Float32Array,
-  unconditional: Float32Array,
-  predicted: Float32Array,
-  guidanceScaleIn: number,
-  sqrtOneMinusAlphaIn: number,
-  sqrtAlphaIn: number,
-): void {
-  const n = predicted.length;
-  assertSameLength(n, x, conditional, unconditional);
-  const guidanceScale = +guidanceScaleIn;
-  const conditionalScale = guidanceScale + 1;
-  const sqrtOneMinusAlpha = +sqrtOneMinusAlphaIn;
-  const sqrtAlpha = +sqrtAlphaIn;
-  for (let i = 0; i < n; i++) {
-    const epsilon = f32(conditionalScale * conditional[i]! - guidanceScale * unconditional[i]!);
-    predicted[i] = (x[i]! - sqrtOneMinusAlpha * epsilon) / sqrtAlpha;
-  }
-}
-
-/**
- * Kernel: {@link predictOriginalGuided}, also keeping the `kept` largest |x0| in descending order
- * in `largest` (as dynamic-thresholding's one-pass selection does; ties kept as often as they
- * occur). Returns false when an x0 is NaN (then `largest` is unspecified).
- */
-function predictOriginalGuidedKeepingLargest(
-  x: Float32Array,
-  conditional: Float32Array,
-  unconditional: Float32Array,
-  predicted: Float32Array,
-  guidanceScaleIn: number,
-  sqrtOneMinusAlphaIn: number,
-  sqrtAlphaIn: number,
-  largest: Float64Array,
-  kept: number,
-): boolean {
-  const n = predicted.length;
-  assertSameLength(n, x, conditional, unconditional);
-  const guidanceScale = +guidanceScaleIn;
-  const conditionalScale = guidanceScale + 1;
-  const sqrtOneMinusAlpha = +sqrtOneMinusAlphaIn;
-  const sqrtAlpha = +sqrtAlphaIn;
-  const last = kept - 1;
-  for (let j = 0; j <= last; j++) largest[j] = Number.NEGATIVE_INFINITY;
-  let smallestKept = Number.NEGATIVE_INFINITY;
-  let nan = 0;
-  for (let i = 0; i < n; i++) {
-    const epsilon = f32(conditionalScale * conditional[i]! - guidanceScale * unconditional[i]!);
-    // The magnitude of the stored float32 value, as the separate pass would read it.
-    const value = f32((x[i]! - sqrtOneMinusAlpha * epsilon) / sqrtAlpha);
-    predicted[i] = value;
-    const magnitude = Math.abs(value);
-    nan |= magnitude !== magnitude ? 1 : 0;
-    if (magnitude > smallestKept) smallestKept = keepLargest(largest, last, magnitude);
-  }
-  return nan === 0;
-}
-
-/**
- * Kernel, last step (no noise): x0 ← clamp(x0, −s, s)/s, ε recomputed from it, and
- * `x_prev = √ᾱ_prev·x0 + √(1−ᾱ_prev−σ²)·ε`.
- */
-function update(
-  x: Float32Array,
-  predicted: Float32Array,
-  y: Float32Array,
-  sIn: number,
-  inverseIn: number,
-  tinyIn: number,
-  sqrtAlphaIn: number,
-  sqrtOneMinusAlphaIn: number,
-  meanX0In: number,
-  meanEpsilonIn: number,
-): void {
-  const n = predicted.length;
-  assertSameLength(n, x, y);
-  const s = +sIn;
-  const inverse = +inverseIn;
-  const tiny = +tinyIn;
-  const sqrtAlpha = +sqrtAlphaIn;
-  const sqrtOneMinusAlpha = +sqrtOneMinusAlphaIn;
-  const meanX0 = +meanX0In;
-  const meanEpsilon = +meanEpsilonIn;
-  for (let i = 0; i < n; i++) {
-    const v = predicted[i]!;
-    const c = v > s ? s : v < -s ? -s : v;
-    const p = f32(Math.abs(c) >= tiny ? c * inverse : c / s);
-    predicted[i] = p;
-    const recomputed = f32((x[i]! - sqrtAlpha * p) / sqrtOneMinusAlpha);
-    y[i] = meanX0 * p + meanEpsilon * recomputed;
-  }
-}
-
-/** Kernel: {@link update} plus σ·z. */
-function updateWithNoise(
-  x: Float32Array,
-  predicted: Float32Array,
-  y: Float32Array,
-  sIn: number,
-  inverseIn: number,
-  tinyIn: number,
-  sqrtAlphaIn: number,
-  sqrtOneMinusAlphaIn: number,
-  meanX0In: number,
-  meanEpsilonIn: number,
-  sigmaIn: number,
-  z: Float32Array,
-): void {
-  const n = predicted.length;
-  assertSameLength(n, x, y, z);
-  const s = +sIn;
-  const inverse = +inverseIn;
-  const tiny = +tinyIn;
-  const sqrtAlpha = +sqrtAlphaIn;
-  const sqrtOneMinusAlpha = +sqrtOneMinusAlphaIn;
-  const meanX0 = +meanX0In;
-  const meanEpsilon = +meanEpsilonIn;
-  const sigma = +sigmaIn;
-  for (let i = 0; i < n; i++) {
-    const v = predicted[i]!;
-    const c = v > s ? s : v < -s ? -s : v;
-    const p = f32(Math.abs(c) >= tiny ? c * inverse : c / s);
-    predicted[i] = p;
-    const recomputed = f32((x[i]! - sqrtAlpha * p) / sqrtOneMinusAlpha);
-    y[i] = meanX0 * p + meanEpsilon * recomputed + sigma * z[i]!;
-  }
 }

@@ -3,17 +3,17 @@ import { ModelFolder } from '../model/model-folder.js';
 import type { ProgressEvent } from '../events/progress-event.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { createRgbImage } from '../image/rgb-image.js';
-import { Kandinsky3Pipeline } from './kandinsky3-pipeline.js';
+import { Kandinsky3 } from './kandinsky3.js';
 import { NULL_EMBEDDING, WIDTH, mockBackend, mockFiles, mockTokenizer } from './test-support/mock-kandinsky3.js';
 
 async function pipelineWith(options: Parameters<typeof mockBackend>[0] = {}, lowMemory = false, convention: 'A' | 'B' = 'A') {
   const backend = mockBackend(options);
   const folder = await ModelFolder.open(mockFiles(convention));
-  const pipeline = await Kandinsky3Pipeline.create({ backend, folder, tokenizer: mockTokenizer, lowMemory });
+  const pipeline = await Kandinsky3.create({ backend, folder, tokenizer: mockTokenizer, lowMemory });
   return { backend, pipeline };
 }
 
-describe('Kandinsky3Pipeline (mock models)', () => {
+describe('Kandinsky3 (mock models)', () => {
   it('builds the convention-A CFG batch: cut context, [cond, uncond] with the null embedding', async () => {
     const seen: Record<string, Tensor>[] = [];
     const { pipeline } = await pipelineWith({ onUnet: (_, feeds) => seen.push({ ...feeds }) });

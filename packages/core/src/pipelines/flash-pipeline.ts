@@ -1,0 +1,77 @@
+import { describeValue } from '../errors/kandinsky-error.js';
+import { WarningCodes } from '../events/warning-codes.js';
+import { TorchGenerator } from '../noise/torch-generator.js';
+import { FlashSampler } from '../schedulers/flash-sampler.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { denoise } from './denoise.js';
+import { GenerationCall } from './generation-call.js';
+import { resolveImageOptions } from './generation-options.js';
+import type { FlashOptions, GenerationResult } from './generation-types.js';
+import { unetPrediction } from './guided-denoising.js';
+import { FLASH_VARIANT, LATENT_CHANNELS, LATENT_SCALE, type Kandinsky3Components } from './kandinsky3-components.js';
+import { UnetFeeds } from './unet-feeds.js';
+
+/**
+ * Kandinsky Flash (spec §3.5, §4.3): the distilled UNet in 4 fixed steps, without guidance. Each
+ * step re-noises the previous x0 estimate with fresh noise from the image's generator.
+ */
+export class FlashPipeline {
+  readonly components: Kandinsky3Components;
+
+  constructor(components: Kandinsky3Components) {
+    this.components = components;
+  }
+
+  async generate(options: FlashOptions): Promise<GenerationResult> {
+    const components = this.components;
+    const call = new GenerationCall(options);
+    const { width, height, seeds, previewEvery } = resolveImageOptions(options, components.defaultImageSize);
+    for (const [name, value] of [
+      ['negativePrompt', options.negativePrompt],
+      ['guidanceScale', options.guidanceScale],
+    ] as const) {
+      if (value !== undefined) {
+        call.warn(WarningCodes.OPTION_IGNORED, `Flash ignores ${name} (${describeValue(value)}): it runs without guidance (spec §4.3).`);
+      }
+    }
+    const contexts = await components.encodePrompt(call, FLASH_VARIANT, {
+      prompt: options.prompt,
+      negativePrompt: undefined,
+      withUnconditional: false,
+    });
+    const unet = await components.session(call, FLASH_VARIANT.unet);
+    const predict = unetPrediction(unet, new UnetFeeds([contexts.conditional]), call);
+    const scheduler = new FlashSampler();
+    const dims = [1, LATENT_CHANNELS, height / LATENT_SCALE, width / LATENT_SCALE];
+    const latents: Tensor<'float32'>[] = [];
+    for (const seed of seeds) {
+      // The reference draws x0 ~ N(0, I), then the noise of the first timestep (spec §4.3).
+      const generator = new TorchGenerator(seed);
+      const initial = generator.randn(dims);
+      const latent = scheduler.addNoise(initial, generator.randn(dims), scheduler.timesteps[0]!);
+      latents.push(
+        await call.stage('denoise', FLASH_VARIANT.unet, () =>
+          denoise({ scheduler, latent, generator, predict, onStep: components.stepListener(call, previewEvery), signal: call.signal }),
+        ),
+      );
+    }
+    await components.releaseAfterStage([FLASH_VARIANT.unet]);
+    const images = await components.decode(call, latents, 'truncate');
+    return {
+      images,
+      seeds,
+      timings: call.timings,
+      parameters: components.parameters('flash', options.prompt, {
+        width,
+        height,
+        seeds,
+        steps: scheduler.timesteps.length,
+        guidanceScale: undefined,
+        strength: undefined,
+        sampler: 'Flash',
+        timesteps: scheduler.timesteps,
+        negativePrompt: undefined,
+      }),
+    };
+  }
+}

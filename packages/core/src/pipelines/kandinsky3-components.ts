@@ -1,0 +1,272 @@
+import { throwIfAborted } from '../abort/throw-if-aborted.js';
+import type { Backend } from '../backend/backend.js';
+import type { LoadModelOptions } from '../backend/load-model-options.js';
+import type { ModelSession } from '../backend/model-session.js';
+import { kandinskyError } from '../errors/error-constructors.js';
+import { describeValue, KandinskyError } from '../errors/kandinsky-error.js';
+import { emitProgress } from '../events/emit-progress.js';
+import { imagesToTensor, tensorToImages, type PixelRounding } from '../image/image-tensor.js';
+import { resizeLikePillow } from '../image/pillow-resize.js';
+import type { RgbImage } from '../image/rgb-image.js';
+import { COMPONENT_CONTRACTS } from '../model/component-contracts.js';
+import type { ModelFolder } from '../model/model-folder.js';
+import type { PromptConvention } from '../model/model-index.js';
+import { createScheduler } from '../schedulers/create-scheduler.js';
+import { Kandinsky3Sampler, TEXT_TO_IMAGE_PERCENTILE } from '../schedulers/kandinsky-sampler.js';
+import type { Scheduler } from '../schedulers/scheduler.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { ComponentSessions } from './component-sessions.js';
+import type { GenerationCall } from './generation-call.js';
+import type { DenoiseStep } from './denoise.js';
+import type { GenerationParameters } from './generation-types.js';
+import { encodePrompt, type PromptContexts } from './prompt-encoder.js';
+import type { TextTokenizer } from './prompt-tokens.js';
+
+/** Latent channels and MoVQ scale factor (spec §2.6). */
+export const LATENT_CHANNELS = 4;
+export const LATENT_SCALE = 8;
+
+/** Options of {@link Kandinsky3Components.create}. */
+export interface Kandinsky3ComponentsOptions {
+  /** Runs the models. */
+  backend: Backend;
+  /** The opened model folder (docs/model-format.md). */
+  folder: ModelFolder;
+  /** The folder's tokenizer, adapted to {@link TextTokenizer} by the platform package. */
+  tokenizer: TextTokenizer;
+  /**
+   * Release each stage's sessions (text encoder → UNet → decoder) right after the stage, so at
+   * most one stage's weights are resident. Slower when generating repeatedly.
+   * @default false
+   */
+  lowMemory?: boolean;
+  /**
+   * Options for every `backend.loadModel` (threads, optimisation level, ...).
+   * @default {}
+   */
+  loadOptions?: LoadModelOptions;
+}
+
+/** The UNet and text projection a task runs: the base model's or Flash's (spec §3.5). */
+export interface UnetVariant {
+  readonly unet: string;
+  readonly projection: string;
+}
+
+export const BASE_VARIANT: UnetVariant = { unet: 'unet', projection: 'text_projection' };
+export const FLASH_VARIANT: UnetVariant = { unet: 'unet_flash', projection: 'text_projection_flash' };
+
+/**
+ * What the Kandinsky 3 task pipelines share over one model folder: lazily loaded sessions (each
+ * checked against its role's contract), the stages around the denoising loop (prompt encoding,
+ * image encoding, decoding, previews) and the samplers. Pipelines built on one instance share its
+ * sessions.
+ */
+export class Kandinsky3Components {
+  readonly folder: ModelFolder;
+  readonly convention: 'A' | 'B';
+  /** The model's default image side in pixels (`unet/config.json` `default_image_size`). */
+  readonly defaultImageSize: number;
+  readonly lowMemory: boolean;
+  readonly #tokenizer: TextTokenizer;
+  readonly #sessions: ComponentSessions;
+  readonly #nullEmbeddings = new Map<string, Promise<Float32Array>>();
+  readonly #schedulers = new Map<string, Promise<Scheduler>>();
+
+  private constructor(options: Kandinsky3ComponentsOptions, convention: 'A' | 'B', defaultImageSize: number) {
+    this.folder = options.folder;
+    this.convention = convention;
+    this.defaultImageSize = defaultImageSize;
+    this.lowMemory = options.lowMemory ?? false;
+    this.#tokenizer = options.tokenizer;
+    this.#sessions = new ComponentSessions(options.backend, options.folder, options.loadOptions);
+  }
+
+  /**
+   * Checks that the folder is a Kandinsky 3 text → image folder (convention A or B) and reads its
+   * default size. Throws INVALID_MODEL_MANIFEST otherwise.
+   */
+  static async create(options: Kandinsky3ComponentsOptions): Promise<Kandinsky3Components> {
+    const { folder } = options;
+    const convention: PromptConvention | undefined = folder.index.convention;
+    if (convention !== 'A' && convention !== 'B') {
+      throw kandinskyError(
+        'INVALID_MODEL_MANIFEST',
+        `The model ${JSON.stringify(folder.index.variant.name)} has prompt convention ${describeValue(convention)}; the Kandinsky 3 pipelines need "A" or "B".`,
+        'Open a Kandinsky 3 text-to-image folder (convention A: original 3.1, B: diffusers port).',
+      );
+    }
+    const unetConfig = folder.has('unet') ? await folder.config('unet') : {};
+    const size = unetConfig.default_image_size;
+    return new Kandinsky3Components(options, convention, typeof size === 'number' ? size : 1024);
+  }
+
+  /** The session of `role`, loaded on first use (a `load-model` stage) and checked against its contract. */
+  async session(call: GenerationCall, role: string): Promise<ModelSession> {
+    const contract = COMPONENT_CONTRACTS[role];
+    if (contract === undefined) {
+      throw kandinskyError('INVALID_ARGUMENT', `No component contract for role ${describeValue(role)}.`, 'Use a role of docs/model-format.md §1.1.');
+    }
+    if (this.#sessions.loaded.includes(role)) return this.#sessions.get(role, contract, call.signal);
+    return call.stage('load-model', role, () => this.#sessions.get(role, contract, call.signal));
+  }
+
+  /** In low-memory mode, disposes the sessions of `roles` (a stage has ended). */
+  async releaseAfterStage(roles: readonly string[]): Promise<void> {
+    if (this.lowMemory) await this.#sessions.release(roles);
+  }
+
+  /** Disposes every loaded session; they load again on demand. */
+  dispose(): Promise<void> {
+    return this.#sessions.release();
+  }
+
+  /** The prompt contexts of spec §4.1 for `variant`'s projection. */
+  async encodePrompt(
+    call: GenerationCall,
+    variant: UnetVariant,
+    prompt: { prompt: string; negativePrompt: string | undefined; withUnconditional: boolean },
+  ): Promise<PromptContexts> {
+    const encoder = await this.session(call, 'text_encoder');
+    const projection = this.convention === 'A' ? await this.session(call, variant.projection) : undefined;
+    const nullEmbedding =
+      this.convention === 'A' && prompt.withUnconditional ? await this.#nullEmbedding(call, variant.projection) : undefined;
+    const run = { signal: call.signal };
+    const contexts = await call.stage('encode-prompt', 'text_encoder', () =>
+      encodePrompt(
+        {
+          tokenizer: this.#tokenizer,
+          encode: async (ids, mask) =>
+            (await encoder.run({ input_ids: ids, attention_mask: mask }, run)).last_hidden_state as Tensor<'float32'>,
+          ...(projection
+            ? { project: async (hidden: Tensor<'float32'>) => (await projection.run({ hidden }, run)).context as Tensor<'float32'> }
+            : {}),
+          ...(nullEmbedding ? { nullEmbedding } : {}),
+        },
+        {
+          convention: this.convention,
+          prompt: prompt.prompt,
+          negativePrompt: prompt.negativePrompt,
+          withUnconditional: prompt.withUnconditional,
+          warn: (code, message) => call.warn(code, message),
+        },
+      ),
+    );
+    await this.releaseAfterStage(['text_encoder', variant.projection]);
+    return contexts;
+  }
+
+  /** MoVQ latent of `image`, resized to `width` × `height` with Pillow's bicubic filter (spec §4.4). */
+  async encodeImage(call: GenerationCall, image: RgbImage, width: number, height: number): Promise<Tensor<'float32'>> {
+    const encoder = await this.session(call, 'movq_encoder');
+    const latent = await call.stage('encode-image', 'movq_encoder', async () => {
+      const sized = image.width === width && image.height === height ? image : resizeLikePillow(image, { width, height, filter: 'bicubic' });
+      return (await encoder.run({ image: imagesToTensor(sized) }, { signal: call.signal })).latent as Tensor<'float32'>;
+    });
+    await this.releaseAfterStage(['movq_encoder']);
+    return latent;
+  }
+
+  /**
+   * Decodes latents to images: truncating like the ai-forever code for convention A and Flash,
+   * rounding like diffusers for B (spec §5).
+   */
+  async decode(call: GenerationCall, latents: readonly Tensor<'float32'>[], rounding: PixelRounding): Promise<RgbImage[]> {
+    const decoder = await this.session(call, 'movq_decoder');
+    const images = await call.stage('decode', 'movq_decoder', async () => {
+      const result: RgbImage[] = [];
+      for (const latent of latents) {
+        throwIfAborted(call.signal, 'Decoding');
+        const outputs = await decoder.run({ latent }, { signal: call.signal });
+        result.push(...tensorToImages(outputs.image as Tensor<'float32'>, { rounding }));
+      }
+      return result;
+    });
+    await this.releaseAfterStage(['movq_decoder']);
+    return images;
+  }
+
+  /**
+   * A `denoise` step listener: `step` events and, every `previewEvery` steps, a `preview` decoded
+   * from the x0 estimate. Undefined without a progress listener (nothing to report).
+   */
+  stepListener(call: GenerationCall, previewEvery: number): ((step: DenoiseStep) => Promise<void>) | undefined {
+    const onProgress = call.onProgress;
+    if (!onProgress) return undefined;
+    return async ({ index, total, timestep, predOriginalSample }) => {
+      emitProgress(onProgress, { type: 'step', stage: 'denoise', index, total, timestep });
+      if (previewEvery === 0 || !predOriginalSample || (index + 1) % previewEvery !== 0) return;
+      const decoder = await this.session(call, 'movq_decoder');
+      const outputs = await decoder.run({ latent: predOriginalSample }, { signal: call.signal });
+      const [image] = tensorToImages(outputs.image as Tensor<'float32'>, { rounding: 'round' });
+      emitProgress(onProgress, { type: 'preview', stage: 'denoise', step: index, image: image! });
+    };
+  }
+
+  /**
+   * The scheduler of a guided task with its timesteps set for `steps`: `original` is the
+   * Kandinsky 3.1 sampler (spec §3.2, `scheduler/sampler_config.json` when present), `scheduler`
+   * the folder's diffusers `scheduler_config.json` (spec §3.3). Built once per kind and step count:
+   * calls keep their trajectories in their own states.
+   */
+  scheduler(kind: 'original' | 'scheduler', steps: number): Promise<Scheduler> {
+    const key = `${kind}:${steps}`;
+    let scheduler = this.#schedulers.get(key);
+    if (!scheduler) {
+      scheduler = this.#createScheduler(kind).then((created) => {
+        created.setTimesteps(steps);
+        return created;
+      });
+      this.#schedulers.set(key, scheduler);
+      scheduler.catch(() => this.#schedulers.delete(key));
+    }
+    return scheduler;
+  }
+
+  /** The parameters a call used, for the result and the PNG metadata. */
+  parameters(
+    mode: GenerationParameters['mode'],
+    prompt: string,
+    resolved: Omit<GenerationParameters, 'mode' | 'prompt' | 'convention' | 'model'>,
+  ): GenerationParameters {
+    return { mode, prompt, convention: this.convention, model: this.folder.index.variant.name, ...resolved };
+  }
+
+  async #createScheduler(kind: 'original' | 'scheduler'): Promise<Scheduler> {
+    if (kind === 'original') {
+      let percentile: number | null = TEXT_TO_IMAGE_PERCENTILE;
+      let eta = 1;
+      try {
+        const config = (await this.folder.readJson(this.folder.componentPath('scheduler', 'sampler_config.json'))) as {
+          text_to_image?: { threshold_percentile?: number | null; eta?: number };
+        };
+        if (config.text_to_image?.threshold_percentile !== undefined) percentile = config.text_to_image.threshold_percentile;
+        if (config.text_to_image?.eta !== undefined) eta = config.text_to_image.eta;
+      } catch (error) {
+        // sampler_config.json is optional: the spec's defaults apply (spec §4.2).
+        if (!(KandinskyError.isInstance(error) && error.code === 'MODEL_NOT_FOUND')) throw error;
+      }
+      return new Kandinsky3Sampler({ percentile, eta });
+    }
+    const config = await this.folder.readJson(this.folder.componentPath('scheduler', 'scheduler_config.json'));
+    return createScheduler(config as Record<string, unknown>);
+  }
+
+  #nullEmbedding(call: GenerationCall, role: string): Promise<Float32Array> {
+    let embedding = this.#nullEmbeddings.get(role);
+    if (!embedding) {
+      embedding = (async () => {
+        const config = await this.folder.config(role, call.signal);
+        const file = typeof config.null_embedding === 'string' ? config.null_embedding : 'null_embedding.bin';
+        const bytes = await this.folder.files.readBytes(this.folder.componentPath(role, file), call.signal);
+        // Copy into an aligned buffer: the file's bytes may start at any offset.
+        const aligned = new Uint8Array(bytes.byteLength);
+        aligned.set(bytes);
+        return new Float32Array(aligned.buffer);
+      })();
+      this.#nullEmbeddings.set(role, embedding);
+      embedding.catch(() => this.#nullEmbeddings.delete(role));
+    }
+    return embedding;
+  }
+}

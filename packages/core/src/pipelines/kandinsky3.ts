@@ -1,0 +1,64 @@
+import { FlashPipeline } from './flash-pipeline.js';
+import type {
+  FlashOptions,
+  GenerationResult,
+  ImageToImageOptions,
+  TextToImageOptions,
+} from './generation-types.js';
+import { ImageToImagePipeline } from './image-to-image-pipeline.js';
+import { Kandinsky3Components, type Kandinsky3ComponentsOptions } from './kandinsky3-components.js';
+import { TextToImagePipeline } from './text-to-image-pipeline.js';
+
+/**
+ * One Kandinsky 3 model folder with its task pipelines, sharing one set of lazily loaded sessions:
+ * text → image (spec §4.2), image → image (§4.4) and Flash (§4.3, when the folder has `unet_flash`).
+ * ```ts
+ * const kandinsky = await Kandinsky3.create({ backend, folder, tokenizer });
+ * const { images, seeds } = await kandinsky.textToImage({ prompt: 'a red circle', seed: 42 });
+ * ```
+ */
+export class Kandinsky3 {
+  readonly components: Kandinsky3Components;
+  readonly textToImagePipeline: TextToImagePipeline;
+  readonly imageToImagePipeline: ImageToImagePipeline;
+  readonly flashPipeline: FlashPipeline;
+
+  private constructor(components: Kandinsky3Components) {
+    this.components = components;
+    this.textToImagePipeline = new TextToImagePipeline(components);
+    this.imageToImagePipeline = new ImageToImagePipeline(components);
+    this.flashPipeline = new FlashPipeline(components);
+  }
+
+  /** Validates the folder (see {@link Kandinsky3Components.create}); nothing loads yet. */
+  static async create(options: Kandinsky3ComponentsOptions): Promise<Kandinsky3> {
+    return new Kandinsky3(await Kandinsky3Components.create(options));
+  }
+
+  /** The prompt convention of the folder (spec §4.1). */
+  get convention(): 'A' | 'B' {
+    return this.components.convention;
+  }
+
+  /** The model's default image side in pixels. */
+  get defaultImageSize(): number {
+    return this.components.defaultImageSize;
+  }
+
+  textToImage(options: TextToImageOptions): Promise<GenerationResult> {
+    return this.textToImagePipeline.generate(options);
+  }
+
+  imageToImage(options: ImageToImageOptions): Promise<GenerationResult> {
+    return this.imageToImagePipeline.generate(options);
+  }
+
+  flash(options: FlashOptions): Promise<GenerationResult> {
+    return this.flashPipeline.generate(options);
+  }
+
+  /** Disposes every loaded session; they load again on demand. */
+  dispose(): Promise<void> {
+    return this.components.dispose();
+  }
+}

@@ -1,0 +1,71 @@
+import { TorchGenerator } from '../noise/torch-generator.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { denoise } from './denoise.js';
+import { GenerationCall } from './generation-call.js';
+import { resolveImageOptions } from './generation-options.js';
+import type { GenerationResult, TextToImageOptions } from './generation-types.js';
+import { prepareGuidedDenoising } from './guided-denoising.js';
+import { BASE_VARIANT, LATENT_CHANNELS, LATENT_SCALE, type Kandinsky3Components } from './kandinsky3-components.js';
+
+/**
+ * Kandinsky 3 text → image with classifier-free guidance (spec §4.2), over any backend.
+ * ```ts
+ * const pipeline = new TextToImagePipeline(await Kandinsky3Components.create({ backend, folder, tokenizer }));
+ * const { images, seeds } = await pipeline.generate({ prompt: 'a red circle', seed: 42 });
+ * ```
+ */
+export class TextToImagePipeline {
+  readonly components: Kandinsky3Components;
+
+  constructor(components: Kandinsky3Components) {
+    this.components = components;
+  }
+
+  async generate(options: TextToImageOptions): Promise<GenerationResult> {
+    const components = this.components;
+    const call = new GenerationCall(options);
+    const { width, height, seeds, previewEvery } = resolveImageOptions(options, components.defaultImageSize);
+    const setup = await prepareGuidedDenoising(components, call, options);
+    const { scheduler } = setup;
+    const predict = await setup.loadPrediction();
+    const dims = [1, LATENT_CHANNELS, height / LATENT_SCALE, width / LATENT_SCALE];
+    const latents: Tensor<'float32'>[] = [];
+    for (const seed of seeds) {
+      // One generator per image, so each image is reproducible on its own (spec §4.2).
+      const generator = new TorchGenerator(seed);
+      const latent = generator.randn(dims);
+      if (scheduler.initNoiseSigma !== 1) for (let i = 0; i < latent.data.length; i++) latent.data[i] *= scheduler.initNoiseSigma;
+      latents.push(
+        await call.stage('denoise', BASE_VARIANT.unet, () =>
+          denoise({
+            scheduler,
+            latent,
+            generator,
+            guidance: setup.guidance,
+            predict,
+            onStep: components.stepListener(call, previewEvery),
+            signal: call.signal,
+          }),
+        ),
+      );
+    }
+    await components.releaseAfterStage([BASE_VARIANT.unet]);
+    const images = await components.decode(call, latents, components.convention === 'A' ? 'truncate' : 'round');
+    return {
+      images,
+      seeds,
+      timings: call.timings,
+      parameters: components.parameters('text-to-image', options.prompt, {
+        width,
+        height,
+        seeds,
+        steps: scheduler.timesteps.length,
+        guidanceScale: setup.guidanceScale,
+        strength: undefined,
+        sampler: scheduler.name,
+        timesteps: scheduler.timesteps,
+        negativePrompt: setup.negativePrompt,
+      }),
+    };
+  }
+}
