@@ -34,13 +34,22 @@ export function quantileLinear(values: Float32Array, q: number): number {
   const rank = f32(f32(q) * (n - 1));
   const below = Math.floor(rank);
   const weight = f32(rank - below);
+  return quantileOf(values, below, weight, weight === 0 || below + 1 >= n);
+}
+
+/** The order statistic `below` of `values`, interpolated towards the next one by `weight`. */
+function quantileOf(values: Float32Array, below: number, weight: number, exact: boolean): number {
   const low = selectKth(values, below);
-  if (weight === 0 || below + 1 >= n) return low;
+  if (exact) return low;
   // After the selection everything right of `below` is ≥ low: the next order statistic is their
   // minimum.
   let high = Number.POSITIVE_INFINITY;
-  for (let i = below + 1; i < n; i++) if (values[i]! < high) high = values[i]!;
-  // torch.lerp's two-sided formula (exact at both ends).
+  for (let i = below + 1; i < values.length; i++) if (values[i]! < high) high = values[i]!;
+  return lerp(low, high, weight);
+}
+
+/** torch.lerp's two-sided formula (exact at both ends). */
+function lerp(low: number, high: number, weight: number): number {
   return weight < 0.5
     ? f32(low + f32(weight * f32(high - low)))
     : f32(high - f32(f32(high - low) * f32(1 - weight)));
@@ -49,11 +58,44 @@ export function quantileLinear(values: Float32Array, q: number): number {
 /**
  * The thresholding scale `s = f32(clamp(quantile_q(|x|), 1, maxValue))` of one sample (spec §3.2
  * step 2; diffusers' `_threshold_sample`). `data` is left unchanged.
+ *
+ * Only the magnitudes above 1 are selected among: the floor makes every quantile ≤ 1 give s = 1,
+ * and the order statistics above 1 are exactly the top ranks of those values. The largest
+ * magnitude ≤ 1 is kept for a quantile that interpolates across 1. Exact; a pass over the sample
+ * plus a quickselect over the (usually few) magnitudes above 1.
  */
 export function thresholdScale(data: Float32Array, q: number, maxValue: number): number {
-  const magnitudes = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) magnitudes[i] = Math.abs(data[i]!);
-  return f32(Math.min(Math.max(quantileLinear(magnitudes, q), 1), maxValue));
+  const n = data.length;
+  if (n === 0) return f32(Math.min(Math.max(Number.NaN, 1), maxValue));
+  const above = new Float32Array(n);
+  let count = 0;
+  let largestAtMostOne = Number.NEGATIVE_INFINITY;
+  let nan = false;
+  for (let i = 0; i < n; i++) {
+    const magnitude = Math.abs(data[i]!);
+    if (magnitude > 1) above[count++] = magnitude;
+    else if (magnitude <= 1) largestAtMostOne = magnitude > largestAtMostOne ? magnitude : largestAtMostOne;
+    else nan = true;
+  }
+  // NaN orders differently in torch and in a quickselect: take every magnitude, like the plain rule.
+  if (nan) return scaleOf(quantileLinear(Float32Array.from(data, Math.abs), q), maxValue);
+  const rank = f32(f32(q) * (n - 1));
+  const below = Math.floor(rank);
+  const weight = f32(rank - below);
+  const top = weight === 0 || below + 1 >= n ? below : below + 1;
+  const first = n - count; // the rank of the smallest magnitude above 1
+  if (top < first) return scaleOf(0, maxValue); // both order statistics ≤ 1: s is the floor
+  const candidates = above.subarray(0, count);
+  if (below >= first) return scaleOf(quantileOf(candidates, below - first, weight, top === below), maxValue);
+  // `below` is the largest magnitude ≤ 1 and `top` the smallest above 1.
+  let smallestAbove = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < count; i++) if (candidates[i]! < smallestAbove) smallestAbove = candidates[i]!;
+  return scaleOf(lerp(largestAtMostOne, smallestAbove, weight), maxValue);
+}
+
+/** `f32(clamp(quantile, 1, maxValue))`. */
+function scaleOf(quantile: number, maxValue: number): number {
+  return f32(Math.min(Math.max(quantile, 1), maxValue));
 }
 
 /** `x ← f32(clamp(x, −s, s) / s)` in place. */

@@ -2,7 +2,7 @@ import { kandinskyError } from '../errors/error-constructors.js';
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
 import { assertDims, assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
 import { alphasCumprod as cumulativeAlphas, betaSchedule } from './beta-schedule.js';
-import { applyThresholdScale, assertPercentile, thresholdScale } from './dynamic-thresholding.js';
+import { assertPercentile, thresholdScale } from './dynamic-thresholding.js';
 import type {
   Scheduler,
   SchedulerState,
@@ -230,20 +230,18 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
     const y = out.data;
     const size = x.length;
     const predicted = new Float32Array(size);
-    for (let i = 0; i < size; i++) predicted[i] = (x[i]! - sqrtOneMinusAlpha * epsilon[i]!) / sqrtAlpha;
-    // Per-sample thresholding (spec §3.2 step 2), or a clip to [−1, 1] without a percentile.
+    predictOriginal(x, epsilon, predicted, sqrtAlpha, sqrtOneMinusAlpha);
+    // Per sample (spec §3.2): the threshold s (the quantile of |x0| with a floor of 1, or 1 for a
+    // plain clip), then x0 ← clamp(x0, −s, s)/s, ε recomputed from it, and the DDPM posterior mean
+    // plus σ·z.
+    const coefficients = { sqrtAlpha, sqrtOneMinusAlpha, meanX0, meanEpsilon, sigma };
     const batch = sample.dims[0] ?? 1;
     const sliceSize = size / batch;
     for (let b = 0; b < batch; b++) {
-      const slice = predicted.subarray(b * sliceSize, (b + 1) * sliceSize);
-      applyThresholdScale(slice, this.percentile === null ? 1 : thresholdScale(slice, this.percentile, Number.POSITIVE_INFINITY));
-    }
-    // ε recomputed from the thresholded x0, then the DDPM posterior mean plus σ·z.
-    for (let i = 0; i < size; i++) {
-      const p = predicted[i]!;
-      const recomputed = f32((x[i]! - sqrtAlpha * p) / sqrtOneMinusAlpha);
-      const mean = meanX0 * p + meanEpsilon * recomputed;
-      y[i] = z === null ? mean : mean + sigma * z[i]!;
+      const start = b * sliceSize;
+      const end = start + sliceSize;
+      const s = this.percentile === null ? 1 : thresholdScale(predicted.subarray(start, end), this.percentile, Number.POSITIVE_INFINITY);
+      update(x, predicted, y, z, start, end, s, coefficients);
     }
     state.stepIndex = index + 1;
     return { prevSample: out, predOriginalSample: createTensor('float32', sample.dims, predicted) };
@@ -282,4 +280,34 @@ export function diffuse(
   const z = noise.data;
   for (let i = 0; i < x.length; i++) result.data[i] = a * x[i] + b * z[i];
   return result;
+}
+
+// The two passes of a step, each a small function of its own: V8 optimises such a loop on its own
+// instead of on-stack replacing it inside the long step method, which measured about 2× slower.
+
+/** x0 = (x − √(1−ᾱ)·ε)/√ᾱ, stored to float32. */
+function predictOriginal(x: Float32Array, epsilon: Float32Array, predicted: Float32Array, sqrtAlpha: number, sqrtOneMinusAlpha: number): void {
+  for (let i = 0; i < predicted.length; i++) predicted[i] = (x[i]! - sqrtOneMinusAlpha * epsilon[i]!) / sqrtAlpha;
+}
+
+/** Elements [start, end): x0 ← f32(clamp(x0, −s, s)/s), ε recomputed, x_prev written to `y`. */
+function update(
+  x: Float32Array,
+  predicted: Float32Array,
+  y: Float32Array,
+  z: Float32Array | null,
+  start: number,
+  end: number,
+  s: number,
+  coefficients: { sqrtAlpha: number; sqrtOneMinusAlpha: number; meanX0: number; meanEpsilon: number; sigma: number },
+): void {
+  const { sqrtAlpha, sqrtOneMinusAlpha, meanX0, meanEpsilon, sigma } = coefficients;
+  for (let i = start; i < end; i++) {
+    const v = predicted[i]!;
+    const p = f32((v > s ? s : v < -s ? -s : v) / s);
+    predicted[i] = p;
+    const recomputed = f32((x[i]! - sqrtAlpha * p) / sqrtOneMinusAlpha);
+    const mean = meanX0 * p + meanEpsilon * recomputed;
+    y[i] = z === null ? mean : mean + sigma * z[i]!;
+  }
 }
