@@ -67,6 +67,8 @@ describe('kandinsky CLI', () => {
       [['img2img', 'in.png', 'a', '--flash'], '--flash applies to kandinsky generate only, not img2img.', /Drop --flash/],
       [['generate', 'a', '--stpes', '5'], 'Unknown option "--stpes" for kandinsky generate.', /Did you mean --steps\?/],
       [['generate', 'a', '--bogus'], 'Unknown option "--bogus" for kandinsky generate.', /^hint: See "kandinsky generate --help"/m],
+      [['generate', 'a', '--constructor'], 'Unknown option "--constructor" for kandinsky generate.', /^hint: See "kandinsky generate --help"/m],
+      [['generate', 'a', '-x'], 'Unknown option "-x" for kandinsky generate.', /^hint: See "kandinsky generate --help"/m],
       [['generate', 'a', '--steps'], '--steps needs a value.', /Write --steps VALUE/],
       [['generate', 'a', '--steps', '--flash'], '--steps needs a value, but is followed by the option --flash.', /Write --steps VALUE/],
       [['generate', 'a', '--quiet=yes'], '--quiet takes no value, got "yes".', /Write --quiet alone/],

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { closestName } from './closest-name.js';
-import { COMMAND_OPTIONS, type CommandName, type OptionName } from './command-options.js';
+import { COMMAND_OPTIONS, type CommandName, type OptionName, type OptionSpec } from './command-options.js';
 import { usageError } from './usage-error.js';
 
 /** A command line split into options and positionals, before any value is interpreted. */
@@ -36,9 +36,7 @@ export function parseOptions(command: CommandName, args: readonly string[]): Par
       continue;
     }
     if (token.kind !== 'option') continue;
-    const name = token.name as OptionName;
-    const spec = COMMAND_OPTIONS[name];
-    if (spec === undefined) {
+    if (!isOptionName(token.name)) {
       const suggestion = closestName(token.name, names);
       throw usageError(
         `Unknown option ${JSON.stringify(token.rawName)} for kandinsky ${command}.`,
@@ -46,7 +44,9 @@ export function parseOptions(command: CommandName, args: readonly string[]): Par
         { option: token.rawName },
       );
     }
-    if (!(spec.commands as readonly CommandName[]).includes(command)) {
+    const name = token.name;
+    const spec: OptionSpec = COMMAND_OPTIONS[name];
+    if (!spec.commands.includes(command)) {
       const other = spec.commands[0]!;
       throw usageError(
         `--${name} applies to kandinsky ${other} only, not ${command}.`,
@@ -75,7 +75,7 @@ export function parseOptions(command: CommandName, args: readonly string[]): Par
       // Without strict mode, a string option directly followed by another option takes that
       // option as its value: almost always a forgotten value.
       const value = token.value;
-      if (value === undefined || (!token.inlineValue && /^--[a-z]/.test(value) && value.slice(2).split('=')[0]! in COMMAND_OPTIONS)) {
+      if (value === undefined || (!token.inlineValue && value.startsWith('--') && isOptionName(value.slice(2).split('=')[0]!))) {
         throw usageError(
           `--${name} needs a value${value === undefined ? '' : `, but is followed by the option ${value}`}.`,
           `Write --${name} VALUE. ${helpHint}`,
@@ -86,6 +86,10 @@ export function parseOptions(command: CommandName, args: readonly string[]): Par
     }
   }
   return { values, positionals };
+}
+
+function isOptionName(name: string): name is OptionName {
+  return Object.hasOwn(COMMAND_OPTIONS, name);
 }
 
 function describe(value: string | true): string {
