@@ -5,13 +5,14 @@ Usage:
   kandinsky img2img IMAGE "PROMPT" [options] image → image
   kandinsky <command> --help                options of a command
 
-Without --model the bundled tiny model (coloured shapes, 64×64) is used.
+Without --model the tiny model of the @kandinsky/tiny-models package (coloured shapes, 64×64)
+is used; install that package, or pass --model DIR.
 `;
 
 const COMMON = `  --size WxH           image size, sides multiple of 64 (default: the model's, 64 for tiny)
   --seed N             seed of the first image; image i uses N+i (default: random)
-  --count N            number of images (default 1)
-  --model DIR          model folder (default: the bundled tiny model)
+  --count N            number of images, 1–64 (default 1)
+  --model DIR          model folder (default: kandinsky3-tiny from @kandinsky/tiny-models)
   --device D           auto | cpu | cuda | webgpu (default auto)
   --out PATH           folder, or a .png file name (default: current folder)
   --low-memory         release each stage's models after use
@@ -25,10 +26,10 @@ export const GENERATE_HELP = `kandinsky generate "PROMPT" [options]
 Text → image with the Kandinsky 3.1 sampler (spec §4.2), or the 4-step Flash model (--flash).
 
 Options:
-  --negative TEXT      negative prompt (not used by --flash)
-  --flash              4-step Flash model, no guidance
-  --steps N            denoising steps (default 50 for the original sampler)
-  --guidance W         guidance weight w of (w+1)·cond − w·uncond (default 3)
+  --negative TEXT      negative prompt (not with --flash)
+  --flash              4-step Flash model, no guidance: takes no --steps, --guidance, --negative
+  --steps N            denoising steps, 1–1000 (default 50 for the original sampler)
+  --guidance W         guidance weight w ≥ 0 of (w+1)·cond − w·uncond (default 3)
 ${COMMON}
 Example:
   kandinsky generate "a red circle on a white background" --seed 42 --out out/
@@ -40,6 +41,7 @@ Image → image (spec §4.4): the image is encoded, noised to the strength, and 
 
 Options:
   --strength S         0 keeps the image, 1 ignores it (default 0.3)
+                       Without --size the image's own size is used (sides multiples of 64).
   --negative TEXT      negative prompt
   --steps N            steps of the full schedule (default 50; strength picks the tail)
   --guidance W         guidance weight (default 3)

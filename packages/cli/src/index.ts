@@ -1,3 +1,4 @@
 /** @kandinsky/cli — the `kandinsky` command. */
-export { main, DEFAULT_MODEL } from './main.js';
+export { main } from './main.js';
+export { DEFAULT_MODEL } from './default-model.js';
 export type { CliIo, CliStream } from './cli-io.js';

@@ -9,3 +9,4 @@ export {
   PARAMETERS_KEYWORD,
   type GenerationMetadata,
 } from './generation-metadata.js';
+export { toGenerationMetadata, type ToGenerationMetadataOptions } from './generation-parameters-metadata.js';
