@@ -61,21 +61,21 @@ function lerp(low: number, high: number, weight: number): number {
  *
  * Only the magnitudes above 1 are selected among: the floor makes every quantile ≤ 1 give s = 1,
  * and the order statistics above 1 are exactly the top ranks of those values. The largest
- * magnitude ≤ 1 is kept for a quantile that interpolates across 1. Exact; a pass over the sample
- * plus a quickselect over the (usually few) magnitudes above 1.
+ * magnitude ≤ 1 is looked up for a quantile that interpolates across 1. Exact; a pass over the
+ * sample plus a quickselect over the (usually few) magnitudes above 1.
  */
 export function thresholdScale(data: Float32Array, q: number, maxValue: number): number {
   const n = data.length;
   if (n === 0) return f32(Math.min(Math.max(Number.NaN, 1), maxValue));
-  const above = new Float32Array(n);
+  // Branch-free: every magnitude is written, and the write position moves on only past one > 1.
+  const above = new Float32Array(n + 1);
   let count = 0;
-  let largestAtMostOne = Number.NEGATIVE_INFINITY;
   let nan = false;
   for (let i = 0; i < n; i++) {
     const magnitude = Math.abs(data[i]!);
-    if (magnitude > 1) above[count++] = magnitude;
-    else if (magnitude <= 1) largestAtMostOne = magnitude > largestAtMostOne ? magnitude : largestAtMostOne;
-    else nan = true;
+    above[count] = magnitude;
+    count += magnitude > 1 ? 1 : 0;
+    nan ||= magnitude !== magnitude;
   }
   // NaN orders differently in torch and in a quickselect: take every magnitude, like the plain rule.
   if (nan) return scaleOf(quantileLinear(Float32Array.from(data, Math.abs), q), maxValue);
@@ -88,6 +88,11 @@ export function thresholdScale(data: Float32Array, q: number, maxValue: number):
   const candidates = above.subarray(0, count);
   if (below >= first) return scaleOf(quantileOf(candidates, below - first, weight, top === below), maxValue);
   // `below` is the largest magnitude ≤ 1 and `top` the smallest above 1.
+  let largestAtMostOne = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < n; i++) {
+    const magnitude = Math.abs(data[i]!);
+    if (magnitude <= 1 && magnitude > largestAtMostOne) largestAtMostOne = magnitude;
+  }
   let smallestAbove = Number.POSITIVE_INFINITY;
   for (let i = 0; i < count; i++) if (candidates[i]! < smallestAbove) smallestAbove = candidates[i]!;
   return scaleOf(lerp(largestAtMostOne, smallestAbove, weight), maxValue);
