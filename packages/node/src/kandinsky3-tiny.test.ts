@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type { Kandinsky3, RgbImage } from '@kandinsky/core';
 import { tinyModelPath } from '@kandinsky/tiny-models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +6,6 @@ import { loadKandinsky3 } from './load-kandinsky3.js';
 import { shapeColour } from './test-support/shape-colour.js';
 
 const MODEL = tinyModelPath('kandinsky3-tiny');
-const available = existsSync(`${MODEL}/model_index.json`);
 
 const COLOURS = ['red', 'green', 'blue', 'yellow', 'orange', 'purple', 'white', 'black'];
 const SHAPES = ['circle', 'square', 'triangle'];
@@ -39,7 +37,7 @@ function meanAbsoluteDifference(a: RgbImage, b: RgbImage): number {
   return sum / a.data.length;
 }
 
-describe.runIf(available)('Kandinsky 3 tiny model end to end (onnxruntime-node CPU)', () => {
+describe('Kandinsky 3 tiny model end to end (onnxruntime-node CPU)', () => {
   let pipeline: Kandinsky3;
   beforeAll(async () => {
     pipeline = await loadKandinsky3(MODEL, { device: 'cpu', intraOperatorThreads: 1 });
@@ -107,11 +105,5 @@ describe.runIf(available)('Kandinsky 3 tiny model end to end (onnxruntime-node C
     expect(events.at(-1)).toBe(9);
     const after = await pipeline.flash({ prompt: 'a red circle', seed: 1 });
     expect(after.images).toHaveLength(1);
-  });
-});
-
-describe.skipIf(available)('Kandinsky 3 tiny model', () => {
-  it('is missing', () => {
-    throw new Error(`No tiny model at ${MODEL}: run tools/tiny-models (see its README).`);
   });
 });

@@ -39,6 +39,14 @@ export function invalidArgument(
   });
 }
 
+/**
+ * INVALID_SCHEDULER_CONFIG for one key of a diffusers `scheduler_config.json`; `details` is
+ * `{ key, value }` so tools can point at the offending entry.
+ */
+export function invalidSchedulerConfig(key: string, value: unknown, message: string, hint: string): KandinskyError {
+  return kandinskyError('INVALID_SCHEDULER_CONFIG', message, hint, { key, value });
+}
+
 /** SHAPE_MISMATCH: two tensors, or a tensor and its declared dims, disagree. */
 export function shapeMismatch(message: string, hint: string, details?: Record<string, unknown>): KandinskyError {
   return kandinskyError('SHAPE_MISMATCH', message, hint, details);

@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 import { emitProgress } from './emit-progress.js';
 import type { ProgressCallback } from './progress-event.js';
 
@@ -81,10 +82,10 @@ export class DownloadProgress {
 
 function checkByteCount(name: string, value: number, file: string): void {
   if (Number.isSafeInteger(value) && value >= 0) return;
-  throw new KandinskyError({
-    code: 'INVALID_ARGUMENT',
-    message: `${name} ${describeValue(value)} for ${JSON.stringify(file)} is not a non-negative integer.`,
-    hint: 'Report byte counts as whole numbers ≥ 0.',
-    details: { file, [name]: value },
-  });
+  throw kandinskyError(
+    'INVALID_ARGUMENT',
+    `${name} ${describeValue(value)} for ${JSON.stringify(file)} is not a non-negative integer.`,
+    'Report byte counts as whole numbers ≥ 0.',
+    { file, [name]: value },
+  );
 }

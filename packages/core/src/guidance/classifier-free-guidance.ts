@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { invalidArgument, shapeMismatch } from '../errors/error-constructors.js';
 import { assertDims, assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
 
 /**
@@ -45,20 +46,20 @@ export interface BatchedClassifierFreeGuidanceOptions extends ClassifierFreeGuid
 
 function validateScales(guidanceScale: number, guidanceRescale: number): void {
   if (typeof guidanceScale !== 'number' || !Number.isFinite(guidanceScale)) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `guidanceScale must be a finite number, got ${describeValue(guidanceScale)}.`,
-      hint: 'Pass a number such as 3 (Kandinsky 3 default) or 7.5 (K3D README).',
-      details: { guidanceScale },
-    });
+    throw invalidArgument(
+      'guidanceScale',
+      guidanceScale,
+      'a finite number',
+      'Pass a number such as 3 (Kandinsky 3 default) or 7.5 (K3D README).',
+    );
   }
   if (typeof guidanceRescale !== 'number' || !(guidanceRescale >= 0 && guidanceRescale <= 1)) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `guidanceRescale must be a number in [0, 1], got ${describeValue(guidanceRescale)}.`,
-      hint: 'Use 0 to disable the rescale (default) or a value such as 0.7.',
-      details: { guidanceRescale },
-    });
+    throw invalidArgument(
+      'guidanceRescale',
+      guidanceRescale,
+      'a number in [0, 1]',
+      'Use 0 to disable the rescale (default) or a value such as 0.7.',
+    );
   }
 }
 
@@ -175,21 +176,16 @@ export function classifierFreeGuidanceBatched(
 ): Tensor<'float32'> {
   assertDtype('batch', batch, 'float32');
   if (options.order !== 'cond-first' && options.order !== 'uncond-first') {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `Unknown guidance batch order ${describeValue(options.order)}.`,
-      hint: "Use 'cond-first' (original ai-forever code) or 'uncond-first' (diffusers / K3D).",
-      details: { order: options.order },
-    });
+    const hint = "Use 'cond-first' (original ai-forever code) or 'uncond-first' (diffusers / K3D).";
+    throw invalidArgument('order', options.order, "'cond-first' or 'uncond-first'", hint);
   }
   const total = batch.dims[0];
   if (batch.dims.length === 0 || total === undefined || total % 2 !== 0 || total === 0) {
-    throw new KandinskyError({
-      code: 'SHAPE_MISMATCH',
-      message: `CFG batch has shape ${describeValue(batch.dims)}: the first dim must be even (2·B).`,
-      hint: 'Run the UNet on the concatenated [uncond; cond] (or [cond; uncond]) batch.',
-      details: { dims: batch.dims },
-    });
+    throw shapeMismatch(
+      `CFG batch has shape ${describeValue(batch.dims)}: the first dim must be even (2·B).`,
+      'Run the UNet on the concatenated [uncond; cond] (or [cond; uncond]) batch.',
+      { dims: batch.dims },
+    );
   }
   const half = batch.data.length / 2;
   const dims = [total / 2, ...batch.dims.slice(1)];

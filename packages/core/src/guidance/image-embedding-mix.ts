@@ -1,4 +1,5 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 import { assertDims, assertDtype, createTensor, sameDims, type Tensor } from '../tensor/tensor.js';
 
 /** Options of {@link mixImageEmbeddings}. */
@@ -19,7 +20,7 @@ export interface MixImageEmbeddingsOptions {
 }
 
 function weightsError(message: string, hint: string, details: Record<string, unknown>): KandinskyError {
-  return new KandinskyError({ code: 'INVALID_EMBEDDING_WEIGHTS', message, hint, details });
+  return kandinskyError('INVALID_EMBEDDING_WEIGHTS', message, hint, details);
 }
 
 /**
@@ -64,12 +65,11 @@ export function mixImageEmbeddings(
     const embedding = embeddings[index]!;
     assertDtype(`image embedding ${index}`, embedding, 'float32');
     if (!sameDims(embedding.dims, first.dims)) {
-      throw new KandinskyError({
-        code: 'SHAPE_MISMATCH',
-        message: `Image embedding ${index} has shape ${describeValue(embedding.dims)}, but embedding 0 has ${describeValue(first.dims)}.`,
-        hint: 'Encode every image with the same image encoder so the embeddings share one shape.',
-        details: { index, dims: embedding.dims, expected: first.dims },
-      });
+      throw shapeMismatch(
+        `Image embedding ${index} has shape ${describeValue(embedding.dims)}, but embedding 0 has ${describeValue(first.dims)}.`,
+        'Encode every image with the same image encoder so the embeddings share one shape.',
+        { index, dims: embedding.dims, expected: first.dims },
+      );
     }
   }
   if (weights.every((weight) => weight === 0)) {

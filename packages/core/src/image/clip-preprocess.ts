@@ -1,4 +1,5 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { centerCrop } from './crop-pad.js';
 import { imagesToTensor, normalizeChannels } from './image-tensor.js';
@@ -52,11 +53,11 @@ export function prepareClipPixelValues(
 ): Tensor<'float32'> {
   const size = options.size ?? CLIP_IMAGE_SIZE;
   if (!Number.isInteger(size) || size < 1) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `prepareClipPixelValues: size ${describeValue(size)} is not an integer ≥ 1.`,
-      hint: `Leave size unset for CLIP ViT-L/14 (${CLIP_IMAGE_SIZE}).`,
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `prepareClipPixelValues: size ${describeValue(size)} is not an integer ≥ 1.`,
+      `Leave size unset for CLIP ViT-L/14 (${CLIP_IMAGE_SIZE}).`,
+    );
   }
   const list: readonly RgbImage[] = Array.isArray(images) ? images : [images as RgbImage];
   const prepared = list.map((image, index) => {

@@ -1,4 +1,5 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ImageMask } from './image-mask.js';
 import { layoutOf, rebuild, type Resizable, type ResizableLayout } from './resizable.js';
@@ -116,12 +117,12 @@ export function crop(input: Resizable, rectangle: CropRectangle): Resizable {
     left + width > layout.stack.width ||
     top + height > layout.stack.height
   ) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `crop: rectangle ${describeValue(rectangle)} is not inside the ${describeSize(layout)} input.`,
-      hint: 'Use whole-pixel left/top ≥ 0 and width/height ≥ 1 with left + width ≤ input width and top + height ≤ input height.',
-      details: { rectangle, width: layout.stack.width, height: layout.stack.height },
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `crop: rectangle ${describeValue(rectangle)} is not inside the ${describeSize(layout)} input.`,
+      'Use whole-pixel left/top ≥ 0 and width/height ≥ 1 with left + width ≤ input width and top + height ≤ input height.',
+      { rectangle, width: layout.stack.width, height: layout.stack.height },
+    );
   }
   return remap(input, layout, range(top, height), range(left, width), 0);
 }
@@ -152,12 +153,12 @@ export function centerCrop(input: Resizable, size: { width: number; height: numb
     width > layout.stack.width ||
     height > layout.stack.height
   ) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `centerCrop: size ${describeValue(width)}×${describeValue(height)} does not fit in the ${describeSize(layout)} input.`,
-      hint: 'Crop to whole pixels, no larger than the input (resize the input first if it is smaller).',
-      details: { width, height, inputWidth: layout.stack.width, inputHeight: layout.stack.height },
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `centerCrop: size ${describeValue(width)}×${describeValue(height)} does not fit in the ${describeSize(layout)} input.`,
+      'Crop to whole pixels, no larger than the input (resize the input first if it is smaller).',
+      { width, height, inputWidth: layout.stack.width, inputHeight: layout.stack.height },
+    );
   }
   const top = Math.floor((layout.stack.height - height) / 2);
   const left = Math.floor((layout.stack.width - width) / 2);
@@ -196,27 +197,27 @@ export function pad(input: Resizable, options: PadOptions): Resizable {
   const { left = 0, right = 0, top = 0, bottom = 0, mode = 'constant', value = 0 } = options ?? {};
   for (const [name, amount] of Object.entries({ left, right, top, bottom })) {
     if (!Number.isInteger(amount) || amount < 0) {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `pad: ${name} padding ${describeValue(amount)} is not an integer ≥ 0.`,
-        hint: 'Pad by whole pixels.',
-      });
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        `pad: ${name} padding ${describeValue(amount)} is not an integer ≥ 0.`,
+        'Pad by whole pixels.',
+      );
     }
   }
   if (mode !== 'constant' && mode !== 'reflect' && mode !== 'replicate') {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `pad: unknown mode ${describeValue(mode)}.`,
-      hint: "Use 'constant', 'reflect' or 'replicate'.",
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `pad: unknown mode ${describeValue(mode)}.`,
+      "Use 'constant', 'reflect' or 'replicate'.",
+    );
   }
   const { width, height } = layout.stack;
   if (mode === 'reflect' && (left >= width || right >= width || top >= height || bottom >= height)) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `pad: reflect padding ${describeValue({ left, right, top, bottom })} must be smaller than the ${describeSize(layout)} input on each axis.`,
-      hint: "Use 'replicate' or 'constant', or pad in several steps.",
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `pad: reflect padding ${describeValue({ left, right, top, bottom })} must be smaller than the ${describeSize(layout)} input on each axis.`,
+      "Use 'replicate' or 'constant', or pad in several steps.",
+    );
   }
   const validValue =
     layout.kind === 'rgb'
@@ -225,11 +226,11 @@ export function pad(input: Resizable, options: PadOptions): Resizable {
         ? value >= 0 && value <= 1
         : Number.isFinite(value);
   if (!validValue) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `pad: fill value ${describeValue(value)} does not suit a ${layout.kind === 'rgb' ? 'RGB image' : layout.kind}.`,
-      hint: 'Use an integer 0–255 for RGB images, a value in [0, 1] for masks, a finite number for tensors.',
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `pad: fill value ${describeValue(value)} does not suit a ${layout.kind === 'rgb' ? 'RGB image' : layout.kind}.`,
+      'Use an integer 0–255 for RGB images, a value in [0, 1] for masks, a finite number for tensors.',
+    );
   }
   return remap(
     input,

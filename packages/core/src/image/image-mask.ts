@@ -1,4 +1,5 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 import { assertImageSize } from './rgb-image.js';
 
 /**
@@ -26,30 +27,30 @@ export function createImageMask(width: number, height: number, data?: Float32Arr
   const expected = width * height;
   if (data === undefined) return { width, height, data: new Float32Array(expected) };
   if (!(data instanceof Float32Array)) {
-    throw new KandinskyError({
-      code: 'INVALID_IMAGE',
-      message: `The mask data must be a Float32Array, got ${(data as object | null)?.constructor?.name ?? typeof data}.`,
-      hint: 'Pass one float per pixel in a Float32Array (1 = repaint, 0 = keep).',
-    });
+    throw kandinskyError(
+      'INVALID_IMAGE',
+      `The mask data must be a Float32Array, got ${(data as object | null)?.constructor?.name ?? typeof data}.`,
+      'Pass one float per pixel in a Float32Array (1 = repaint, 0 = keep).',
+    );
   }
   if (data.length !== expected) {
-    throw new KandinskyError({
-      code: 'INVALID_IMAGE',
-      message: `The mask data has ${data.length} values but a ${width}×${height} mask needs ${expected} (width · height).`,
-      hint: 'Give one value per pixel, or fix the width and height.',
-      details: { width, height, length: data.length, expected },
-    });
+    throw kandinskyError(
+      'INVALID_IMAGE',
+      `The mask data has ${data.length} values but a ${width}×${height} mask needs ${expected} (width · height).`,
+      'Give one value per pixel, or fix the width and height.',
+      { width, height, length: data.length, expected },
+    );
   }
   for (let i = 0; i < expected; i++) {
     const value = data[i]!;
     // Written as a negated range test so NaN fails too.
     if (!(value >= 0 && value <= 1)) {
-      throw new KandinskyError({
-        code: 'INVALID_IMAGE',
-        message: `Mask value ${describeValue(value)} at pixel (${i % width}, ${Math.floor(i / width)}) is outside [0, 1].`,
-        hint: 'Use 1 for pixels to repaint and 0 for pixels to keep (fractions are allowed).',
-        details: { index: i, value },
-      });
+      throw kandinskyError(
+        'INVALID_IMAGE',
+        `Mask value ${describeValue(value)} at pixel (${i % width}, ${Math.floor(i / width)}) is outside [0, 1].`,
+        'Use 1 for pixels to repaint and 0 for pixels to keep (fractions are allowed).',
+        { index: i, value },
+      );
     }
   }
   return { width, height, data };

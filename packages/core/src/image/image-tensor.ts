@@ -1,4 +1,5 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 import { assertDtype, type Tensor } from '../tensor/tensor.js';
 import { createImageMask, type ImageMask } from './image-mask.js';
 import { assertRgbImage, RGB_CHANNELS, type RgbImage } from './rgb-image.js';
@@ -44,11 +45,11 @@ export interface TensorToImagesOptions {
 
 function checkRange(operation: string, range: unknown): PixelRange {
   if (range !== 'minus-one-to-one' && range !== 'zero-to-one') {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `${operation}: unknown range ${describeValue(range)}.`,
-      hint: "Use 'minus-one-to-one' or 'zero-to-one'.",
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `${operation}: unknown range ${describeValue(range)}.`,
+      "Use 'minus-one-to-one' or 'zero-to-one'.",
+    );
   }
   return range;
 }
@@ -67,22 +68,21 @@ export function imagesToTensor(
   const list: readonly RgbImage[] = Array.isArray(images) ? images : [images as RgbImage];
   const range = checkRange('imagesToTensor', options.range ?? 'minus-one-to-one');
   if (list.length === 0) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: 'imagesToTensor: got an empty list of images.',
-      hint: 'Pass at least one image.',
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      'imagesToTensor: got an empty list of images.',
+      'Pass at least one image.',
+    );
   }
   list.forEach((image, index) => assertRgbImage(image, `image ${index}`));
   const { width, height } = list[0]!;
   list.forEach((image, index) => {
     if (image.width !== width || image.height !== height) {
-      throw new KandinskyError({
-        code: 'SHAPE_MISMATCH',
-        message: `imagesToTensor: image ${index} is ${image.width}×${image.height} but image 0 is ${width}×${height}.`,
-        hint: 'Resize every image of a batch to the same size first.',
-        details: { index, width: image.width, height: image.height },
-      });
+      throw shapeMismatch(
+        `imagesToTensor: image ${index} is ${image.width}×${image.height} but image 0 is ${width}×${height}.`,
+        'Resize every image of a batch to the same size first.',
+        { index, width: image.width, height: image.height },
+      );
     }
   });
   // A 256-entry table: the conversion is exact per byte and the loop allocates nothing.
@@ -185,21 +185,20 @@ export function tensorToImages(
   const range = checkRange('tensorToImages', options.range ?? 'minus-one-to-one');
   const rounding = options.rounding ?? 'round';
   if (rounding !== 'round' && rounding !== 'truncate') {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `tensorToImages: unknown rounding ${describeValue(rounding)}.`,
-      hint: "Use 'round' (diffusers) or 'truncate' (ai-forever, torchvision ToPILImage).",
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `tensorToImages: unknown rounding ${describeValue(rounding)}.`,
+      "Use 'round' (diffusers) or 'truncate' (ai-forever, torchvision ToPILImage).",
+    );
   }
   assertDtype('tensorToImages input', tensor, 'float32');
   const dims = tensor.dims;
   if (dims.length !== 4 || dims[1] !== RGB_CHANNELS || dims.some((dim) => dim < 1)) {
-    throw new KandinskyError({
-      code: 'SHAPE_MISMATCH',
-      message: `tensorToImages: tensor has shape ${describeValue(dims)}; expected [N, 3, H, W] with every dimension ≥ 1.`,
-      hint: 'Pass an NCHW RGB tensor (batch, 3 channels, height, width).',
-      details: { dims },
-    });
+    throw shapeMismatch(
+      `tensorToImages: tensor has shape ${describeValue(dims)}; expected [N, 3, H, W] with every dimension ≥ 1.`,
+      'Pass an NCHW RGB tensor (batch, 3 channels, height, width).',
+      { dims },
+    );
   }
   const [count, , height, width] = dims as [number, number, number, number];
   const planeSize = width * height;
@@ -232,11 +231,10 @@ export function normalizeChannels(
 ): Tensor<'float32'> {
   assertDtype('normalizeChannels input', tensor, 'float32');
   if (tensor.dims.length !== 4) {
-    throw new KandinskyError({
-      code: 'SHAPE_MISMATCH',
-      message: `normalizeChannels: tensor has shape ${describeValue(tensor.dims)}; expected [N, C, H, W].`,
-      hint: 'Pass an NCHW tensor.',
-    });
+    throw shapeMismatch(
+      `normalizeChannels: tensor has shape ${describeValue(tensor.dims)}; expected [N, C, H, W].`,
+      'Pass an NCHW tensor.',
+    );
   }
   const [count, channels, height, width] = tensor.dims as [number, number, number, number];
   for (const [name, values] of [
@@ -248,11 +246,11 @@ export function normalizeChannels(
       values.length !== channels ||
       values.some((v) => !Number.isFinite(v) || (name === 'standardDeviation' && v === 0));
     if (bad) {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `normalizeChannels: ${name} ${describeValue(values)} must hold ${channels} finite numbers${name === 'standardDeviation' ? ', none 0' : ''}.`,
-        hint: 'Give one value per channel of the tensor.',
-      });
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        `normalizeChannels: ${name} ${describeValue(values)} must hold ${channels} finite numbers${name === 'standardDeviation' ? ', none 0' : ''}.`,
+        'Give one value per channel of the tensor.',
+      );
     }
   }
   const planeSize = width * height;

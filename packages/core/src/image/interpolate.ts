@@ -1,4 +1,5 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ImageMask } from './image-mask.js';
 import {
@@ -171,19 +172,19 @@ export function interpolate(input: Resizable, options: InterpolateOptions): Resi
   assertTargetSize('interpolate', options);
   const { mode } = options;
   if (mode !== 'bilinear' && mode !== 'bicubic' && mode !== 'nearest') {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `interpolate: unknown mode ${describeValue(mode)}.`,
-      hint: "Use 'bilinear', 'bicubic' or 'nearest' (for Pillow's filters use resizeLikePillow).",
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `interpolate: unknown mode ${describeValue(mode)}.`,
+      "Use 'bilinear', 'bicubic' or 'nearest' (for Pillow's filters use resizeLikePillow).",
+    );
   }
   const alignCorners = options.alignCorners ?? false;
   if (typeof alignCorners !== 'boolean' || (alignCorners && mode === 'nearest')) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `interpolate: alignCorners ${describeValue(alignCorners)} is not valid with mode ${describeValue(mode)}.`,
-      hint: "alignCorners is a boolean and only applies to 'bilinear' and 'bicubic'.",
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `interpolate: alignCorners ${describeValue(alignCorners)} is not valid with mode ${describeValue(mode)}.`,
+      "alignCorners is a boolean and only applies to 'bilinear' and 'bicubic'.",
+    );
   }
   const layout = layoutOf('interpolate', input);
   const { width, height } = layout.stack;

@@ -1,4 +1,5 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ImageMask } from './image-mask.js';
 import {
@@ -147,11 +148,11 @@ export function resizeLikePillow(input: Resizable, options: PillowResizeOptions)
   assertTargetSize('resizeLikePillow', options);
   const filter = options.filter ?? 'bicubic';
   if (!Object.hasOwn(kernels, filter)) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `resizeLikePillow: unknown filter ${describeValue(filter)}.`,
-      hint: `Use one of ${Object.keys(kernels).join(', ')}.`,
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `resizeLikePillow: unknown filter ${describeValue(filter)}.`,
+      `Use one of ${Object.keys(kernels).join(', ')}.`,
+    );
   }
   const layout = layoutOf('resizeLikePillow', input);
   const { width, height } = layout.stack;

@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 import { assertDtype, type Tensor } from '../tensor/tensor.js';
 import type { ImageMask } from './image-mask.js';
 import { assertRgbImage, RGB_CHANNELS, type RgbImage } from './rgb-image.js';
@@ -21,21 +22,21 @@ export interface TargetSize {
 /** Throws INVALID_ARGUMENT, naming the size, unless both sides are integers ≥ 1. */
 export function assertTargetSize(operation: string, size: TargetSize): void {
   if (typeof size !== 'object' || size === null) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `${operation} needs options { width, height }, got ${describeValue(size)}.`,
-      hint: 'Pass the output size as { width, height } in pixels.',
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `${operation} needs options { width, height }, got ${describeValue(size)}.`,
+      'Pass the output size as { width, height } in pixels.',
+    );
   }
   for (const side of ['width', 'height'] as const) {
     const value = size[side];
     if (!Number.isInteger(value) || value < 1) {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `${operation}: target ${side} ${describeValue(value)} is not an integer ≥ 1 (requested ${describeValue(size.width)}×${describeValue(size.height)}).`,
-        hint: 'Round the output size to whole pixels of at least 1.',
-        details: { width: size.width, height: size.height },
-      });
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        `${operation}: target ${side} ${describeValue(value)} is not an integer ≥ 1 (requested ${describeValue(size.width)}×${describeValue(size.height)}).`,
+        'Round the output size to whole pixels of at least 1.',
+        { width: size.width, height: size.height },
+      );
     }
   }
 }
@@ -59,12 +60,11 @@ export function layoutOf(operation: string, input: Resizable): ResizableLayout {
     assertDtype(`${operation} input`, input, 'float32');
     const dims = input.dims;
     if (dims.length < 2 || dims.some((dim) => !Number.isInteger(dim) || dim < 1)) {
-      throw new KandinskyError({
-        code: 'SHAPE_MISMATCH',
-        message: `${operation}: input tensor has shape ${describeValue(dims)}; expected [..., height, width] with every dimension ≥ 1.`,
-        hint: 'Pass an NCHW float32 tensor (or any tensor whose last two dims are height and width).',
-        details: { dims },
-      });
+      throw shapeMismatch(
+        `${operation}: input tensor has shape ${describeValue(dims)}; expected [..., height, width] with every dimension ≥ 1.`,
+        'Pass an NCHW float32 tensor (or any tensor whose last two dims are height and width).',
+        { dims },
+      );
     }
     const height = dims[dims.length - 2]!;
     const width = dims[dims.length - 1]!;
@@ -75,11 +75,11 @@ export function layoutOf(operation: string, input: Resizable): ResizableLayout {
   if (input?.data instanceof Float32Array) {
     const expected = input.width * input.height;
     if (!Number.isInteger(input.width) || !Number.isInteger(input.height) || input.width < 1 || input.height < 1 || input.data.length !== expected) {
-      throw new KandinskyError({
-        code: 'INVALID_IMAGE',
-        message: `${operation}: mask of size ${describeValue(input.width)}×${describeValue(input.height)} has ${input.data.length} values.`,
-        hint: 'Create masks with createImageMask(width, height, data).',
-      });
+      throw kandinskyError(
+        'INVALID_IMAGE',
+        `${operation}: mask of size ${describeValue(input.width)}×${describeValue(input.height)} has ${input.data.length} values.`,
+        'Create masks with createImageMask(width, height, data).',
+      );
     }
     return {
       kind: 'mask',

@@ -1,4 +1,5 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 
 /**
  * An 8-bit RGB image: `width × height` pixels, row-major, 3 bytes per pixel (R, G, B), no alpha.
@@ -25,12 +26,12 @@ export function assertImageSize(what: string, width: number, height: number): vo
     ['height', height],
   ] as const) {
     if (!Number.isInteger(value) || value < 1) {
-      throw new KandinskyError({
-        code: 'INVALID_IMAGE',
-        message: `The ${what} ${name} ${describeValue(value)} is not a positive integer (size ${describeValue(width)}×${describeValue(height)}).`,
-        hint: `Give the ${what} a width and height that are whole numbers of at least 1.`,
-        details: { width, height },
-      });
+      throw kandinskyError(
+        'INVALID_IMAGE',
+        `The ${what} ${name} ${describeValue(value)} is not a positive integer (size ${describeValue(width)}×${describeValue(height)}).`,
+        `Give the ${what} a width and height that are whole numbers of at least 1.`,
+        { width, height },
+      );
     }
   }
 }
@@ -57,11 +58,11 @@ export function createRgbImage(width: number, height: number, data?: Uint8Array)
  */
 export function assertRgbImage(image: RgbImage, what = 'image'): void {
   if (typeof image !== 'object' || image === null) {
-    throw new KandinskyError({
-      code: 'INVALID_IMAGE',
-      message: `Expected an RGB image { width, height, data } for the ${what}, got ${describeValue(image)}.`,
-      hint: 'Create images with createRgbImage(width, height, data).',
-    });
+    throw kandinskyError(
+      'INVALID_IMAGE',
+      `Expected an RGB image { width, height, data } for the ${what}, got ${describeValue(image)}.`,
+      'Create images with createRgbImage(width, height, data).',
+    );
   }
   assertImageSize(what, image.width, image.height);
   assertRgbBuffer(image.width, image.height, image.data, what);
@@ -70,22 +71,22 @@ export function assertRgbImage(image: RgbImage, what = 'image'): void {
 function assertRgbBuffer(width: number, height: number, data: unknown, what = 'image'): void {
   if (!(data instanceof Uint8Array) || data instanceof Uint8ClampedArray) {
     const found = (data as object | null)?.constructor?.name ?? typeof data;
-    throw new KandinskyError({
-      code: 'INVALID_IMAGE',
-      message: `The ${what} data must be a Uint8Array of RGB bytes, got ${found}.`,
-      hint: 'Pass a Uint8Array (wrap a Uint8ClampedArray with new Uint8Array(x.buffer, x.byteOffset, x.length)).',
-    });
+    throw kandinskyError(
+      'INVALID_IMAGE',
+      `The ${what} data must be a Uint8Array of RGB bytes, got ${found}.`,
+      'Pass a Uint8Array (wrap a Uint8ClampedArray with new Uint8Array(x.buffer, x.byteOffset, x.length)).',
+    );
   }
   const expected = width * height * RGB_CHANNELS;
   if (data.length !== expected) {
     const rgba = data.length === width * height * 4;
-    throw new KandinskyError({
-      code: 'INVALID_IMAGE',
-      message: `The ${what} data has ${data.length} bytes but a ${width}×${height} RGB image needs ${expected} (width · height · 3).`,
-      hint: rgba
+    throw kandinskyError(
+      'INVALID_IMAGE',
+      `The ${what} data has ${data.length} bytes but a ${width}×${height} RGB image needs ${expected} (width · height · 3).`,
+      rgba
         ? 'The buffer looks like RGBA: drop the alpha channel (every 4th byte) first.'
         : 'Make the buffer length equal width · height · 3, or fix the width and height.',
-      details: { width, height, length: data.length, expected },
-    });
+      { width, height, length: data.length, expected },
+    );
   }
 }

@@ -1,4 +1,5 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 import { crc32 } from './crc32.js';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -15,11 +16,7 @@ export interface PngTextEntry {
 }
 
 function invalidPng(message: string): KandinskyError {
-  return new KandinskyError({
-    code: 'INVALID_IMAGE',
-    message,
-    hint: 'Pass the bytes of a complete PNG file.',
-  });
+  return kandinskyError('INVALID_IMAGE', message, 'Pass the bytes of a complete PNG file.');
 }
 
 function checkSignature(png: Uint8Array): void {
@@ -31,11 +28,11 @@ function checkSignature(png: Uint8Array): void {
 function checkKeyword(keyword: string): void {
   // PNG spec §11.3.4: 1–79 bytes of printable Latin-1, no leading/trailing/double spaces.
   if (!/^[\x20-\x7e\xa1-\xff]{1,79}$/.test(keyword) || /^ | $| {2}/.test(keyword)) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `Invalid PNG text keyword ${describeValue(keyword)}.`,
-      hint: 'Use 1–79 printable Latin-1 characters without leading, trailing or double spaces.',
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `Invalid PNG text keyword ${describeValue(keyword)}.`,
+      'Use 1–79 printable Latin-1 characters without leading, trailing or double spaces.',
+    );
   }
 }
 

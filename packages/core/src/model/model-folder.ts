@@ -4,7 +4,8 @@ import { checkSessionContract, type ComponentContract } from '../backend/compone
 import type { LoadModelOptions } from '../backend/load-model-options.js';
 import type { ModelSession } from '../backend/model-session.js';
 import type { ModelSource } from '../backend/model-source.js';
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 import { componentFolder, parseModelIndex, type ModelIndex } from './model-index.js';
 
 /**
@@ -50,12 +51,13 @@ export class ModelFolder {
     try {
       json = JSON.parse(text);
     } catch (cause) {
-      throw new KandinskyError({
-        code: 'INVALID_MODEL_MANIFEST',
-        message: `model_index.json in ${files.location} is not valid JSON.`,
-        hint: 'Fix or regenerate model_index.json (docs/model-format.md §1.1).',
+      throw kandinskyError(
+        'INVALID_MODEL_MANIFEST',
+        `model_index.json in ${files.location} is not valid JSON.`,
+        'Fix or regenerate model_index.json (docs/model-format.md §1.1).',
+        undefined,
         cause,
-      });
+      );
     }
     return new ModelFolder(files, parseModelIndex(json));
   }
@@ -87,12 +89,13 @@ export class ModelFolder {
     try {
       return JSON.parse(text);
     } catch (cause) {
-      throw new KandinskyError({
-        code: 'INVALID_MODEL_MANIFEST',
-        message: `${describeValue(path)} in ${this.files.location} is not valid JSON.`,
-        hint: 'Re-export the model folder.',
+      throw kandinskyError(
+        'INVALID_MODEL_MANIFEST',
+        `${describeValue(path)} in ${this.files.location} is not valid JSON.`,
+        'Re-export the model folder.',
+        undefined,
         cause,
-      });
+      );
     }
   }
 

@@ -1,4 +1,5 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 
 /** Prompt-encoding conventions of spec §4.1: A original 3.1, B diffusers port, C K3D. */
 export type PromptConvention = 'A' | 'B' | 'C';
@@ -22,7 +23,7 @@ export interface ModelIndex {
 }
 
 function manifestError(message: string, hint: string, details: Record<string, unknown> = {}): KandinskyError {
-  return new KandinskyError({ code: 'INVALID_MODEL_MANIFEST', message, hint, details });
+  return kandinskyError('INVALID_MODEL_MANIFEST', message, hint, details);
 }
 
 /**
@@ -107,14 +108,14 @@ export function parseModelIndex(json: unknown): ModelIndex {
 export function componentFolder(index: ModelIndex, role: string): string {
   const folder = index.components[role];
   if (folder === undefined) {
-    throw new KandinskyError({
-      code: 'MODEL_NOT_FOUND',
-      message: `The model ${JSON.stringify(index.variant.name)} has no ${JSON.stringify(role)} component (it has: ${
+    throw kandinskyError(
+      'MODEL_NOT_FOUND',
+      `The model ${JSON.stringify(index.variant.name)} has no ${JSON.stringify(role)} component (it has: ${
         Object.keys(index.components).join(', ') || 'none'
       }).`,
-      hint: `Use a model folder whose model_index.json lists "${role}", or a mode this model supports.`,
-      details: { role, available: Object.keys(index.components) },
-    });
+      `Use a model folder whose model_index.json lists "${role}", or a mode this model supports.`,
+      { role, available: Object.keys(index.components) },
+    );
   }
   return folder;
 }

@@ -1,4 +1,4 @@
-import { KandinskyError } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 import { WarningCodes } from '../events/warning-codes.js';
 import type { PromptConvention } from '../model/model-index.js';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
@@ -145,11 +145,11 @@ function guardFinite(states: Tensor<'float32'>, item: number, warn: EncodePrompt
 export async function encodePrompt(models: PromptEncoderModels, options: EncodePromptOptions): Promise<PromptContexts> {
   const { convention, withUnconditional } = options;
   if (convention !== 'A' && convention !== 'B') {
-    throw new KandinskyError({
-      code: 'INVALID_MODEL_MANIFEST',
-      message: `Prompt convention ${JSON.stringify(convention)} is not supported by the text-to-image pipeline.`,
-      hint: 'Convention C belongs to the IP-Adapter and ControlNet pipelines; use a convention A or B model folder.',
-    });
+    throw kandinskyError(
+      'INVALID_MODEL_MANIFEST',
+      `Prompt convention ${JSON.stringify(convention)} is not supported by the text-to-image pipeline.`,
+      'Convention C belongs to the IP-Adapter and ControlNet pipelines; use a convention A or B model folder.',
+    );
   }
   const positive = tokenizeCached(models.tokenizer, options.prompt);
   if (positive.droppedTokens > 0) {
@@ -176,11 +176,11 @@ export async function encodePrompt(models: PromptEncoderModels, options: EncodeP
   let projected = states;
   if (convention === 'A') {
     if (!models.project) {
-      throw new KandinskyError({
-        code: 'MODEL_NOT_FOUND',
-        message: 'Convention A needs a text_projection component, and the model folder has none.',
-        hint: 'Add text_projection to model_index.json, or mark the folder as convention "B".',
-      });
+      throw kandinskyError(
+        'MODEL_NOT_FOUND',
+        'Convention A needs a text_projection component, and the model folder has none.',
+        'Add text_projection to model_index.json, or mark the folder as convention "B".',
+      );
     }
     projected = await models.project(states);
   }
@@ -202,11 +202,11 @@ export async function encodePrompt(models: PromptEncoderModels, options: EncodeP
   if (convention === 'A') {
     const nullEmbedding = models.nullEmbedding;
     if (!nullEmbedding || nullEmbedding.length !== width) {
-      throw new KandinskyError({
-        code: 'MODEL_CONTRACT_MISMATCH',
-        message: `The null embedding has ${nullEmbedding?.length ?? 0} values; the projected context has width ${width}.`,
-        hint: 'Re-export text_projection with a null_embedding.bin of context_dim float32 values.',
-      });
+      throw kandinskyError(
+        'MODEL_CONTRACT_MISMATCH',
+        `The null embedding has ${nullEmbedding?.length ?? 0} values; the projected context has width ${width}.`,
+        'Re-export text_projection with a null_embedding.bin of context_dim float32 values.',
+      );
     }
     context.data.set(nullEmbedding, 0); // spec §4.1 A step 6: row 0 = null embedding, mask [1, 0, …]
     mask.data[0] = 1n;

@@ -1,4 +1,4 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { invalidArgument } from '../errors/error-constructors.js';
 
 /**
  * The one thing the pipelines need from a tokenizer: text → ids **without** special tokens.
@@ -39,11 +39,7 @@ export function tokenizePrompt(
   maxLength: number = MAX_PROMPT_TOKENS,
 ): PromptTokens {
   if (typeof text !== 'string') {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `A prompt must be a string, got ${describeValue(text)}.`,
-      hint: 'Pass the prompt as text; use "" for an empty prompt.',
-    });
+    throw invalidArgument('prompt', text, 'a string', 'Pass the prompt as text; use "" for an empty prompt.');
   }
   const content = tokenizer.encode(text);
   const kept = Math.min(content.length, maxLength - 1);

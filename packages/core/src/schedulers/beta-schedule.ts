@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { invalidSchedulerConfig } from '../errors/error-constructors.js';
 
 /** Beta schedules of diffusers that Kandinsky models use or that users may configure. */
 export type BetaScheduleName = 'linear' | 'scaled_linear' | 'squaredcos_cap_v2';
@@ -39,12 +40,12 @@ export function betaSchedule(options: BetaScheduleOptions = {}): Float64Array {
   const { schedule = 'linear', numTrainTimesteps = 1000, betaStart = 0.0001, betaEnd = 0.02 } =
     options;
   if (!Number.isInteger(numTrainTimesteps) || numTrainTimesteps < 2) {
-    throw new KandinskyError({
-      code: 'INVALID_SCHEDULER_CONFIG',
-      message: `num_train_timesteps must be an integer ≥ 2, got ${describeValue(numTrainTimesteps)}.`,
-      hint: 'Kandinsky models use num_train_timesteps = 1000.',
-      details: { key: 'num_train_timesteps', value: numTrainTimesteps },
-    });
+    throw invalidSchedulerConfig(
+      'num_train_timesteps',
+      numTrainTimesteps,
+      `num_train_timesteps must be an integer ≥ 2, got ${describeValue(numTrainTimesteps)}.`,
+      'Kandinsky models use num_train_timesteps = 1000.',
+    );
   }
   const count = numTrainTimesteps;
   switch (schedule) {
@@ -65,12 +66,12 @@ export function betaSchedule(options: BetaScheduleOptions = {}): Float64Array {
       return betas;
     }
     default:
-      throw new KandinskyError({
-        code: 'INVALID_SCHEDULER_CONFIG',
-        message: `Unknown beta_schedule ${describeValue(schedule)}.`,
-        hint: `Use one of ${BETA_SCHEDULE_NAMES.map((name) => `"${name}"`).join(', ')}.`,
-        details: { key: 'beta_schedule', value: schedule },
-      });
+      throw invalidSchedulerConfig(
+        'beta_schedule',
+        schedule,
+        `Unknown beta_schedule ${describeValue(schedule)}.`,
+        `Use one of ${BETA_SCHEDULE_NAMES.map((name) => `"${name}"`).join(', ')}.`,
+      );
   }
 }
 

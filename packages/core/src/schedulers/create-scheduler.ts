@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { invalidSchedulerConfig } from '../errors/error-constructors.js';
 import { DDIMScheduler } from './ddim-scheduler.js';
 import { DDPMScheduler } from './ddpm-scheduler.js';
 import { DPMSolverMultistepScheduler } from './dpm-solver-multistep.js';
@@ -36,14 +37,13 @@ export function createScheduler(config: SchedulerConfigInput): Scheduler {
     case 'DPMSolverMultistepScheduler':
       return new DPMSolverMultistepScheduler(config as Record<string, unknown>);
     default:
-      throw new KandinskyError({
-        code: 'INVALID_SCHEDULER_CONFIG',
-        message:
-          className === undefined
-            ? 'The scheduler config has no "_class_name".'
-            : `Unsupported scheduler class ${describeValue(className)}.`,
-        hint: `Set "_class_name" to one of ${SUPPORTED_SCHEDULER_CLASSES.map((name) => `"${name}"`).join(', ')}.`,
-        details: { key: '_class_name', value: className },
-      });
+      throw invalidSchedulerConfig(
+        '_class_name',
+        className,
+        className === undefined
+          ? 'The scheduler config has no "_class_name".'
+          : `Unsupported scheduler class ${describeValue(className)}.`,
+        `Set "_class_name" to one of ${SUPPORTED_SCHEDULER_CLASSES.map((name) => `"${name}"`).join(', ')}.`,
+      );
   }
 }

@@ -1,4 +1,4 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { invalidArgument } from '../errors/error-constructors.js';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
 import { thresholdPerSample } from './dynamic-thresholding.js';
 import type { Scheduler, SchedulerStepOptions, SchedulerStepResult } from './scheduler.js';
@@ -83,12 +83,7 @@ export interface DDIMStepOptions extends SchedulerStepOptions, DDIMSamplingOptio
 
 function checkEta(eta: unknown): number {
   if (typeof eta !== 'number' || !(eta >= 0 && eta <= 1)) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `DDIM eta must be a number in [0, 1], got ${describeValue(eta)}.`,
-      hint: 'Use 0 for deterministic DDIM, 1 for DDPM-like sampling.',
-      details: { eta },
-    });
+    throw invalidArgument('eta', eta, 'a number in [0, 1]', 'Use 0 for deterministic DDIM, 1 for DDPM-like sampling.');
   }
   return eta;
 }

@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
 import { thresholdPerSample } from './dynamic-thresholding.js';
 import type { Scheduler, SchedulerStepOptions, SchedulerStepResult } from './scheduler.js';
@@ -177,12 +178,12 @@ export class DDPMScheduler implements Scheduler<SingleStepSchedulerState> {
         (t, i) => Number.isInteger(t) && t >= 0 && t < count && (i === 0 || t < timesteps[i - 1]),
       );
     if (!valid) {
-      throw new KandinskyError({
-        code: 'INVALID_STEPS',
-        message: `Custom timesteps must be strictly descending integers in [0, ${count - 1}], got ${describeValue(timesteps)}.`,
-        hint: 'Pass e.g. [999, 750, 500, 250, 0].',
-        details: { timesteps },
-      });
+      throw kandinskyError(
+        'INVALID_STEPS',
+        `Custom timesteps must be strictly descending integers in [0, ${count - 1}], got ${describeValue(timesteps)}.`,
+        'Pass e.g. [999, 750, 500, 250, 0].',
+        { timesteps },
+      );
     }
     this.schedule = { timesteps: [...timesteps], id: newScheduleId(), custom: true };
   }
@@ -226,11 +227,10 @@ export class DDPMScheduler implements Scheduler<SingleStepSchedulerState> {
     const modelDims = [...sample.dims];
     if (learned) {
       if (modelDims.length < 2) {
-        throw new KandinskyError({
-          code: 'SHAPE_MISMATCH',
-          message: `variance_type ${describeValue(varianceType)} needs a sample of shape [batch, channels, ...], got ${describeValue(sample.dims)}.`,
-          hint: 'Pass latents with a batch and a channel dimension.',
-        });
+        throw shapeMismatch(
+          `variance_type ${describeValue(varianceType)} needs a sample of shape [batch, channels, ...], got ${describeValue(sample.dims)}.`,
+          'Pass latents with a batch and a channel dimension.',
+        );
       }
       modelDims[1] *= 2;
     }

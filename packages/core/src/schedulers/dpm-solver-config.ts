@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { invalidSchedulerConfig } from '../errors/error-constructors.js';
 import {
   PREDICTION_TYPES,
   assertSchedulerConfigObject,
@@ -51,9 +52,6 @@ export interface DPMSolverConfig extends TrainingScheduleConfig {
   stepsOffset: number;
 }
 
-const invalid = (key: string, value: unknown, message: string, hint: string) =>
-  new KandinskyError({ code: 'INVALID_SCHEDULER_CONFIG', message, hint, details: { key, value } });
-
 /**
  * Reads and validates a diffusers `scheduler_config.json` object for the DPM-Solver multistep
  * scheduler, with the policy of `scheduler-config.ts` (metadata and foreign keys ignored, `null`
@@ -74,7 +72,7 @@ export function resolveDPMSolverConfig(raw: SchedulerConfigInput): DPMSolverConf
   const solver = readEnum(raw, 'solver_type', 'midpoint', ['midpoint', 'heun', 'logrho', 'bh1', 'bh2']);
   const finalSigmasType = readEnum(raw, 'final_sigmas_type', 'zero', ['zero', 'sigma_min']);
   if (algorithmType === 'dpmsolver' && finalSigmasType === 'zero') {
-    throw invalid(
+    throw invalidSchedulerConfig(
       'final_sigmas_type',
       finalSigmasType,
       'final_sigmas_type "zero" is not supported with algorithm_type "dpmsolver" (diffusers rejects it too).',
@@ -85,7 +83,7 @@ export function resolveDPMSolverConfig(raw: SchedulerConfigInput): DPMSolverConf
   const useKarrasSigmas = readBoolean(raw, 'use_karras_sigmas', false);
   const useLuLambdas = readBoolean(raw, 'use_lu_lambdas', false);
   if (useKarrasSigmas && useLuLambdas) {
-    throw invalid(
+    throw invalidSchedulerConfig(
       'use_lu_lambdas',
       true,
       'use_karras_sigmas and use_lu_lambdas are both true; only one sigma spacing can be used.',
@@ -94,7 +92,7 @@ export function resolveDPMSolverConfig(raw: SchedulerConfigInput): DPMSolverConf
   }
   const varianceType = raw.variance_type;
   if (varianceType !== undefined && varianceType !== null) {
-    throw invalid(
+    throw invalidSchedulerConfig(
       'variance_type',
       varianceType,
       `variance_type ${describeValue(varianceType)} (a learned-variance model output) is not supported.`,
@@ -150,7 +148,7 @@ function readLambdaMinClipped(raw: SchedulerConfigInput): number {
   // Python's json writes -inf as the non-JSON token -Infinity; loaders may hand it over as text.
   if (value === '-inf' || value === '-Infinity') return Number.NEGATIVE_INFINITY;
   if (typeof value !== 'number' || Number.isNaN(value) || value === Number.POSITIVE_INFINITY) {
-    throw invalid(
+    throw invalidSchedulerConfig(
       'lambda_min_clipped',
       value,
       `lambda_min_clipped must be a number or -Infinity, got ${describeValue(value)}.`,

@@ -1,4 +1,4 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { invalidArgument, kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 import { assertDims, assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
 import { dpmSolverConfigRecord, resolveDPMSolverConfig, type DPMSolverConfig } from './dpm-solver-config.js';
 import { dpmSolverSchedule } from './dpm-solver-schedule.js';
@@ -161,11 +161,10 @@ export class DPMSolverMultistepScheduler implements Scheduler<DPMSolverMultistep
     const previous = length >= 2 ? history[length - 1] : null;
     const beforePrevious = length >= 3 ? history[length - 2] : null;
     if ((order >= 2 && previous?.length !== size) || (order === 3 && beforePrevious?.length !== size)) {
-      throw new KandinskyError({
-        code: 'SHAPE_MISMATCH',
-        message: `The solver history does not match a sample of ${size} elements.`,
-        hint: 'Keep one state per trajectory and per sample shape.',
-      });
+      throw shapeMismatch(
+        `The solver history does not match a sample of ${size} elements.`,
+        'Keep one state per trajectory and per sample shape.',
+      );
     }
     // Shift the history; the buffer dropping off the end is recycled for the new output.
     let current = history[0];
@@ -237,11 +236,8 @@ export class DPMSolverMultistepScheduler implements Scheduler<DPMSolverMultistep
       alpha = f32(Math.sqrt(this.alphasCumprod[timestep]));
       sigma = f32(Math.sqrt(f32(1 - this.alphasCumprod[timestep])));
     } else {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `addNoise timestep must be an integer in [0, ${this.alphasCumprod.length - 1}], got ${describeValue(timestep)}.`,
-        hint: 'Pass one of scheduler.timesteps.',
-      });
+      const last = this.alphasCumprod.length - 1;
+      throw invalidArgument('timestep', timestep, `an integer in [0, ${last}]`, 'Pass one of scheduler.timesteps.');
     }
     const result = createTensor('float32', original.dims);
     const x = original.data;
@@ -293,11 +289,11 @@ export class DPMSolverMultistepScheduler implements Scheduler<DPMSolverMultistep
 
   private requireSchedule(what: string) {
     if (this.schedule === null) {
-      throw new KandinskyError({
-        code: 'SCHEDULER_STATE',
-        message: `${what}() was called before setTimesteps().`,
-        hint: 'Call scheduler.setTimesteps(steps) first.',
-      });
+      throw kandinskyError(
+        'SCHEDULER_STATE',
+        `${what}() was called before setTimesteps().`,
+        'Call scheduler.setTimesteps(steps) first.',
+      );
     }
     return this.schedule;
   }

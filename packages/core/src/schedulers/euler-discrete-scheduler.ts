@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { invalidArgument, kandinskyError } from '../errors/error-constructors.js';
 import { assertDims, assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
 import type { Scheduler, SchedulerStepOptions, SchedulerStepResult } from './scheduler.js';
 import {
@@ -257,12 +258,8 @@ export class EulerDiscreteScheduler implements Scheduler<SingleStepSchedulerStat
     const { churn = 0, churnMinSigma = 0, churnMaxSigma = Infinity, churnNoiseScale = 1 } = options;
     for (const [key, value] of Object.entries({ churn, churnMinSigma, churnNoiseScale })) {
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-        throw new KandinskyError({
-          code: 'INVALID_ARGUMENT',
-          message: `Euler step option ${key} must be a finite number ≥ 0, got ${describeValue(value)}.`,
-          hint: 'Leave the churn options out for the deterministic Euler step.',
-          details: { [key]: value },
-        });
+        const hint = 'Leave the churn options out for the deterministic Euler step.';
+        throw invalidArgument(key, value, 'a finite number ≥ 0', hint);
       }
     }
     const gamma =
@@ -338,12 +335,12 @@ export class EulerDiscreteScheduler implements Scheduler<SingleStepSchedulerStat
   private indexOf(timestep: number): number {
     const index = this.timesteps.indexOf(timestep);
     if (index < 0) {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `Timestep ${describeValue(timestep)} is not in the current ${this.name} schedule.`,
-        hint: 'Pass one of scheduler.timesteps (Euler timesteps are fractional).',
-        details: { timestep },
-      });
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        `Timestep ${describeValue(timestep)} is not in the current ${this.name} schedule.`,
+        'Pass one of scheduler.timesteps (Euler timesteps are fractional).',
+        { timestep },
+      );
     }
     return index;
   }
@@ -351,11 +348,11 @@ export class EulerDiscreteScheduler implements Scheduler<SingleStepSchedulerStat
   private sigmaAt(index: number): number {
     const sigmas = this.sigmas;
     if (!Number.isInteger(index) || index < 0 || index >= sigmas.length - 1) {
-      throw new KandinskyError({
-        code: 'SCHEDULER_STATE',
-        message: `Step index ${describeValue(index)} is outside the ${sigmas.length - 1}-step schedule.`,
-        hint: 'Use a state created by this scheduler after its last setTimesteps().',
-      });
+      throw kandinskyError(
+        'SCHEDULER_STATE',
+        `Step index ${describeValue(index)} is outside the ${sigmas.length - 1}-step schedule.`,
+        'Use a state created by this scheduler after its last setTimesteps().',
+      );
     }
     return sigmas[index];
   }

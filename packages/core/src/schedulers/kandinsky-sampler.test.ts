@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { thrown } from '../test-support/thrown.js';
 import { createTensor } from '../tensor/tensor.js';
 import { quantileLinear } from './dynamic-thresholding.js';
@@ -57,7 +57,8 @@ describe('Kandinsky3Sampler vs the PyTorch reference (ai-forever/Kandinsky-3 p_s
       expect(generator.draws).toBe(sampler.timesteps.length);
     });
   }
-  it('reports the worst error', () => {
+  // A report, not a test: each step above already asserts its own bound.
+  afterAll(() => {
     console.info(`Kandinsky3Sampler max|Δ| vs PyTorch over all steps: ${worst.toExponential(2)}`);
   });
 });

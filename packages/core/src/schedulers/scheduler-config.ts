@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { invalidSchedulerConfig, kandinskyError } from '../errors/error-constructors.js';
 import {
   BETA_SCHEDULE_NAMES,
   alphasCumprod,
@@ -40,26 +41,17 @@ export interface NumberConstraints {
   greaterThan?: number;
 }
 
-function invalidConfig(key: string, value: unknown, message: string, hint: string): KandinskyError {
-  return new KandinskyError({
-    code: 'INVALID_SCHEDULER_CONFIG',
-    message,
-    hint,
-    details: { key, value },
-  });
-}
-
 /** Throws INVALID_SCHEDULER_CONFIG unless `config` is a plain (non-array) object. */
 export function assertSchedulerConfigObject(
   config: unknown,
 ): asserts config is Readonly<Record<string, unknown>> {
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new KandinskyError({
-      code: 'INVALID_SCHEDULER_CONFIG',
-      message: `A scheduler config must be a plain object, got ${describeValue(config)}.`,
-      hint: 'Pass the parsed contents of scheduler/scheduler_config.json.',
-      details: { value: config },
-    });
+    throw kandinskyError(
+      'INVALID_SCHEDULER_CONFIG',
+      `A scheduler config must be a plain object, got ${describeValue(config)}.`,
+      'Pass the parsed contents of scheduler/scheduler_config.json.',
+      { value: config },
+    );
   }
 }
 
@@ -93,7 +85,7 @@ export function readNumber(
     value > maximum ||
     (greaterThan !== undefined && !(value > greaterThan))
   ) {
-    throw invalidConfig(
+    throw invalidSchedulerConfig(
       key,
       value,
       `Scheduler config "${key}" must be ${expected}, got ${describeValue(value)}.`,
@@ -118,7 +110,7 @@ export function readBoolean(config: SchedulerConfigInput, key: string, defaultVa
   if (isAbsent(config, key)) return defaultValue;
   const value = config[key];
   if (typeof value !== 'boolean') {
-    throw invalidConfig(
+    throw invalidSchedulerConfig(
       key,
       value,
       `Scheduler config "${key}" must be true or false, got ${describeValue(value)}.`,
@@ -143,7 +135,7 @@ export function readEnum<const T extends string>(
   const value = config[key];
   const list = allowed.map((name) => `"${name}"`).join(', ');
   if (typeof value === 'string' && !allowed.includes(value as T) && known.includes(value)) {
-    throw invalidConfig(
+    throw invalidSchedulerConfig(
       key,
       value,
       `Scheduler config "${key}" = ${describeValue(value)} is a diffusers option this port does not implement.`,
@@ -151,7 +143,7 @@ export function readEnum<const T extends string>(
     );
   }
   if (typeof value !== 'string' || !allowed.includes(value as T)) {
-    throw invalidConfig(
+    throw invalidSchedulerConfig(
       key,
       value,
       `Unknown ${key} ${describeValue(value)} in the scheduler config.`,
@@ -174,7 +166,7 @@ export function readNumberArray(
     value.length !== length ||
     !value.every((item) => typeof item === 'number' && Number.isFinite(item))
   ) {
-    throw invalidConfig(
+    throw invalidSchedulerConfig(
       key,
       value,
       `Scheduler config "${key}" must be an array of ${length} finite numbers, got ${describeValue(value)}.`,
@@ -188,7 +180,7 @@ export function readNumberArray(
 export function rejectEnabled(config: SchedulerConfigInput, keys: readonly string[]): void {
   for (const key of keys) {
     if (readBoolean(config, key, false)) {
-      throw invalidConfig(
+      throw invalidSchedulerConfig(
         key,
         true,
         `Scheduler config "${key}" = true is not supported by this port.`,

@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { invalidArgument, kandinskyError } from '../errors/error-constructors.js';
 import { assertDims, assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
 import type { SchedulerState, SchedulerStepOptions } from './scheduler.js';
 
@@ -21,23 +22,24 @@ export function newScheduleId(): number {
 /** Throws SCHEDULER_STATE when no schedule has been built yet. */
 export function assertScheduleReady(name: string, timesteps: readonly number[], action: string): void {
   if (timesteps.length === 0) {
-    throw new KandinskyError({
-      code: 'SCHEDULER_STATE',
-      message: `${name}.${action}() was called before setTimesteps().`,
-      hint: 'Call scheduler.setTimesteps(steps) first, then createState().',
-    });
+    throw kandinskyError(
+      'SCHEDULER_STATE',
+      `${name}.${action}() was called before setTimesteps().`,
+      'Call scheduler.setTimesteps(steps) first, then createState().',
+    );
   }
 }
 
 /** A validated begin index for `createState` (img2img starts part-way, spec §4.4). */
 export function checkBeginIndex(beginIndex: unknown, stepCount: number): number {
   if (typeof beginIndex !== 'number' || !Number.isInteger(beginIndex) || beginIndex < 0 || beginIndex > stepCount) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `beginIndex must be an integer in [0, ${stepCount}], got ${describeValue(beginIndex)}.`,
-      hint: 'Pass the startIndex returned by strengthTimesteps(), or 0 for a full run.',
-      details: { beginIndex, stepCount },
-    });
+    throw invalidArgument(
+      'beginIndex',
+      beginIndex,
+      `an integer in [0, ${stepCount}]`,
+      'Pass the startIndex returned by strengthTimesteps(), or 0 for a full run.',
+      { stepCount },
+    );
   }
   return beginIndex;
 }
@@ -55,28 +57,28 @@ export function checkStepPosition(
 ): number {
   assertScheduleReady(name, timesteps, 'step');
   if (state.scheduleId !== scheduleId) {
-    throw new KandinskyError({
-      code: 'SCHEDULER_STATE',
-      message: `This ${name} state was created before the last setTimesteps call.`,
-      hint: 'Create a new state with createState() after every setTimesteps().',
-    });
+    throw kandinskyError(
+      'SCHEDULER_STATE',
+      `This ${name} state was created before the last setTimesteps call.`,
+      'Create a new state with createState() after every setTimesteps().',
+    );
   }
   const index = state.stepIndex;
   if (!Number.isInteger(index) || index < 0 || index >= timesteps.length) {
-    throw new KandinskyError({
-      code: 'SCHEDULER_STATE',
-      message: `Step index ${describeValue(index)} is past the end of the ${timesteps.length}-step schedule.`,
-      hint: 'Run exactly numInferenceSteps steps per state, or call setTimesteps/createState again.',
-      details: { stepIndex: index, numInferenceSteps: timesteps.length },
-    });
+    throw kandinskyError(
+      'SCHEDULER_STATE',
+      `Step index ${describeValue(index)} is past the end of the ${timesteps.length}-step schedule.`,
+      'Run exactly numInferenceSteps steps per state, or call setTimesteps/createState again.',
+      { stepIndex: index, numInferenceSteps: timesteps.length },
+    );
   }
   if (timestep !== timesteps[index]) {
-    throw new KandinskyError({
-      code: 'SCHEDULER_STATE',
-      message: `step() got timestep ${describeValue(timestep)} but the state expects ${timesteps[index]} (step ${index}).`,
-      hint: 'Iterate over scheduler.timesteps in order and pass each one once per state.',
-      details: { timestep, expected: timesteps[index], stepIndex: index },
-    });
+    throw kandinskyError(
+      'SCHEDULER_STATE',
+      `step() got timestep ${describeValue(timestep)} but the state expects ${timesteps[index]} (step ${index}).`,
+      'Iterate over scheduler.timesteps in order and pass each one once per state.',
+      { timestep, expected: timesteps[index], stepIndex: index },
+    );
   }
   return index;
 }
@@ -114,12 +116,12 @@ export function drawStepNoise(
     return options.noise.data;
   }
   if (options.generator === undefined) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `${name} adds noise at timestep ${timestep} but neither options.generator nor options.noise was given.`,
-      hint: 'Pass a seeded generator (e.g. a TorchGenerator) in the step options.',
-      details: { timestep },
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `${name} adds noise at timestep ${timestep} but neither options.generator nor options.noise was given.`,
+      'Pass a seeded generator (e.g. a TorchGenerator) in the step options.',
+      { timestep },
+    );
   }
   const noise = options.generator.randn(dims);
   assertDtype('generator noise', noise, 'float32');
@@ -130,12 +132,7 @@ export function drawStepNoise(
 /** Throws INVALID_ARGUMENT unless `timestep` is an integer in [0, count). */
 export function checkTrainingTimestep(timestep: unknown, count: number): number {
   if (typeof timestep !== 'number' || !Number.isInteger(timestep) || timestep < 0 || timestep >= count) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `Timestep must be an integer in [0, ${count - 1}], got ${describeValue(timestep)}.`,
-      hint: 'Pass one of scheduler.timesteps.',
-      details: { timestep },
-    });
+    throw invalidArgument('timestep', timestep, `an integer in [0, ${count - 1}]`, 'Pass one of scheduler.timesteps.');
   }
   return timestep;
 }

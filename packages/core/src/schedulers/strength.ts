@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 
 /** The part of a schedule an img2img / inpainting run actually steps through. */
 export interface StrengthTimesteps {
@@ -16,12 +17,12 @@ export interface StrengthTimesteps {
 /** Throws INVALID_STRENGTH unless `strength` is a finite number in [0, 1]. */
 export function assertStrength(strength: unknown): asserts strength is number {
   if (typeof strength !== 'number' || !Number.isFinite(strength) || strength < 0 || strength > 1) {
-    throw new KandinskyError({
-      code: 'INVALID_STRENGTH',
-      message: `strength must be a number in [0, 1], got ${describeValue(strength)}.`,
-      hint: 'Use 0.3 (the Kandinsky 3 img2img default) for light edits, up to 1 to ignore the input image.',
-      details: { strength },
-    });
+    throw kandinskyError(
+      'INVALID_STRENGTH',
+      `strength must be a number in [0, 1], got ${describeValue(strength)}.`,
+      'Use 0.3 (the Kandinsky 3 img2img default) for light edits, up to 1 to ignore the input image.',
+      { strength },
+    );
   }
 }
 
@@ -41,11 +42,11 @@ export function strengthTimesteps(
   assertStrength(strength);
   const timesteps = scheduler.timesteps;
   if (timesteps.length === 0) {
-    throw new KandinskyError({
-      code: 'SCHEDULER_STATE',
-      message: 'strengthTimesteps() was called before setTimesteps().',
-      hint: 'Call scheduler.setTimesteps(steps) first.',
-    });
+    throw kandinskyError(
+      'SCHEDULER_STATE',
+      'strengthTimesteps() was called before setTimesteps().',
+      'Call scheduler.setTimesteps(steps) first.',
+    );
   }
   const steps = scheduler.numInferenceSteps;
   const order = scheduler.order ?? 1;

@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { invalidSchedulerConfig, kandinskyError } from '../errors/error-constructors.js';
 
 /** How `setTimesteps` spaces the inference timesteps (diffusers' `timestep_spacing`). */
 export type TimestepSpacing = 'linspace' | 'leading' | 'trailing';
@@ -27,12 +28,12 @@ export interface SpacedTimestepsOptions {
 /** Throws INVALID_STEPS unless `steps` is an integer in [1, numTrainTimesteps]. */
 export function assertStepCount(steps: unknown, numTrainTimesteps: number): asserts steps is number {
   if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1 || steps > numTrainTimesteps) {
-    throw new KandinskyError({
-      code: 'INVALID_STEPS',
-      message: `The number of inference steps must be an integer in [1, ${numTrainTimesteps}], got ${describeValue(steps)}.`,
-      hint: 'Kandinsky 3 uses 25–50 steps with DDPM; the count cannot exceed num_train_timesteps.',
-      details: { steps, numTrainTimesteps },
-    });
+    throw kandinskyError(
+      'INVALID_STEPS',
+      `The number of inference steps must be an integer in [1, ${numTrainTimesteps}], got ${describeValue(steps)}.`,
+      'Kandinsky 3 uses 25–50 steps with DDPM; the count cannot exceed num_train_timesteps.',
+      { steps, numTrainTimesteps },
+    );
   }
 }
 
@@ -88,21 +89,21 @@ export function spacedTimesteps(options: SpacedTimestepsOptions): number[] {
       break;
     }
     default:
-      throw new KandinskyError({
-        code: 'INVALID_SCHEDULER_CONFIG',
-        message: `Unknown timestep_spacing ${describeValue(spacing)}.`,
-        hint: `Use one of ${TIMESTEP_SPACINGS.map((name) => `"${name}"`).join(', ')}.`,
-        details: { key: 'timestep_spacing', value: spacing },
-      });
+      throw invalidSchedulerConfig(
+        'timestep_spacing',
+        spacing,
+        `Unknown timestep_spacing ${describeValue(spacing)}.`,
+        `Use one of ${TIMESTEP_SPACINGS.map((name) => `"${name}"`).join(', ')}.`,
+      );
   }
   const first = timesteps[0];
   if (first >= count) {
-    throw new KandinskyError({
-      code: 'INVALID_STEPS',
-      message: `${steps} steps with "${spacing}" spacing and steps_offset ${stepsOffset} give timestep ${first}, beyond the last training timestep ${count - 1}.`,
-      hint: 'Use fewer steps, steps_offset 0, or "trailing" spacing.',
-      details: { steps, spacing, stepsOffset, timestep: first },
-    });
+    throw kandinskyError(
+      'INVALID_STEPS',
+      `${steps} steps with "${spacing}" spacing and steps_offset ${stepsOffset} give timestep ${first}, beyond the last training timestep ${count - 1}.`,
+      'Use fewer steps, steps_offset 0, or "trailing" spacing.',
+      { steps, spacing, stepsOffset, timestep: first },
+    );
   }
   return timesteps;
 }

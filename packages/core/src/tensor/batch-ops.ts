@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { dtypeMismatch, kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 import { createTensor, elementCount, sameDims, type DataType, type Tensor } from './tensor.js';
 import { requireInteger, requireRank } from './tensor-checks.js';
 
@@ -27,12 +28,12 @@ export function sliceBatch<D extends DataType>(tensor: Tensor<D>, start: number,
   requireRank('sliceBatch input', tensor, 1);
   const batch = tensor.dims[0]!;
   if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > batch || start >= end) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `sliceBatch range [${describeValue(start)}, ${describeValue(end)}) is not inside a batch of ${batch}.`,
-      hint: `Use integers with 0 ≤ start < end ≤ ${batch}.`,
-      details: { start, end, batch },
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `sliceBatch range [${describeValue(start)}, ${describeValue(end)}) is not inside a batch of ${batch}.`,
+      `Use integers with 0 ≤ start < end ≤ ${batch}.`,
+      { start, end, batch },
+    );
   }
   const itemSize = itemElementCount(tensor);
   const data = tensor.data.subarray(start * itemSize, end * itemSize) as Tensor<D>['data'];
@@ -50,12 +51,11 @@ export function splitBatch<D extends DataType>(tensor: Tensor<D>, parts: number 
   if (typeof parts === 'number') {
     requireInteger('splitBatch part count', parts, 1);
     if (batch % parts !== 0) {
-      throw new KandinskyError({
-        code: 'SHAPE_MISMATCH',
-        message: `splitBatch cannot split a batch of ${batch} into ${parts} equal parts.`,
-        hint: 'Pass a part count that divides the batch size, or explicit sizes.',
-        details: { batch, parts },
-      });
+      throw shapeMismatch(
+        `splitBatch cannot split a batch of ${batch} into ${parts} equal parts.`,
+        'Pass a part count that divides the batch size, or explicit sizes.',
+        { batch, parts },
+      );
     }
     sizes = Array.from({ length: parts }, () => batch / parts);
   } else {
@@ -63,12 +63,11 @@ export function splitBatch<D extends DataType>(tensor: Tensor<D>, parts: number 
     sizes.forEach((size, index) => requireInteger(`splitBatch size ${index}`, size, 1));
     const total = sizes.reduce((sum, size) => sum + size, 0);
     if (total !== batch) {
-      throw new KandinskyError({
-        code: 'SHAPE_MISMATCH',
-        message: `splitBatch sizes ${describeValue(sizes)} add up to ${total}, not the batch size ${batch}.`,
-        hint: 'Make the sizes sum to the batch size.',
-        details: { batch, sizes },
-      });
+      throw shapeMismatch(
+        `splitBatch sizes ${describeValue(sizes)} add up to ${total}, not the batch size ${batch}.`,
+        'Make the sizes sum to the batch size.',
+        { batch, sizes },
+      );
     }
   }
   const result: Tensor<D>[] = [];
@@ -86,11 +85,11 @@ export function splitBatch<D extends DataType>(tensor: Tensor<D>, parts: number 
  */
 export function stackBatch<D extends DataType>(tensors: readonly Tensor<D>[]): Tensor<D> {
   if (!Array.isArray(tensors) || tensors.length === 0) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `stackBatch needs at least one tensor, got ${describeValue(tensors)}.`,
-      hint: 'Pass a non-empty array of tensors.',
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `stackBatch needs at least one tensor, got ${describeValue(tensors)}.`,
+      'Pass a non-empty array of tensors.',
+    );
   }
   const first = tensors[0]!;
   requireRank('stackBatch tensor 0', first, 1);
@@ -100,12 +99,11 @@ export function stackBatch<D extends DataType>(tensors: readonly Tensor<D>[]): T
     requireRank(`stackBatch tensor ${index}`, tensor, 1);
     requireSameDtype('stackBatch', first, tensor, index);
     if (!sameDims(tensor.dims.slice(1), trailing)) {
-      throw new KandinskyError({
-        code: 'SHAPE_MISMATCH',
-        message: `stackBatch tensor ${index} has shape ${describeValue(tensor.dims)}, incompatible with ${describeValue(first.dims)} (all dims but the first must match).`,
-        hint: 'Only the batch size may differ between the tensors.',
-        details: { expected: first.dims, actual: tensor.dims, index },
-      });
+      throw shapeMismatch(
+        `stackBatch tensor ${index} has shape ${describeValue(tensor.dims)}, incompatible with ${describeValue(first.dims)} (all dims but the first must match).`,
+        'Only the batch size may differ between the tensors.',
+        { expected: first.dims, actual: tensor.dims, index },
+      );
     }
     batch += tensor.dims[0]!;
   });
@@ -148,10 +146,7 @@ function itemElementCount(tensor: Tensor): number {
 
 function requireSameDtype(operation: string, first: Tensor, tensor: Tensor, index: number): void {
   if (tensor.dtype !== first.dtype) {
-    throw new KandinskyError({
-      code: 'DTYPE_MISMATCH',
-      message: `${operation} tensor ${index} has dtype ${describeValue(tensor.dtype)}, expected ${describeValue(first.dtype)}.`,
-      hint: 'Convert all tensors to one dtype first.',
-    });
+    const hint = 'Convert all tensors to one dtype first.';
+    throw dtypeMismatch(`${operation} tensor ${index}`, tensor.dtype, first.dtype, hint);
   }
 }

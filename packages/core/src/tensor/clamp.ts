@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 import type { Tensor } from './tensor.js';
 import { float32Output, requireFloat32 } from './tensor-checks.js';
 
@@ -16,12 +17,12 @@ export function clamp(
 ): Tensor<'float32'> {
   requireFloat32('clamp input', x);
   if (typeof minimum !== 'number' || typeof maximum !== 'number' || Number.isNaN(minimum) || Number.isNaN(maximum) || minimum > maximum) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `clamp bounds [${describeValue(minimum)}, ${describeValue(maximum)}] are not an interval.`,
-      hint: 'Pass numeric bounds with minimum ≤ maximum (use ±Infinity for one-sided clamps).',
-      details: { minimum, maximum },
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `clamp bounds [${describeValue(minimum)}, ${describeValue(maximum)}] are not an interval.`,
+      'Pass numeric bounds with minimum ≤ maximum (use ±Infinity for one-sided clamps).',
+      { minimum, maximum },
+    );
   }
   const target = float32Output('clamp', x, out);
   const source = x.data;

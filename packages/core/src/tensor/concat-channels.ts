@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { dtypeMismatch, kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 import { createTensor, elementCount, sameDims, type DataType, type Tensor } from './tensor.js';
 import { requireRank } from './tensor-checks.js';
 
@@ -9,11 +10,11 @@ import { requireRank } from './tensor-checks.js';
  */
 export function concatChannels<D extends DataType>(tensors: readonly Tensor<D>[]): Tensor<D> {
   if (!Array.isArray(tensors) || tensors.length === 0) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `concatChannels needs at least one tensor, got ${describeValue(tensors)}.`,
-      hint: 'Pass a non-empty array of tensors.',
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `concatChannels needs at least one tensor, got ${describeValue(tensors)}.`,
+      'Pass a non-empty array of tensors.',
+    );
   }
   const first = tensors[0]!;
   requireRank('concatChannels tensor 0', first, 2);
@@ -24,19 +25,15 @@ export function concatChannels<D extends DataType>(tensors: readonly Tensor<D>[]
   tensors.forEach((tensor, index) => {
     requireRank(`concatChannels tensor ${index}`, tensor, 2);
     if (tensor.dtype !== first.dtype) {
-      throw new KandinskyError({
-        code: 'DTYPE_MISMATCH',
-        message: `concatChannels tensor ${index} has dtype ${describeValue(tensor.dtype)}, expected ${describeValue(first.dtype)}.`,
-        hint: 'Convert all tensors to one dtype first.',
-      });
+      const hint = 'Convert all tensors to one dtype first.';
+      throw dtypeMismatch(`concatChannels tensor ${index}`, tensor.dtype, first.dtype, hint);
     }
     if (tensor.dims[0] !== batch || !sameDims(tensor.dims.slice(2), spatial)) {
-      throw new KandinskyError({
-        code: 'SHAPE_MISMATCH',
-        message: `concatChannels tensor ${index} has shape ${describeValue(tensor.dims)}, incompatible with ${describeValue(first.dims)} (only dim 1 may differ).`,
-        hint: 'Resize or broadcast the tensors to the same batch size and spatial size first.',
-        details: { expected: first.dims, actual: tensor.dims, index },
-      });
+      throw shapeMismatch(
+        `concatChannels tensor ${index} has shape ${describeValue(tensor.dims)}, incompatible with ${describeValue(first.dims)} (only dim 1 may differ).`,
+        'Resize or broadcast the tensors to the same batch size and spatial size first.',
+        { expected: first.dims, actual: tensor.dims, index },
+      );
     }
     channels += tensor.dims[1]!;
   });

@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 import type { Tensor } from './tensor.js';
 import { float32Output, requireFiniteNumber, requireFloat32, requireSameDims } from './tensor-checks.js';
 
@@ -60,11 +61,11 @@ export function sub(a: Tensor<'float32'>, b: Tensor<'float32'>, out?: Tensor<'fl
  */
 export function linearCombination(terms: readonly LinearTerm[], out?: Tensor<'float32'>): Tensor<'float32'> {
   if (!Array.isArray(terms) || terms.length === 0) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `linearCombination needs at least one [coefficient, tensor] term, got ${describeValue(terms)}.`,
-      hint: 'Pass an array such as [[a, x], [b, y]].',
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `linearCombination needs at least one [coefficient, tensor] term, got ${describeValue(terms)}.`,
+      'Pass an array such as [[a, x], [b, y]].',
+    );
   }
   const first = terms[0]![1];
   terms.forEach(([coefficient, tensor], index) => {

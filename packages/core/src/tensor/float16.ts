@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 import { assertDtype, createTensor, type Tensor } from './tensor.js';
 
 // IEEE 754 binary32 / binary16 layout.
@@ -56,11 +57,11 @@ export function float32ToFloat16Bits(value: number): number {
 /** The exact float32 value (as a number) of the IEEE binary16 bit pattern `bits` (0 … 0xffff). */
 export function float16BitsToFloat32(bits: number): number {
   if (!Number.isInteger(bits) || bits < 0 || bits > 0xffff) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `Float16 bit pattern ${describeValue(bits)} is not an integer in [0, 65535].`,
-      hint: 'Pass the raw 16-bit pattern of a half-precision value, e.g. from a Uint16Array.',
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `Float16 bit pattern ${describeValue(bits)} is not an integer in [0, 65535].`,
+      'Pass the raw 16-bit pattern of a half-precision value, e.g. from a Uint16Array.',
+    );
   }
   scratchBits[0] = float32BitsFromHalfBits(bits);
   return scratchFloat[0]!;
@@ -123,11 +124,10 @@ export function toFloat32(tensor: Tensor): Tensor<'float32'> {
 
 function assertSameLength(what: string, input: number, output: number): void {
   if (input !== output) {
-    throw new KandinskyError({
-      code: 'SHAPE_MISMATCH',
-      message: `${what}: output has ${output} elements but the input has ${input}.`,
-      hint: 'Pass an output buffer of the same length as the input, or omit it.',
-      details: { input, output },
-    });
+    throw shapeMismatch(
+      `${what}: output has ${output} elements but the input has ${input}.`,
+      'Pass an output buffer of the same length as the input, or omit it.',
+      { input, output },
+    );
   }
 }

@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { shapeMismatch } from '../errors/error-constructors.js';
 import type { Tensor } from './tensor.js';
 import { requireFloat32 } from './tensor-checks.js';
 
@@ -56,11 +57,10 @@ export function isAllFinite(tensor: Tensor): boolean {
 
 function requireNonEmpty(operation: string, tensor: Tensor, minimum: number): void {
   if (tensor.data.length < minimum) {
-    throw new KandinskyError({
-      code: 'SHAPE_MISMATCH',
-      message: `${operation} needs at least ${minimum} element(s); the tensor has shape ${describeValue(tensor.dims)}.`,
-      hint: 'Pass a non-empty tensor.',
-      details: { dims: tensor.dims },
-    });
+    throw shapeMismatch(
+      `${operation} needs at least ${minimum} element(s); the tensor has shape ${describeValue(tensor.dims)}.`,
+      'Pass a non-empty tensor.',
+      { dims: tensor.dims },
+    );
   }
 }

@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { invalidArgument, shapeMismatch } from '../errors/error-constructors.js';
 import { assertDtype, createTensor, sameDims, type Tensor } from './tensor.js';
 
 /** Throws DTYPE_MISMATCH unless `tensor` is float32 (and narrows it). */
@@ -9,34 +10,30 @@ export function requireFloat32(what: string, tensor: Tensor): asserts tensor is 
 /** Throws SHAPE_MISMATCH unless `a` and `b` have equal dims; the message names both. */
 export function requireSameDims(operation: string, a: Tensor, b: Tensor, bName = 'second operand'): void {
   if (!sameDims(a.dims, b.dims)) {
-    throw new KandinskyError({
-      code: 'SHAPE_MISMATCH',
-      message: `${operation}: ${bName} has shape ${describeValue(b.dims)} but the first operand has ${describeValue(a.dims)}.`,
-      hint: 'Element-wise operations need tensors of identical shape (no broadcasting).',
-      details: { expected: a.dims, actual: b.dims },
-    });
+    throw shapeMismatch(
+      `${operation}: ${bName} has shape ${describeValue(b.dims)} but the first operand has ${describeValue(a.dims)}.`,
+      'Element-wise operations need tensors of identical shape (no broadcasting).',
+      { expected: a.dims, actual: b.dims },
+    );
   }
 }
 
 /** Throws INVALID_ARGUMENT unless `value` is a finite number; names `what` and the value. */
 export function requireFiniteNumber(what: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `${what} must be a finite number, got ${describeValue(value)}.`,
-      hint: `Pass a finite number for ${what}.`,
-    });
+    throw invalidArgument(what, value, 'a finite number', `Pass a finite number for ${what}.`);
   }
 }
 
 /** Throws INVALID_ARGUMENT unless `value` is an integer ≥ `minimum`. */
 export function requireInteger(what: string, value: unknown, minimum: number): asserts value is number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `${what} must be an integer ≥ ${minimum}, got ${describeValue(value)}.`,
-      hint: `Pass an integer of at least ${minimum} for ${what}.`,
-    });
+    throw invalidArgument(
+      what,
+      value,
+      `an integer ≥ ${minimum}`,
+      `Pass an integer of at least ${minimum} for ${what}.`,
+    );
   }
 }
 
@@ -54,11 +51,10 @@ export function float32Output(operation: string, like: Tensor, out: Tensor | und
 /** Throws SHAPE_MISMATCH unless `tensor` has at least `rank` dimensions. */
 export function requireRank(what: string, tensor: Tensor, rank: number): void {
   if (tensor.dims.length < rank) {
-    throw new KandinskyError({
-      code: 'SHAPE_MISMATCH',
-      message: `${what} has shape ${describeValue(tensor.dims)}; at least ${rank} dimensions are needed.`,
-      hint: rank === 1 ? 'Pass a tensor with a batch dimension.' : 'Pass an NCHW-style tensor [batch, channels, ...].',
-      details: { dims: tensor.dims },
-    });
+    throw shapeMismatch(
+      `${what} has shape ${describeValue(tensor.dims)}; at least ${rank} dimensions are needed.`,
+      rank === 1 ? 'Pass a tensor with a batch dimension.' : 'Pass an NCHW-style tensor [batch, channels, ...].',
+      { dims: tensor.dims },
+    );
   }
 }

@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { dtypeMismatch, kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 
 /** Element types a core tensor can hold. `float16` is stored as raw IEEE half bits. */
 export type DataType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8';
@@ -38,12 +39,11 @@ export function elementCount(dims: readonly number[]): number {
   let count = 1;
   for (const dim of dims) {
     if (!Number.isInteger(dim) || dim < 0) {
-      throw new KandinskyError({
-        code: 'SHAPE_MISMATCH',
-        message: `Invalid tensor dimension ${describeValue(dim)} in dims ${describeValue(dims)}.`,
-        hint: 'Every dimension must be a non-negative integer.',
-        details: { dims },
-      });
+      throw shapeMismatch(
+        `Invalid tensor dimension ${describeValue(dim)} in dims ${describeValue(dims)}.`,
+        'Every dimension must be a non-negative integer.',
+        { dims },
+      );
     }
     count *= dim;
   }
@@ -61,30 +61,29 @@ export function createTensor<D extends DataType>(
 ): Tensor<D> {
   const Constructor = constructors[dtype];
   if (Constructor === undefined) {
-    throw new KandinskyError({
-      code: 'DTYPE_MISMATCH',
-      message: `Unknown tensor dtype ${describeValue(dtype)}.`,
-      hint: `Use one of ${Object.keys(constructors).join(', ')}.`,
-    });
+    throw kandinskyError(
+      'DTYPE_MISMATCH',
+      `Unknown tensor dtype ${describeValue(dtype)}.`,
+      `Use one of ${Object.keys(constructors).join(', ')}.`,
+    );
   }
   const count = elementCount(dims);
   if (data === undefined) return { dtype, dims: [...dims], data: new Constructor(count) };
   if (!(data instanceof Constructor)) {
-    throw new KandinskyError({
-      code: 'DTYPE_MISMATCH',
-      message: `Tensor data for dtype ${describeValue(dtype)} must be a ${Constructor.name}, got ${
+    throw kandinskyError(
+      'DTYPE_MISMATCH',
+      `Tensor data for dtype ${describeValue(dtype)} must be a ${Constructor.name}, got ${
         (data as object)?.constructor?.name ?? typeof data
       }.`,
-      hint: `Pass a ${Constructor.name} for ${dtype} tensors.`,
-    });
+      `Pass a ${Constructor.name} for ${dtype} tensors.`,
+    );
   }
   if (data.length !== count) {
-    throw new KandinskyError({
-      code: 'SHAPE_MISMATCH',
-      message: `Tensor data has ${data.length} elements but dims ${describeValue(dims)} need ${count}.`,
-      hint: 'Make the buffer length equal the product of the dimensions.',
-      details: { dims, length: data.length },
-    });
+    throw shapeMismatch(
+      `Tensor data has ${data.length} elements but dims ${describeValue(dims)} need ${count}.`,
+      'Make the buffer length equal the product of the dimensions.',
+      { dims, length: data.length },
+    );
   }
   return { dtype, dims: [...dims], data };
 }
@@ -99,12 +98,11 @@ export function sameDims(a: readonly number[], b: readonly number[]): boolean {
 /** Throws SHAPE_MISMATCH unless `tensor.dims` equals `expected`. `what` names the tensor. */
 export function assertDims(what: string, tensor: Tensor, expected: readonly number[]): void {
   if (!sameDims(tensor.dims, expected)) {
-    throw new KandinskyError({
-      code: 'SHAPE_MISMATCH',
-      message: `${what} has shape ${describeValue(tensor.dims)}, expected ${describeValue(expected)}.`,
-      hint: 'Check the batch size, channel count and spatial size passed in.',
-      details: { actual: tensor.dims, expected },
-    });
+    throw shapeMismatch(
+      `${what} has shape ${describeValue(tensor.dims)}, expected ${describeValue(expected)}.`,
+      'Check the batch size, channel count and spatial size passed in.',
+      { actual: tensor.dims, expected },
+    );
   }
 }
 
@@ -115,10 +113,6 @@ export function assertDtype<D extends DataType>(
   expected: D,
 ): asserts tensor is Tensor<D> {
   if (tensor.dtype !== expected) {
-    throw new KandinskyError({
-      code: 'DTYPE_MISMATCH',
-      message: `${what} has dtype ${describeValue(tensor.dtype)}, expected ${describeValue(expected)}.`,
-      hint: `Convert ${what} to ${expected} first.`,
-    });
+    throw dtypeMismatch(what, tensor.dtype, expected, `Convert ${what} to ${expected} first.`);
   }
 }

@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 import type { TileView } from './view-planner.js';
 
 /**
@@ -21,12 +22,11 @@ export function canvasLayout(what: string, dims: readonly number[]): CanvasLayou
   const valid =
     (dims.length === 3 || dims.length === 4) && dims.every((dim) => Number.isInteger(dim) && dim > 0);
   if (!valid) {
-    throw new KandinskyError({
-      code: 'SHAPE_MISMATCH',
-      message: `${what} has shape ${describeValue(dims)}, expected [C, H, W] or [B, C, H, W] with positive sizes.`,
-      hint: 'Pass an image or latent canvas tensor with 3 or 4 dimensions.',
-      details: { dims },
-    });
+    throw shapeMismatch(
+      `${what} has shape ${describeValue(dims)}, expected [C, H, W] or [B, C, H, W] with positive sizes.`,
+      'Pass an image or latent canvas tensor with 3 or 4 dimensions.',
+      { dims },
+    );
   }
   const batch = dims.length === 4 ? dims[0]! : 1;
   const channels = dims[dims.length - 3]!;
@@ -49,11 +49,11 @@ export function assertViewsFit(
   width: number,
 ): { height: number; width: number } {
   if (views.length === 0) {
-    throw new KandinskyError({
-      code: 'INVALID_TILE_LAYOUT',
-      message: 'The list of views is empty.',
-      hint: 'Pass at least one view (planViews always returns one or more).',
-    });
+    throw kandinskyError(
+      'INVALID_TILE_LAYOUT',
+      'The list of views is empty.',
+      'Pass at least one view (planViews always returns one or more).',
+    );
   }
   const first = views[0]!;
   for (let index = 0; index < views.length; index++) {
@@ -66,20 +66,20 @@ export function assertViewsFit(
       view.top + view.height <= height &&
       view.left + view.width <= width;
     if (view.height !== first.height || view.width !== first.width) {
-      throw new KandinskyError({
-        code: 'INVALID_TILE_LAYOUT',
-        message: `View ${index} ${describeValue(view)} has a different size than view 0 ${describeValue(first)}.`,
-        hint: 'Views batched together must share one height and width; planViews guarantees it.',
-        details: { index, view, first },
-      });
+      throw kandinskyError(
+        'INVALID_TILE_LAYOUT',
+        `View ${index} ${describeValue(view)} has a different size than view 0 ${describeValue(first)}.`,
+        'Views batched together must share one height and width; planViews guarantees it.',
+        { index, view, first },
+      );
     }
     if (!inside || !(view.height > 0) || !(view.width > 0)) {
-      throw new KandinskyError({
-        code: 'INVALID_TILE_LAYOUT',
-        message: `View ${index} ${describeValue(view)} does not lie inside the ${height}×${width} canvas.`,
-        hint: 'Plan the views with planViews for this canvas size.',
-        details: { index, view, height, width },
-      });
+      throw kandinskyError(
+        'INVALID_TILE_LAYOUT',
+        `View ${index} ${describeValue(view)} does not lie inside the ${height}×${width} canvas.`,
+        'Plan the views with planViews for this canvas size.',
+        { index, view, height, width },
+      );
     }
   }
   return { height: first.height, width: first.width };

@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 import { assertDims, assertDtype, type Tensor } from '../tensor/tensor.js';
 import { assertViewsFit, canvasLayout, type CanvasLayout } from './canvas-layout.js';
 import type { TileView } from './view-planner.js';
@@ -82,12 +83,12 @@ export class MultiDiffusionBlender {
   constructor(options: MultiDiffusionBlenderOptions) {
     const accumulator = options.accumulator ?? 'float32';
     if (accumulator !== 'float64' && accumulator !== 'float32') {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `Unknown blend accumulator ${describeValue(accumulator)}.`,
-        hint: "Use 'float32' (default, half the memory) or 'float64' (exact for any layout).",
-        details: { accumulator },
-      });
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        `Unknown blend accumulator ${describeValue(accumulator)}.`,
+        "Use 'float32' (default, half the memory) or 'float64' (exact for any layout).",
+        { accumulator },
+      );
     }
     this.layout = canvasLayout('blender canvas', options.dims);
     this.dims = [...options.dims];
@@ -252,22 +253,21 @@ export class MultiDiffusionBlender {
 
 function assertWeights(weights: Float32Array, expected: number): void {
   if (!(weights instanceof Float32Array) || weights.length !== expected) {
-    throw new KandinskyError({
-      code: 'SHAPE_MISMATCH',
-      message: `View weights have ${describeValue((weights as Float32Array)?.length)} entries, expected ${expected} (h·w of the views).`,
-      hint: 'Pass a Float32Array weight map of the view size, e.g. from featheredViewWeights.',
-      details: { length: (weights as Float32Array)?.length, expected },
-    });
+    throw shapeMismatch(
+      `View weights have ${describeValue((weights as Float32Array)?.length)} entries, expected ${expected} (h·w of the views).`,
+      'Pass a Float32Array weight map of the view size, e.g. from featheredViewWeights.',
+      { length: (weights as Float32Array)?.length, expected },
+    );
   }
   for (let index = 0; index < weights.length; index++) {
     const weight = weights[index]!;
     if (!(weight > 0) || weight === Infinity) {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `View weight ${describeValue(weight)} at index ${index} is not a finite number > 0.`,
-        hint: 'Every view pixel needs a positive finite weight, or it would be dropped from the blend.',
-        details: { index, weight },
-      });
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        `View weight ${describeValue(weight)} at index ${index} is not a finite number > 0.`,
+        'Every view pixel needs a positive finite weight, or it would be dropped from the blend.',
+        { index, weight },
+      );
     }
   }
 }

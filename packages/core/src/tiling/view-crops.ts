@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 import { assertDims, assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
 import { assertViewsFit, canvasLayout } from './canvas-layout.js';
 import type { TileView } from './view-planner.js';
@@ -56,30 +57,29 @@ export function selectView(
 ): Tensor<'float32'> {
   assertDtype('viewBatch', viewBatch, 'float32');
   if (viewBatch.dims.length !== 4) {
-    throw new KandinskyError({
-      code: 'SHAPE_MISMATCH',
-      message: `viewBatch has shape ${describeValue(viewBatch.dims)}, expected [N·B, C, h, w].`,
-      hint: 'Pass the batch produced by extractViews.',
-      details: { dims: viewBatch.dims },
-    });
+    throw shapeMismatch(
+      `viewBatch has shape ${describeValue(viewBatch.dims)}, expected [N·B, C, h, w].`,
+      'Pass the batch produced by extractViews.',
+      { dims: viewBatch.dims },
+    );
   }
   const [total, channels, height, width] = viewBatch.dims as [number, number, number, number];
   if (!Number.isInteger(itemsPerView) || itemsPerView <= 0 || total % itemsPerView !== 0) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `itemsPerView ${describeValue(itemsPerView)} does not divide the view batch of ${total}.`,
-      hint: 'Pass the canvas batch size B used by extractViews.',
-      details: { itemsPerView, total },
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `itemsPerView ${describeValue(itemsPerView)} does not divide the view batch of ${total}.`,
+      'Pass the canvas batch size B used by extractViews.',
+      { itemsPerView, total },
+    );
   }
   const viewCount = total / itemsPerView;
   if (!Number.isInteger(viewIndex) || viewIndex < 0 || viewIndex >= viewCount) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `viewIndex ${describeValue(viewIndex)} is outside the ${viewCount} views of the batch.`,
-      hint: `Use an index from 0 to ${viewCount - 1}.`,
-      details: { viewIndex, viewCount },
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `viewIndex ${describeValue(viewIndex)} is outside the ${viewCount} views of the batch.`,
+      `Use an index from 0 to ${viewCount - 1}.`,
+      { viewIndex, viewCount },
+    );
   }
   const itemSize = channels * height * width * itemsPerView;
   const start = viewIndex * itemSize;

@@ -1,4 +1,5 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 
 /**
  * How the views of one axis are laid out (spec §4.8.2):
@@ -62,7 +63,7 @@ export interface AxisLayout {
 }
 
 function layoutError(message: string, hint: string, details: Record<string, unknown>): KandinskyError {
-  return new KandinskyError({ code: 'INVALID_TILE_LAYOUT', message, hint, details });
+  return kandinskyError('INVALID_TILE_LAYOUT', message, hint, details);
 }
 
 function assertPositiveInteger(name: string, value: number): void {

@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { invalidArgument, kandinskyError } from '../errors/error-constructors.js';
 import type { Scheduler, SchedulerState } from '../schedulers/scheduler.js';
 
 /**
@@ -28,12 +29,12 @@ export class ViewStates<S extends SchedulerState = SchedulerState> {
     viewCount: number,
   ) {
     if (!Number.isInteger(viewCount) || viewCount < 1) {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `viewCount must be an integer ≥ 1, got ${describeValue(viewCount)}.`,
-        hint: 'Pass the number of planned views (planViews(...).length).',
-        details: { viewCount },
-      });
+      throw invalidArgument(
+        'viewCount',
+        viewCount,
+        'an integer ≥ 1',
+        'Pass the number of planned views (planViews(...).length).',
+      );
     }
     this.states = Array.from({ length: viewCount }, () => scheduler.createState());
   }
@@ -47,12 +48,12 @@ export class ViewStates<S extends SchedulerState = SchedulerState> {
   get(viewIndex: number): S {
     const state = this.states[viewIndex];
     if (!Number.isInteger(viewIndex) || state === undefined) {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `viewIndex ${describeValue(viewIndex)} is outside the ${this.states.length} views.`,
-        hint: `Use an index from 0 to ${this.states.length - 1}.`,
-        details: { viewIndex, viewCount: this.states.length },
-      });
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        `viewIndex ${describeValue(viewIndex)} is outside the ${this.states.length} views.`,
+        `Use an index from 0 to ${this.states.length - 1}.`,
+        { viewIndex, viewCount: this.states.length },
+      );
     }
     return state;
   }
@@ -65,12 +66,12 @@ export class ViewStates<S extends SchedulerState = SchedulerState> {
   /** Replaces the states with deep copies of `states` (from {@link snapshot}). */
   restore(states: readonly S[]): void {
     if (states.length !== this.states.length) {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `Cannot restore ${states.length} view states into ${this.states.length} views.`,
-        hint: 'Restore a snapshot taken from the same ViewStates.',
-        details: { given: states.length, expected: this.states.length },
-      });
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        `Cannot restore ${states.length} view states into ${this.states.length} views.`,
+        'Restore a snapshot taken from the same ViewStates.',
+        { given: states.length, expected: this.states.length },
+      );
     }
     this.states = states.map((state) => this.scheduler.cloneState(state));
   }

@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 
 /** Options of {@link featheredViewWeights}. */
 export interface FeatheredViewWeightsOptions {
@@ -38,12 +39,12 @@ export function featheredViewWeights(options: FeatheredViewWeightsOptions): Floa
     ['rampWidth', rampWidth, 0],
   ] as const) {
     if (!Number.isInteger(value) || value < minimum) {
-      throw new KandinskyError({
-        code: 'INVALID_TILE_LAYOUT',
-        message: `Feathered weights: ${name} must be an integer ≥ ${minimum}, got ${describeValue(value)}.`,
-        hint: 'Use the view size for height/width and the overlap (window − stride) for the ramps.',
-        details: { [name]: value },
-      });
+      throw kandinskyError(
+        'INVALID_TILE_LAYOUT',
+        `Feathered weights: ${name} must be an integer ≥ ${minimum}, got ${describeValue(value)}.`,
+        'Use the view size for height/width and the overlap (window − stride) for the ramps.',
+        { [name]: value },
+      );
     }
   }
   const rows = axisRamp(height, rampHeight);
