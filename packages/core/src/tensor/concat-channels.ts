@@ -1,7 +1,6 @@
 import { describeValue } from '../errors/kandinsky-error.js';
 import { dtypeMismatch, kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 import { createTensor, elementCount, sameDims, type DataType, type Tensor } from './tensor.js';
-import { requireRank } from './tensor-checks.js';
 
 /**
  * Concatenates NCHW-style tensors along the channel dimension (`torch.cat(tensors, dim=1)`),
@@ -49,4 +48,15 @@ export function concatChannels<D extends DataType>(tensors: readonly Tensor<D>[]
     }
   }
   return output;
+}
+
+/** Throws SHAPE_MISMATCH unless `tensor` has at least `rank` dimensions. */
+function requireRank(what: string, tensor: Tensor, rank: number): void {
+  if (tensor.dims.length < rank) {
+    throw shapeMismatch(
+      `${what} has shape ${describeValue(tensor.dims)}; at least ${rank} dimensions are needed.`,
+      'Pass an NCHW-style tensor [batch, channels, ...].',
+      { dims: tensor.dims },
+    );
+  }
 }

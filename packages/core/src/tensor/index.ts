@@ -1,4 +1,4 @@
-// Core tensors: the plain data type, fp16 conversion and element-wise / batch operations.
+// Core tensors: the plain data type, fp16 conversion and channel concatenation.
 export * from './tensor.js';
 export {
   float16BitsToFloat32,
@@ -8,9 +8,4 @@ export {
   toFloat16,
   toFloat32,
 } from './float16.js';
-export { add, linearCombination, scale, sub, type LinearTerm } from './elementwise-arithmetic.js';
-export { clamp } from './clamp.js';
-export { cloneTensor } from './clone-tensor.js';
-export { repeatBatch, sliceBatch, splitBatch, stackBatch, type RepeatBatchOptions } from './batch-ops.js';
 export { concatChannels } from './concat-channels.js';
-export { isAllFinite, mean, standardDeviation, type StandardDeviationOptions } from './statistics.js';
