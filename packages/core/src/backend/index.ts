@@ -46,4 +46,3 @@ export {
   type MockRunContext,
   type MockRunRecord,
 } from './mock-backend.js';
-export { withModelSession, type WithModelSessionOptions } from './with-model-session.js';
