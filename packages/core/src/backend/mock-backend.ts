@@ -119,6 +119,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  * pending runs so a test can assert that nothing leaks after an abort or an error.
  *
  * ```ts
+ * import { MockBackend } from '@kandinsky/core/testing';
+ *
  * const backend = new MockBackend().register('unet', {
  *   inputs: [{ name: 'sample', dtype: 'float32', dims: ['B', 4, 'h', 'w'] }],
  *   outputs: [{ name: 'noise_pred', dtype: 'float32', dims: ['B', 4, 'h', 'w'] }],
@@ -166,7 +168,10 @@ export class MockBackend implements Backend {
     return this;
   }
 
-  /** Sessions loaded and not yet disposed. Zero at the end of a test means nothing leaked. */
+  /**
+   * Sessions loaded and not yet released (a disposed session is released once its computations
+   * in flight have settled). Zero at the end of a test means nothing leaked.
+   */
   get liveSessions(): number {
     return this.live;
   }
