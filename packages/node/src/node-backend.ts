@@ -52,10 +52,11 @@ export interface NodeBackendOptions {
    */
   cpuMemoryArena?: boolean;
   /**
-   * The memory the device's sessions may use, in bytes, reported as
-   * `capabilities.maxMemoryBytes` (the super-resolution pipeline sizes its view batches with
-   * it). Set it to the GPU's memory for CUDA and WebGPU, whose memory onnxruntime-node does not
-   * report, or lower to leave room for other work.
+   * The memory the device's sessions can use, in bytes, reported as
+   * `capabilities.maxMemoryBytes` for callers to size their work against (the super-resolution
+   * pipeline sizes its view batches with it); onnxruntime-node itself is not capped by it. Set it
+   * to the GPU's memory for CUDA and WebGPU, whose memory onnxruntime-node does not report, or
+   * lower to leave room for other work.
    * @default the host's memory (or the container's limit) for "cpu"; undefined for "cuda" and "webgpu"
    */
   maxMemoryBytes?: number;
