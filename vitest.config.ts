@@ -4,8 +4,10 @@ import { defineConfig } from 'vitest/config';
 
 const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
-// Tests import sibling packages from source, so `vitest` works without a prior build.
+// Tests import sibling packages from source, so `vitest` works without a prior build. Subpaths
+// come first: an alias also matches the paths below it, and the first match wins.
 const alias = {
+  '@kandinsky/core/testing': source('./packages/core/src/testing.ts'),
   '@kandinsky/core': source('./packages/core/src/index.ts'),
 };
 

@@ -1,12 +1,15 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { KandinskyError, describeValue } from '@kandinsky/core';
+import { describeValue, kandinskyError, type KandinskyError } from '@kandinsky/core';
 import * as ort from 'onnxruntime-node';
 import { probeModelBytes } from './probe-model.js';
 
 /** Devices onnxruntime-node can run on. */
 export type NodeDevice = 'cpu' | 'cuda' | 'webgpu';
+
+/** The {@link NodeDevice}s, by their ONNX Runtime execution-provider names. */
+export const NODE_DEVICES: readonly NodeDevice[] = Object.freeze(['cpu', 'cuda', 'webgpu']);
 
 /** Outcome of probing one device. */
 export interface DeviceProbeResult {
@@ -84,23 +87,31 @@ async function runProbe(device: NodeDevice, cudaDeviceId: number): Promise<Devic
   }
 }
 
-/** The DEVICE_UNAVAILABLE error for a device that failed its probe, with the remedy. */
-export function deviceUnavailableError(result: DeviceProbeResult): KandinskyError {
-  const hints: Record<NodeDevice, string> = {
-    cuda:
-      'Install the CUDA provider binaries (CUDA 12 + cuDNN 9 on the machine, then ' +
-      '`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js`, ' +
-      'which downloads them), or use device "cpu".',
-    webgpu:
-      'No WebGPU adapter was found. Install a GPU driver with Vulkan (Linux), or for a software ' +
-      'adapter set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json with Debian chromium ' +
-      'installed (slow; for testing only), or use device "cpu".',
-    cpu: 'The CPU provider failed to run a one-node graph: reinstall onnxruntime-node.',
-  };
-  return new KandinskyError({
-    code: 'DEVICE_UNAVAILABLE',
-    message: `Device ${JSON.stringify(result.device)} is unavailable: ${result.reason ?? 'unknown reason'}.`,
-    hint: hints[result.device],
-    details: { device: result.device, reason: result.reason },
+const remedies: Readonly<Record<NodeDevice, string>> = {
+  cuda:
+    'Install the CUDA provider binaries (CUDA 12 + cuDNN 9 on the machine, then ' +
+    '`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js`, ' +
+    'which downloads them), or use device "cpu".',
+  webgpu:
+    'No WebGPU adapter was found. Install a GPU driver with Vulkan (Linux), or for a software ' +
+    'adapter set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json with Debian chromium ' +
+    'installed (slow; for testing only), or use device "cpu".',
+  cpu: 'The CPU provider failed to run a one-node graph: reinstall onnxruntime-node.',
+};
+
+/**
+ * The DEVICE_UNAVAILABLE error for devices that all failed their probes, naming each reason,
+ * with the remedy of each.
+ */
+export function deviceUnavailableError(results: readonly DeviceProbeResult[]): KandinskyError {
+  const reasons = results.map((result) => `${JSON.stringify(result.device)} (${result.reason ?? 'unknown reason'})`);
+  const message =
+    results.length === 1
+      ? `Device ${JSON.stringify(results[0]!.device)} is unavailable: ${results[0]!.reason ?? 'unknown reason'}.`
+      : `No requested device is available: ${reasons.join('; ')}.`;
+  const hint = [...new Set(results.map((result) => remedies[result.device]))].join(' ');
+  return kandinskyError('DEVICE_UNAVAILABLE', message, hint, {
+    devices: results.map((result) => result.device),
+    reasons: results.map((result) => result.reason),
   });
 }

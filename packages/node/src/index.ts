@@ -2,7 +2,6 @@
  * @kandinsky/node — Kandinsky TS on onnxruntime-node: a core Backend for CPU, CUDA and WebGPU.
  */
 export { NodeBackend, createNodeBackend, type NodeBackendOptions } from './node-backend.js';
-export { OnnxModelSession } from './onnx-model-session.js';
 export {
   probeDevice,
   type DeviceProbeResult,

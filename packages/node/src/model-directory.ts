@@ -1,28 +1,31 @@
-import { readFile, readdir } from 'node:fs/promises';
-import { resolve, sep, dirname, basename } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
 import {
-  KandinskyError,
   ModelFolder,
+  kandinskyError,
   throwIfAborted,
   type AbortSignalLike,
   type ModelFileSource,
   type ModelSource,
 } from '@kandinsky/core';
+import { modelFileNotFound } from './model-file.js';
 
 /**
  * A {@link ModelFileSource} over a folder on disk. Every path is resolved inside the folder
- * (a path that would leave it is refused), and a missing file is MODEL_NOT_FOUND naming it.
+ * (a path that would leave it is refused), and a missing file is MODEL_NOT_FOUND naming it:
+ * when read here, or, for `.onnx` files, when `NodeBackend.loadModel` opens the path.
  */
 export function directoryFileSource(directory: string): ModelFileSource {
   const root = resolve(directory);
   const locate = (path: string): string => {
     const full = resolve(root, path);
     if (full !== root && !full.startsWith(root + sep)) {
-      throw new KandinskyError({
-        code: 'INVALID_MODEL_MANIFEST',
-        message: `The path ${JSON.stringify(path)} leaves the model folder ${JSON.stringify(root)}.`,
-        hint: 'Model folders only refer to files inside themselves (docs/model-format.md §1.1).',
-      });
+      throw kandinskyError(
+        'INVALID_MODEL_MANIFEST',
+        `The path ${JSON.stringify(path)} leaves the model folder ${JSON.stringify(root)}.`,
+        'Model folders only refer to files inside themselves (docs/model-format.md §1.1).',
+        { path, folder: root },
+      );
     }
     return full;
   };
@@ -32,34 +35,18 @@ export function directoryFileSource(directory: string): ModelFileSource {
     try {
       return await readFile(full);
     } catch (cause) {
-      throw new KandinskyError({
-        code: 'MODEL_NOT_FOUND',
-        message: `The model file ${JSON.stringify(full)} is missing or unreadable.`,
-        hint: 'Check the model folder path and re-export the folder if files are missing (docs/model-format.md).',
-        details: { path: full },
-        cause,
-      });
+      throw modelFileNotFound(full, cause);
     }
   };
   return {
     location: root,
     readText: async (path, signal) => (await read(path, signal)).toString('utf8'),
     readBytes: async (path, signal) => new Uint8Array(await read(path, signal)),
+    // onnxruntime-node finds external data next to the model path by itself, and the backend
+    // checks that the file exists when it loads it.
     modelSource: async (path, signal): Promise<ModelSource> => {
       throwIfAborted(signal, `Locating ${path}`);
-      const full = locate(path);
-      // onnxruntime-node resolves external data next to the model path by itself; checking
-      // the folder here turns a missing model into MODEL_NOT_FOUND with the full path.
-      const siblings = await readdir(dirname(full)).catch(() => [] as string[]);
-      if (!siblings.includes(basename(full))) {
-        throw new KandinskyError({
-          code: 'MODEL_NOT_FOUND',
-          message: `The model file ${JSON.stringify(full)} is missing.`,
-          hint: 'Check the model folder path and re-export the folder if files are missing (docs/model-format.md).',
-          details: { path: full },
-        });
-      }
-      return full;
+      return locate(path);
     },
   };
 }

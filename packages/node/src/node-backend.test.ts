@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { KandinskyError, createTensor, type ProgressEvent } from '@kandinsky/core';
 import { describe, expect, it } from 'vitest';
-import { createNodeBackend, probeDevice } from './index.js';
+import { createNodeBackend, directoryFileSource, probeDevice } from './index.js';
 import { probeModelBytes } from './probe-model.js';
 
 describe('createNodeBackend', () => {
@@ -32,6 +32,18 @@ describe('createNodeBackend', () => {
     });
   });
 
+  it('reports the memory its sessions can use: the host memory on the CPU, or the figure given', async () => {
+    const cpu = await createNodeBackend({ device: 'cpu' });
+    expect(cpu.capabilities.maxMemoryBytes).toBeGreaterThan(0);
+    expect(cpu.capabilities.maxMemoryBytes).toBeLessThanOrEqual(totalmem());
+    const given = await createNodeBackend({ device: 'cpu', maxMemoryBytes: 2 ** 30 });
+    expect(given.capabilities).toEqual({ maxMemoryBytes: 2 ** 30 });
+    await expect(createNodeBackend({ device: 'cpu', maxMemoryBytes: -1 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'maxMemoryBytes must be a positive number of bytes, got -1.',
+    });
+  });
+
   it('caches probes', async () => {
     expect(await probeDevice('cpu')).toEqual({ device: 'cpu', available: true });
   });
@@ -57,12 +69,65 @@ describe('NodeBackend sessions', () => {
     }
   });
 
-  it('reports a missing file as MODEL_NOT_FOUND naming the path', async () => {
+  it('reports a missing file as MODEL_NOT_FOUND naming the path, with one message wherever it is found', async () => {
     const backend = await createNodeBackend({ device: 'cpu' });
-    await expect(backend.loadModel('/nonexistent/unet/model.onnx')).rejects.toMatchObject({
+    await expect(backend.loadModel('/nonexistent/unet/model.onnx', { label: 'unet' })).rejects.toMatchObject({
       code: 'MODEL_NOT_FOUND',
-      message: expect.stringContaining('/nonexistent/unet/model.onnx'),
+      message: 'The model file "/nonexistent/unet/model.onnx" (unet) is missing or unreadable.',
+      details: { path: '/nonexistent/unet/model.onnx', component: 'unet' },
     });
+    // A folder is not a model file either: ONNX Runtime's own error would not name it.
+    const folder = mkdtempSync(join(tmpdir(), 'kandinsky-node-'));
+    mkdirSync(join(folder, 'unet'));
+    await expect(backend.loadModel(join(folder, 'unet'))).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    // A model folder locates its .onnx files without checking them: the load above is the check.
+    const files = directoryFileSource(folder);
+    const source = await files.modelSource('unet/model.onnx');
+    expect(source).toBe(join(folder, 'unet', 'model.onnx'));
+    await expect(backend.loadModel(source, { label: 'unet' })).rejects.toMatchObject({
+      code: 'MODEL_NOT_FOUND',
+      message: `The model file ${JSON.stringify(source)} (unet) is missing or unreadable.`,
+    });
+    await expect(files.readText('unet/config.json')).rejects.toMatchObject({
+      code: 'MODEL_NOT_FOUND',
+      message: `The model file ${JSON.stringify(join(folder, 'unet', 'config.json'))} is missing or unreadable.`,
+    });
+  });
+
+  it('loads on the first preferred execution provider that works, warning about the skipped ones', async () => {
+    const backend = await createNodeBackend({ device: 'cpu', intraOperatorThreads: 1 });
+    const events: ProgressEvent[] = [];
+    // No CUDA provider is bundled here (ENVIRONMENT.md): ONNX Runtime alone would throw.
+    const session = await backend.loadModel(probeModelBytes(), {
+      executionProviders: ['cuda', 'cpu'],
+      onProgress: (event) => events.push(event),
+    });
+    const result = await session.run({ x: createTensor('float32', [1], Float32Array.of(0.5)) });
+    expect(Array.from(result.y!.data as Float32Array)).toEqual([-0.5]);
+    await session.dispose();
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'warning', code: 'DEVICE_FALLBACK', message: expect.stringMatching(/^Using "cpu": cuda unavailable/) }),
+    ]);
+  });
+
+  it('fails a load when no preferred execution provider works, or one is not onnxruntime-node\'s', async () => {
+    const backend = await createNodeBackend({ device: 'cpu' });
+    const unavailable = await backend.loadModel(probeModelBytes(), { executionProviders: ['cuda'] }).catch((caught: unknown) => caught);
+    expect(unavailable).toMatchObject({ code: 'DEVICE_UNAVAILABLE', message: expect.stringContaining('"cuda"') });
+    expect((unavailable as KandinskyError).hint).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12');
+    await expect(backend.loadModel(probeModelBytes(), { executionProviders: ['wasm', 'cpu'] })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'executionProviders entry must be one of cpu, cuda, webgpu, got "wasm".',
+    });
+    await expect(backend.loadModel(probeModelBytes(), { executionProviders: [] })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    // Providers given verbatim in runtimeOptions win and are not probed.
+    const session = await backend.loadModel(probeModelBytes(), {
+      executionProviders: ['cuda'],
+      runtimeOptions: { executionProviders: ['cpu'] },
+    });
+    await session.dispose();
   });
 
   it('turns runtime failures into RUNTIME_ERROR with the cause', async () => {

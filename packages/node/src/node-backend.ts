@@ -1,12 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { access } from 'node:fs/promises';
 import {
-  KandinskyError,
-  WarningCodes,
   abortable,
-  describeModelSource,
-  describeValue,
-  emitProgress,
+  createModelSession,
+  invalidArgument,
   normalizeModelSource,
   normalizeRuntimeError,
   throwIfAborted,
@@ -18,14 +13,11 @@ import {
   type ProgressCallback,
 } from '@kandinsky/core';
 import * as ort from 'onnxruntime-node';
-import {
-  deviceUnavailableError,
-  executionProvidersFor,
-  probeDevice,
-  type DeviceProbeResult,
-  type NodeDevice,
-} from './execution-provider-probe.js';
-import { OnnxModelSession } from './onnx-model-session.js';
+import { deviceMemoryBytes } from './device-memory.js';
+import { AUTO_DEVICE_ORDER, autoWebgpuSkipReason, parseExecutionProviders, selectDevice } from './device-selection.js';
+import { NODE_DEVICES, executionProvidersFor, type DeviceProbeResult, type NodeDevice } from './execution-provider-probe.js';
+import { checkModelFile } from './model-file.js';
+import { OrtRawSession } from './ort-raw-session.js';
 
 /** Options of {@link createNodeBackend}. */
 export interface NodeBackendOptions {
@@ -60,6 +52,15 @@ export interface NodeBackendOptions {
    */
   cpuMemoryArena?: boolean;
   /**
+   * The memory the device's sessions can use, in bytes, reported as
+   * `capabilities.maxMemoryBytes` for callers to size their work against (the super-resolution
+   * pipeline sizes its view batches with it); onnxruntime-node itself is not capped by it. Set it
+   * to the GPU's memory for CUDA and WebGPU, whose memory onnxruntime-node does not report, or
+   * lower to leave room for other work.
+   * @default the host's memory (or the container's limit) for "cpu"; undefined for "cuda" and "webgpu"
+   */
+  maxMemoryBytes?: number;
+  /**
    * Receives `warning` events (e.g. DEVICE_FALLBACK when `auto` skipped a device).
    * @default undefined
    */
@@ -79,84 +80,59 @@ export class NodeBackend implements Backend {
     this.device = device;
     this.probes = probes;
     this.#options = options;
-    this.capabilities = {
-      float16: true,
-      maxBufferBytes: undefined,
-      maxMemoryBytes: undefined,
-      externalData: true,
-      interruptibleRun: false,
-    };
+    this.capabilities = { maxMemoryBytes: options.maxMemoryBytes ?? deviceMemoryBytes(device) };
   }
 
+  /**
+   * Loads an ONNX model. A path must name a readable file (MODEL_NOT_FOUND otherwise). The
+   * session runs on the first of `options.executionProviders` that passes its probe (see
+   * {@link LoadModelOptions.executionProviders}), by default on `backend.device`.
+   */
   async loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<ModelSession> {
     const normalized = normalizeModelSource(source);
     const label = options.label ?? (typeof normalized.model === 'string' ? normalized.model : 'model');
-    const operation = `Loading ${label}`;
-    throwIfAborted(options.signal, operation);
-    if (typeof normalized.model === 'string') {
-      try {
-        await access(normalized.model);
-      } catch (cause) {
-        throw new KandinskyError({
-          code: 'MODEL_NOT_FOUND',
-          message: `Model file ${describeModelSource(source)} does not exist or cannot be read.`,
-          hint: 'Check the model folder path; model folders are described in docs/model-format.md.',
-          details: { path: normalized.model, component: options.label },
-          cause,
-        });
-      }
-    }
+    const operation = `Loading ${JSON.stringify(label)}`;
+    const signal = options.signal;
+    throwIfAborted(signal, operation);
+    if (typeof normalized.model === 'string') await checkModelFile(normalized.model, options.label);
+    const runtimeOptions = options.runtimeOptions as ort.InferenceSession.SessionOptions | undefined;
+    const intraOpNumThreads = options.intraOperatorThreads ?? this.#options.intraOperatorThreads;
     const sessionOptions: ort.InferenceSession.SessionOptions = {
-      executionProviders: executionProvidersFor(this.device, this.#options.cudaDeviceId),
+      // Providers set in the escape hatch win, unprobed.
+      executionProviders: runtimeOptions?.executionProviders ?? (await this.#executionProviders(options)),
       graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
       enableCpuMemArena: this.#options.cpuMemoryArena ?? true,
       logSeverityLevel: 3,
-      ...(options.intraOperatorThreads ?? this.#options.intraOperatorThreads
-        ? { intraOpNumThreads: options.intraOperatorThreads ?? this.#options.intraOperatorThreads }
-        : {}),
+      ...(intraOpNumThreads ? { intraOpNumThreads } : {}),
       ...(options.freeDimensions ? { freeDimensionOverrides: { ...options.freeDimensions } } : {}),
       ...(normalized.externalData.length > 0
         ? { externalData: normalized.externalData.map((entry) => ({ path: entry.path, data: entry.data })) }
         : {}),
-      ...(options.runtimeOptions as ort.InferenceSession.SessionOptions | undefined),
+      ...runtimeOptions,
     };
+    let session: ort.InferenceSession;
     try {
       const creating =
         typeof normalized.model === 'string'
           ? ort.InferenceSession.create(normalized.model, sessionOptions)
           : ort.InferenceSession.create(normalized.model, sessionOptions);
-      const session = await abortable(creating, options.signal, {
-        operation,
-        // A session finished after the abort is released, never leaked.
-        onAbandonedResult: (late) => late.release(),
-      });
-      return new OnnxModelSession(session, label);
+      // A session finished after the abort is released, never leaked.
+      session = await abortable(creating, signal, { operation, onAbandonedResult: (late) => late.release() });
     } catch (error) {
-      throw normalizeRuntimeError(error, { operation, component: options.label, signal: options.signal });
+      throw normalizeRuntimeError(error, { operation, component: options.label, signal });
     }
+    // Exports name their axes loosely; the runtime checks symbolic sizes itself.
+    return createModelSession(new OrtRawSession(session), { label, symbolicDimensions: false });
   }
-}
 
-/**
- * Why `auto` should not probe WebGPU, or undefined when it should. Probing runs Dawn, which
- * prints adapter errors to stderr on machines without a usable GPU; on Linux a GPU shows up as a
- * DRM render node or an NVIDIA device file, so without one the probe is skipped.
- */
-function webgpuSkipReason(): string | undefined {
-  if (/swiftshader/i.test(process.env.VK_ICD_FILENAMES ?? '')) {
-    return 'skipped: the Vulkan driver is SwiftShader (software)';
+  /** The providers of the first preferred device that works, warning about those skipped. */
+  async #executionProviders(options: LoadModelOptions): Promise<ort.InferenceSession.ExecutionProviderConfig[]> {
+    const cudaDeviceId = this.#options.cudaDeviceId ?? 0;
+    if (options.executionProviders === undefined) return executionProvidersFor(this.device, cudaDeviceId);
+    const preference = parseExecutionProviders(options.executionProviders);
+    const { device } = await selectDevice(preference, { cudaDeviceId, onProgress: options.onProgress });
+    return executionProvidersFor(device, cudaDeviceId);
   }
-  if (process.platform === 'linux') {
-    const renderNodes = (() => {
-      try {
-        return readdirSync('/dev/dri').some((name) => name.startsWith('renderD'));
-      } catch {
-        return false;
-      }
-    })();
-    if (!renderNodes && !existsSync('/dev/nvidia0')) return 'skipped: no GPU device (/dev/dri/renderD*, /dev/nvidia0)';
-  }
-  return undefined;
 }
 
 /**
@@ -169,42 +145,17 @@ function webgpuSkipReason(): string | undefined {
  */
 export async function createNodeBackend(options: NodeBackendOptions = {}): Promise<NodeBackend> {
   const requested = options.device ?? 'auto';
-  const cudaDeviceId = options.cudaDeviceId ?? 0;
-  if (!['auto', 'cpu', 'cuda', 'webgpu'].includes(requested)) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `Unknown device ${describeValue(requested)}.`,
-      hint: 'Use "auto", "cpu", "cuda" or "webgpu".',
-    });
+  if (requested !== 'auto' && !NODE_DEVICES.includes(requested)) {
+    throw invalidArgument('device', requested, '"auto", "cpu", "cuda" or "webgpu"', 'Use "auto" to pick the fastest device that works.');
   }
-  if (requested !== 'auto') {
-    const probe = await probeDevice(requested, cudaDeviceId);
-    if (!probe.available) throw deviceUnavailableError(probe);
-    return new NodeBackend(requested, [probe], options);
+  const maxMemoryBytes = options.maxMemoryBytes;
+  if (maxMemoryBytes !== undefined && !(typeof maxMemoryBytes === 'number' && Number.isFinite(maxMemoryBytes) && maxMemoryBytes > 0)) {
+    throw invalidArgument('maxMemoryBytes', maxMemoryBytes, 'a positive number of bytes', 'Pass e.g. 8 * 2 ** 30 for 8 GiB, or leave it out.');
   }
-  const probes: DeviceProbeResult[] = [];
-  for (const device of ['cuda', 'webgpu', 'cpu'] as const) {
-    const skip = device === 'webgpu' ? webgpuSkipReason() : undefined;
-    if (skip) {
-      probes.push({ device, available: false, reason: skip });
-      continue;
-    }
-    const probe = await probeDevice(device, cudaDeviceId);
-    probes.push(probe);
-    if (probe.available) {
-      if (probes.length > 1) {
-        emitProgress(options.onProgress, {
-          type: 'warning',
-          code: WarningCodes.DEVICE_FALLBACK,
-          message: `Using ${JSON.stringify(device)}: ${probes
-            .slice(0, -1)
-            .map((skipped) => `${skipped.device} unavailable (${skipped.reason})`)
-            .join('; ')}.`,
-          details: { device, probes },
-        });
-      }
-      return new NodeBackend(device, probes, options);
-    }
-  }
-  throw deviceUnavailableError(probes[probes.length - 1]!);
+  const { device, probes } = await selectDevice(requested === 'auto' ? AUTO_DEVICE_ORDER : [requested], {
+    cudaDeviceId: options.cudaDeviceId ?? 0,
+    skip: requested === 'auto' ? autoWebgpuSkipReason : undefined,
+    onProgress: options.onProgress,
+  });
+  return new NodeBackend(device, probes, options);
 }

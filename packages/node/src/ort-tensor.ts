@@ -1,16 +1,14 @@
-import { KandinskyError, type DataType, type Tensor } from '@kandinsky/core';
+import { dtypeMismatch, type DataType, type Tensor } from '@kandinsky/core';
 import * as ort from 'onnxruntime-node';
 
+// The dtypes that both onnxruntime-node tensors and core tensors hold.
 const supported = new Set<string>(['float32', 'float16', 'int64', 'int32', 'bool', 'uint8']);
+const supportedList = `one of ${[...supported].join(', ')}`;
 
 /** Wraps a core tensor as an ONNX Runtime tensor without copying its buffer. */
 export function toOrtTensor(name: string, tensor: Tensor): ort.Tensor {
   if (!supported.has(tensor.dtype)) {
-    throw new KandinskyError({
-      code: 'DTYPE_MISMATCH',
-      message: `Input ${JSON.stringify(name)} has dtype ${JSON.stringify(tensor.dtype)}, which onnxruntime-node cannot take.`,
-      hint: `Use one of ${[...supported].join(', ')}.`,
-    });
+    throw dtypeMismatch(`Input ${JSON.stringify(name)}`, tensor.dtype, supportedList, `Use ${supportedList}.`);
   }
   // ORT's float16 tensors take the raw bits as a Uint16Array, like core's float16 storage.
   // ORT keeps the dims array it is given: pass a copy, so the wrapper never changes under it.
@@ -21,11 +19,12 @@ export function toOrtTensor(name: string, tensor: Tensor): ort.Tensor {
 export function fromOrtTensor(name: string, value: ort.Tensor): Tensor {
   const dtype = value.type as string;
   if (!supported.has(dtype)) {
-    throw new KandinskyError({
-      code: 'DTYPE_MISMATCH',
-      message: `Output ${JSON.stringify(name)} has dtype ${JSON.stringify(dtype)}, which core tensors do not hold.`,
-      hint: 'Export the model with float32, float16, int64, int32, bool or uint8 outputs (docs/model-format.md).',
-    });
+    throw dtypeMismatch(
+      `Output ${JSON.stringify(name)}`,
+      dtype,
+      supportedList,
+      `Export the model with outputs of ${supportedList} (docs/model-format.md).`,
+    );
   }
   let data = value.data as Tensor['data'];
   // ORT returns bool tensors as Uint8Array already; float16 as Uint16Array (or Float16Array on

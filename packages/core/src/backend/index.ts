@@ -2,12 +2,9 @@ export type { Backend } from './backend.js';
 export type { BackendCapabilities } from './backend-capabilities.js';
 export { Devices, isDevice, type Device } from './device.js';
 export type { GraphOptimizationLevel, LoadModelOptions } from './load-model-options.js';
-export {
-  createSessionDisposedError,
-  type ModelSession,
-  type RunOptions,
-  type TensorMap,
-} from './model-session.js';
+export type { ModelSession, RunOptions, TensorMap } from './model-session.js';
+export type { RawSession } from './raw-session.js';
+export { createModelSession, type ModelSessionOptions } from './create-model-session.js';
 export {
   describeModelSource,
   normalizeModelSource,
@@ -37,13 +34,3 @@ export {
   type TensorMapProblem,
 } from './check-feeds.js';
 export { normalizeRuntimeError, type RuntimeErrorContext } from './normalize-runtime-error.js';
-export {
-  MockBackend,
-  type MockBackendOptions,
-  type MockLoadRecord,
-  type MockModel,
-  type MockModelSession,
-  type MockRunContext,
-  type MockRunRecord,
-} from './mock-backend.js';
-export { withModelSession, type WithModelSessionOptions } from './with-model-session.js';

@@ -4,7 +4,7 @@ import type { ProgressCallback } from '../events/progress-event.js';
 /** How much graph optimisation the runtime applies while loading (ONNX Runtime's levels). */
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 
-/** Options of `Backend.loadModel`. Backends ignore hints they cannot honour. */
+/** Options of `Backend.loadModel`. */
 export interface LoadModelOptions {
   /**
    * Cancels the load. The promise rejects with `ABORTED`, and a session that the runtime
@@ -13,15 +13,18 @@ export interface LoadModelOptions {
    */
   signal?: AbortSignalLike;
   /**
-   * Receives `download` events while remote files arrive (and `warning` events, e.g. when a
-   * cache is unavailable).
+   * Receives the load's events: `download` events while a backend fetches remote files
+   * (`@kandinsky/web`; a backend that reads local files has none), and `warning` events such as
+   * `DEVICE_FALLBACK` when a preferred execution provider is unavailable.
    * @default undefined
    */
   onProgress?: ProgressCallback;
   /**
    * Execution providers to try, in order of preference, by ONNX Runtime name (`"cuda"`,
-   * `"webgpu"`, `"cpu"`, `"wasm"`). A hint: the backend drops providers it lacks and emits a
-   * `DEVICE_FALLBACK` warning, or throws DEVICE_UNAVAILABLE when none is left.
+   * `"webgpu"`, `"cpu"`, `"wasm"`). ONNX Runtime does not fall back by itself, so the backend
+   * proves each provider with a probe run, uses the first that works, emits a `DEVICE_FALLBACK`
+   * warning through `onProgress` for those it skipped, and throws DEVICE_UNAVAILABLE (naming
+   * every reason) when none works. Names the backend does not know count as unavailable.
    * @default [backend.device]
    */
   executionProviders?: readonly string[];

@@ -50,16 +50,11 @@ async function rejection(promise: Promise<unknown>): Promise<KandinskyError> {
 
 describe('MockBackend', () => {
   it('reports its name, device and capabilities', () => {
-    const backend = new MockBackend({ device: 'webgpu', capabilities: { float16: false, maxBufferBytes: 256 } });
+    const backend = new MockBackend({ device: 'webgpu', capabilities: { maxMemoryBytes: 2 ** 30 } });
     expect(backend.name).toBe('mock');
     expect(backend.device).toBe('webgpu');
-    expect(backend.capabilities).toEqual({
-      float16: false,
-      maxBufferBytes: 256,
-      maxMemoryBytes: undefined,
-      externalData: true,
-      interruptibleRun: false,
-    });
+    expect(backend.capabilities).toEqual({ maxMemoryBytes: 2 ** 30 });
+    expect(new MockBackend().capabilities).toEqual({ maxMemoryBytes: undefined });
   });
 
   it('loads a registered model and runs its compute function', async () => {
@@ -209,11 +204,12 @@ describe('MockBackend', () => {
     const error = await rejection(first.run(feeds()));
     expect(error.code).toBe('SESSION_DISPOSED');
     expect(error.message).toContain('"unet"');
+    expect(backend.runs.at(-1)).toMatchObject({ sessionId: first.id, outcome: 'error', error });
     await second.dispose();
     expect(backend.liveSessions).toBe(0);
   });
 
-  it('rejects a run that was in flight when the session was disposed', async () => {
+  it('dispose waits for a computation in flight, which still resolves, before the session stops being live', async () => {
     const gate = deferred<void>();
     const backend = new MockBackend().register('unet', {
       ...unet,
@@ -224,9 +220,15 @@ describe('MockBackend', () => {
     });
     const session = await backend.loadModel('unet');
     const running = session.run(feeds());
-    await session.dispose();
+    const disposing = session.dispose();
+    expect(session.disposed).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(backend.liveSessions).toBe(1);
     gate.resolve();
-    expect((await rejection(running)).code).toBe('SESSION_DISPOSED');
+    await expect(running).resolves.toHaveProperty('noise_pred');
+    await disposing;
+    expect(backend.liveSessions).toBe(0);
+    expect(backend.pendingRunCount).toBe(0);
   });
 
   it('aborting a slow load creates no session, even when the load finishes later', async () => {

@@ -1,18 +1,21 @@
 import { abortable } from '../abort/abortable.js';
 import type { AbortSignalLike } from '../abort/abort-signal-like.js';
 import { throwIfAborted } from '../abort/throw-if-aborted.js';
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { invalidArgument, kandinskyError } from '../errors/error-constructors.js';
+import { describeValue, type KandinskyError } from '../errors/kandinsky-error.js';
 import { DownloadProgress } from '../events/download-progress.js';
 import { monotonicNow } from '../events/monotonic-now.js';
 import type { DataType, Tensor } from '../tensor/tensor.js';
 import type { Backend } from './backend.js';
 import type { BackendCapabilities } from './backend-capabilities.js';
-import { checkFeeds, findTensorMapProblems } from './check-feeds.js';
+import { findTensorMapProblems } from './check-feeds.js';
+import { createModelSession } from './create-model-session.js';
 import type { Device } from './device.js';
 import type { LoadModelOptions } from './load-model-options.js';
-import { createSessionDisposedError, type ModelSession, type RunOptions, type TensorMap } from './model-session.js';
+import type { ModelSession, TensorMap } from './model-session.js';
 import { normalizeModelSource, type ModelSource } from './model-source.js';
 import { normalizeRuntimeError } from './normalize-runtime-error.js';
+import type { RawSession } from './raw-session.js';
 import type { TensorSpec } from './tensor-spec.js';
 
 /** What a mock model's `compute` receives besides the feeds. */
@@ -59,8 +62,9 @@ export interface MockBackendOptions {
    */
   device?: Device;
   /**
-   * Overrides of the capabilities.
-   * @default { float16: true, maxBufferBytes: undefined, maxMemoryBytes: undefined, externalData: true, interruptibleRun: false }
+   * Overrides of the capabilities, e.g. `{ maxMemoryBytes: 2 ** 30 }` to test how a pipeline
+   * sizes its batches.
+   * @default { maxMemoryBytes: undefined }
    */
   capabilities?: Partial<BackendCapabilities>;
   /**
@@ -108,12 +112,15 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /**
  * An in-memory {@link Backend} for unit-testing pipeline logic without ONNX: register models by
  * name with their specs and a JS function, load them by that name, and assert on what happened.
- * It behaves like the real backends where it matters to callers: feeds are validated, aborts
- * reject with `ABORTED`, runs after `dispose` reject with `SESSION_DISPOSED`, throws from
- * `compute` arrive as `RUNTIME_ERROR`. It counts live sessions and pending runs so a test can
- * assert that nothing leaks after an abort or an error.
+ * Its sessions are built by `createModelSession` like the real backends' sessions, so they behave
+ * alike where it matters to callers: feeds are validated, aborts reject with `ABORTED`, runs
+ * after `dispose` reject with `SESSION_DISPOSED`, throws from `compute` arrive as
+ * `RUNTIME_ERROR`, and `dispose` waits for computations in flight. It counts live sessions and
+ * pending runs so a test can assert that nothing leaks after an abort or an error.
  *
  * ```ts
+ * import { MockBackend } from '@kandinsky/core/testing';
+ *
  * const backend = new MockBackend().register('unet', {
  *   inputs: [{ name: 'sample', dtype: 'float32', dims: ['B', 4, 'h', 'w'] }],
  *   outputs: [{ name: 'noise_pred', dtype: 'float32', dims: ['B', 4, 'h', 'w'] }],
@@ -140,38 +147,31 @@ export class MockBackend implements Backend {
   constructor(options: MockBackendOptions = {}) {
     this.name = options.name ?? 'mock';
     this.device = options.device ?? 'cpu';
-    this.capabilities = {
-      float16: true,
-      maxBufferBytes: undefined,
-      maxMemoryBytes: undefined,
-      externalData: true,
-      interruptibleRun: false,
-      ...options.capabilities,
-    };
+    this.capabilities = { maxMemoryBytes: undefined, ...options.capabilities };
     this.symbolicDimensions = options.symbolicDimensions ?? true;
   }
 
   /** Registers `model` under `name` (throws INVALID_ARGUMENT if the name is taken). Chainable. */
   register(name: string, model: MockModel): this {
     if (typeof name !== 'string' || name === '') {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `Mock model name must be a non-empty string, got ${describeValue(name)}.`,
-        hint: 'Register each mock model under the name you will pass to loadModel.',
-      });
+      throw invalidArgument('Mock model name', name, 'a non-empty string', 'Register each mock model under the name you will pass to loadModel.');
     }
     if (this.models.has(name)) {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `A mock model named ${JSON.stringify(name)} is already registered.`,
-        hint: 'Use a different name, or a new MockBackend.',
-      });
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        `A mock model named ${JSON.stringify(name)} is already registered.`,
+        'Use a different name, or a new MockBackend.',
+        { name },
+      );
     }
     this.models.set(name, model);
     return this;
   }
 
-  /** Sessions loaded and not yet disposed. Zero at the end of a test means nothing leaked. */
+  /**
+   * Sessions loaded and not yet released (a disposed session is released once its computations
+   * in flight have settled). Zero at the end of a test means nothing leaked.
+   */
   get liveSessions(): number {
     return this.live;
   }
@@ -186,7 +186,7 @@ export class MockBackend implements Backend {
     return this.loadRecords;
   }
 
-  /** Every `run` call of every session, in order. */
+  /** Every `run` call of every session, in order (calls after `dispose` included). */
   get runs(): readonly MockRunRecord[] {
     return this.runRecords;
   }
@@ -206,14 +206,13 @@ export class MockBackend implements Backend {
     const name = typeof normalized.model === 'string' ? normalized.model : asciiName(normalized.model);
     const model = this.models.get(name);
     if (model === undefined) {
-      throw new KandinskyError({
-        code: 'MODEL_NOT_FOUND',
-        message: `No mock model named ${JSON.stringify(name)} is registered.`,
-        hint: `Register it with backend.register(${JSON.stringify(name)}, ...) first; registered: ${
-          [...this.models.keys()].map((key) => JSON.stringify(key)).join(', ') || 'none'
-        }.`,
-        details: { model: name },
-      });
+      const registered = [...this.models.keys()].map((key) => JSON.stringify(key)).join(', ') || 'none';
+      throw kandinskyError(
+        'MODEL_NOT_FOUND',
+        `No mock model named ${JSON.stringify(name)} is registered.`,
+        `Register it with backend.register(${JSON.stringify(name)}, ...) first; registered: ${registered}.`,
+        { model: name },
+      );
     }
     const record: Mutable<MockLoadRecord> = { model: name, options, outcome: 'pending' };
     this.loadRecords.push(record);
@@ -237,80 +236,91 @@ export class MockBackend implements Backend {
   }
 
   private createSession(name: string, label: string, model: MockModel): MockModelSession {
-    const backend = this;
+    const raw: RawSession = {
+      inputs: model.inputs,
+      outputs: model.outputs,
+      run: (feeds, options) => {
+        const callIndex = this.runCounts.get(name) ?? 0;
+        this.runCounts.set(name, callIndex + 1);
+        const context: MockRunContext = { signal: options.signal, model: name, callIndex };
+        // A runtime computes on a later turn, never inside the run call itself.
+        return Promise.resolve()
+          .then(() => model.compute(feeds, context))
+          .then((outputs) => {
+            checkOutputs(label, model.outputs, outputs);
+            return outputs;
+          });
+      },
+      release: () => {
+        this.live -= 1;
+      },
+    };
+    const session = createModelSession(raw, { label, symbolicDimensions: this.symbolicDimensions });
     const id = this.nextSessionId++;
-    let disposed = false;
     return {
       id,
       model: name,
-      inputs: model.inputs,
-      outputs: model.outputs,
+      inputs: session.inputs,
+      outputs: session.outputs,
       get disposed(): boolean {
-        return disposed;
+        return session.disposed;
       },
-      async run(feeds: TensorMap, options: RunOptions = {}): Promise<Record<string, Tensor>> {
-        if (disposed) throw createSessionDisposedError(label);
-        const operation = `Running ${JSON.stringify(label)}`;
-        const record: Mutable<MockRunRecord> = {
-          model: name,
-          sessionId: id,
-          feeds: snapshotFeeds(feeds),
-          startedAt: monotonicNow(),
-          durationMs: undefined,
-          outcome: 'pending',
-        };
-        backend.runRecords.push(record);
-        backend.pendingRuns += 1;
-        try {
-          throwIfAborted(options.signal, operation);
-          checkFeeds(label, model.inputs, feeds, { symbolicDimensions: backend.symbolicDimensions });
-          const callIndex = backend.runCounts.get(name) ?? 0;
-          backend.runCounts.set(name, callIndex + 1);
-          const context: MockRunContext = { signal: options.signal, model: name, callIndex };
-          const computing = Promise.resolve().then(() => model.compute(feeds, context));
-          const outputs = await abortable(computing, options.signal, { operation });
-          if (disposed) throw createSessionDisposedError(label);
-          checkOutputs(label, model.outputs, outputs);
-          record.outcome = 'ok';
-          return outputs;
-        } catch (error) {
-          const normalizedError = normalizeRuntimeError(error, { operation, component: label, signal: options.signal });
-          record.outcome = normalizedError.code === 'ABORTED' ? 'aborted' : 'error';
-          record.error = normalizedError;
-          throw normalizedError;
-        } finally {
-          record.durationMs = monotonicNow() - record.startedAt;
-          backend.pendingRuns -= 1;
-        }
-      },
-      async dispose(): Promise<void> {
-        if (disposed) return;
-        disposed = true;
-        backend.live -= 1;
-      },
+      run: (feeds, options) => this.recordRun(name, id, feeds, () => session.run(feeds, options)),
+      dispose: () => session.dispose(),
     };
+  }
+
+  private async recordRun(
+    model: string,
+    sessionId: number,
+    feeds: TensorMap,
+    run: () => Promise<Record<string, Tensor>>,
+  ): Promise<Record<string, Tensor>> {
+    const record: Mutable<MockRunRecord> = {
+      model,
+      sessionId,
+      feeds: snapshotFeeds(feeds),
+      startedAt: monotonicNow(),
+      durationMs: undefined,
+      outcome: 'pending',
+    };
+    this.runRecords.push(record);
+    this.pendingRuns += 1;
+    try {
+      const outputs = await run();
+      record.outcome = 'ok';
+      return outputs;
+    } catch (error) {
+      // Sessions from createModelSession reject with KandinskyErrors only.
+      record.error = error as KandinskyError;
+      record.outcome = record.error.code === 'ABORTED' ? 'aborted' : 'error';
+      throw error;
+    } finally {
+      record.durationMs = monotonicNow() - record.startedAt;
+      this.pendingRuns -= 1;
+    }
   }
 }
 
 function checkOutputs(label: string, specs: readonly TensorSpec[], outputs: unknown): void {
   if (typeof outputs !== 'object' || outputs === null) {
-    throw new KandinskyError({
-      code: 'MODEL_CONTRACT_MISMATCH',
-      message: `Mock model ${JSON.stringify(label)} returned ${describeValue(outputs)} instead of an object of tensors.`,
-      hint: 'Return { outputName: tensor, ... } from compute.',
-    });
+    throw kandinskyError(
+      'MODEL_CONTRACT_MISMATCH',
+      `Mock model ${JSON.stringify(label)} returned ${describeValue(outputs)} instead of an object of tensors.`,
+      'Return { outputName: tensor, ... } from compute.',
+    );
   }
   const problems = findTensorMapProblems(specs, outputs as TensorMap, { symbolicDimensions: false });
   if (problems.length === 0) return;
-  throw new KandinskyError({
-    code: 'MODEL_CONTRACT_MISMATCH',
-    message: [
+  throw kandinskyError(
+    'MODEL_CONTRACT_MISMATCH',
+    [
       `Mock model ${JSON.stringify(label)} returned outputs that differ from its declared outputs:`,
       ...problems.map((problem) => `  - ${problem.message}`),
     ].join('\n'),
-    hint: 'Make compute return exactly the declared outputs, with their dtypes and shapes.',
-    details: { label, problems },
-  });
+    'Make compute return exactly the declared outputs, with their dtypes and shapes.',
+    { label, problems },
+  );
 }
 
 function snapshotFeeds(feeds: TensorMap): MockRunRecord['feeds'] {

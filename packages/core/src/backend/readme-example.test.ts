@@ -1,16 +1,16 @@
 // The example of packages/core/README.md, kept runnable: a seeded DDPM loop (spec §3.3) whose
-// "UNet" is a MockBackend model. It imports the package entry point, as the README does
-// (vitest aliases '@kandinsky/core' to src/index.ts).
+// "UNet" is a MockBackend model. It imports the package entry points, as the README does
+// (vitest aliases '@kandinsky/core' and '@kandinsky/core/testing' to src/).
 import { describe, expect, it } from 'vitest';
 import {
   DDPMScheduler,
-  MockBackend,
   TorchGenerator,
   createTensor,
   emitProgress,
   type ProgressEvent,
   type Tensor,
 } from '@kandinsky/core';
+import { MockBackend } from '@kandinsky/core/testing';
 
 describe('README example', () => {
   it('an oracle UNet on the mock backend takes seeded noise back to its target through 25 DDPM steps', async () => {
