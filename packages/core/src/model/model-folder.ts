@@ -10,8 +10,9 @@ import { componentFolder, parseModelIndex, type ModelIndex } from './model-index
 
 /**
  * Read access to the files of one model folder, by POSIX path relative to the folder. Backends
- * provide it: `@kandinsky/node` over the file system, `@kandinsky/web` over `fetch`. Every
- * method rejects with MODEL_NOT_FOUND naming the file when it does not exist.
+ * provide it: `@kandinsky/node` over the file system, `@kandinsky/web` over `fetch`. The read
+ * methods reject with MODEL_NOT_FOUND naming the file when it does not exist; `modelSource` only
+ * locates the file, and `Backend.loadModel` reports it missing.
  */
 export interface ModelFileSource {
   /** Where the folder is, for messages (a path or URL). */
