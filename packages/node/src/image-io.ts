@@ -5,8 +5,7 @@ import {
   createRgbImage,
   embedGenerationMetadata,
   type GenerationMetadata,
-  type RgbImage,
-} from '@kandinsky/core';
+  type RgbImage, kandinskyError } from '@kandinsky/core';
 import sharp from 'sharp';
 
 /** Options of {@link readImage}. */
@@ -29,12 +28,13 @@ export async function readImage(input: string | Uint8Array, options: ReadImageOp
   try {
     bytes = typeof input === 'string' ? await readFile(input) : input;
   } catch (cause) {
-    throw new KandinskyError({
-      code: 'INVALID_IMAGE',
-      message: `Cannot read the image file ${what}.`,
-      hint: 'Check that the path exists and is readable.',
+    throw kandinskyError(
+      'INVALID_IMAGE',
+      `Cannot read the image file ${what}.`,
+      'Check that the path exists and is readable.',
+      undefined,
       cause,
-    });
+    );
   }
   try {
     const { data, info } = await sharp(bytes, { failOn: 'error' })
@@ -48,12 +48,13 @@ export async function readImage(input: string | Uint8Array, options: ReadImageOp
     return createRgbImage(info.width, info.height, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   } catch (cause) {
     if (KandinskyError.isInstance(cause)) throw cause;
-    throw new KandinskyError({
-      code: 'INVALID_IMAGE',
-      message: `Cannot decode the image ${what}: ${cause instanceof Error ? cause.message : String(cause)}.`,
-      hint: 'Pass a PNG, JPEG, WebP, AVIF, TIFF or GIF file.',
+    throw kandinskyError(
+      'INVALID_IMAGE',
+      `Cannot decode the image ${what}: ${cause instanceof Error ? cause.message : String(cause)}.`,
+      'Pass a PNG, JPEG, WebP, AVIF, TIFF or GIF file.',
+      undefined,
       cause,
-    });
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-import { KandinskyError, type ModelFolder, type TextTokenizer } from '@kandinsky/core';
+import { KandinskyError, type ModelFolder, type TextTokenizer, kandinskyError } from '@kandinsky/core';
 import { Tokenizer } from '@huggingface/tokenizers';
 
 /**
@@ -18,12 +18,13 @@ export async function loadTokenizer(folder: ModelFolder, role = 'tokenizer'): Pr
   try {
     tokenizer = new Tokenizer(json as object, config as object);
   } catch (cause) {
-    throw new KandinskyError({
-      code: 'INVALID_MODEL_MANIFEST',
-      message: `The tokenizer.json of ${folder.files.location} could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}.`,
-      hint: 'Export the tokenizer in the Hugging Face tokenizers format (docs/model-format.md §3.1).',
+    throw kandinskyError(
+      'INVALID_MODEL_MANIFEST',
+      `The tokenizer.json of ${folder.files.location} could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}.`,
+      'Export the tokenizer in the Hugging Face tokenizers format (docs/model-format.md §3.1).',
+      undefined,
       cause,
-    });
+    );
   }
   return { encode: (text) => tokenizer.encode(text, { add_special_tokens: false }).ids };
 }

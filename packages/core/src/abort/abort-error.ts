@@ -1,3 +1,4 @@
+import { kandinskyError } from '../errors/error-constructors.js';
 import { KandinskyError } from '../errors/kandinsky-error.js';
 import type { AbortSignalLike } from './abort-signal-like.js';
 
@@ -11,13 +12,13 @@ import type { AbortSignalLike } from './abort-signal-like.js';
  */
 export function createAbortError(signal: AbortSignalLike, operation: string): KandinskyError {
   const reason = signal.reason;
-  return new KandinskyError({
-    code: 'ABORTED',
-    message: `${operation} was aborted${describeReason(reason)}.`,
-    hint: 'This is the expected result of calling abort(); start a new call with a fresh AbortController to run again.',
-    details: { operation },
-    cause: reason,
-  });
+  return kandinskyError(
+    'ABORTED',
+    `${operation} was aborted${describeReason(reason)}.`,
+    'This is the expected result of calling abort(); start a new call with a fresh AbortController to run again.',
+    { operation },
+    reason,
+  );
 }
 
 /**

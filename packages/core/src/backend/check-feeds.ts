@@ -1,3 +1,4 @@
+import { kandinskyError } from '../errors/error-constructors.js';
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
 import type { ErrorCode } from '../errors/error-codes.js';
 import { elementCount, type Tensor } from '../tensor/tensor.js';
@@ -132,11 +133,11 @@ export function checkFeeds(
   options: TensorMapCheckOptions = {},
 ): void {
   if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds)) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `Feeds of ${JSON.stringify(label)} must be an object of tensors by input name, got ${describeValue(feeds)}.`,
-      hint: `Pass { ${inputs.map((spec) => spec.name).join(', ')} }.`,
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `Feeds of ${JSON.stringify(label)} must be an object of tensors by input name, got ${describeValue(feeds)}.`,
+      `Pass { ${inputs.map((spec) => spec.name).join(', ')} }.`,
+    );
   }
   // The usual case, feeds that conform, is decided without building any message (this runs
   // before every model call, i.e. on every denoising step).

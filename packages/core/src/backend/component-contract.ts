@@ -1,4 +1,4 @@
-import { KandinskyError } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 import type { DataType } from '../tensor/tensor.js';
 import type { ModelSession } from './model-session.js';
 import { formatShape, formatTensorSpec, isDynamicDimension, type Dimension, type TensorSpec } from './tensor-spec.js';
@@ -84,17 +84,17 @@ export function checkSessionContract(
     `Expected outputs: ${contract.outputs.map(formatContract).join(', ')}`,
     `Found outputs: ${session.outputs.map(formatTensorSpec).join(', ') || '(none)'}`,
   ];
-  throw new KandinskyError({
-    code: 'MODEL_CONTRACT_MISMATCH',
-    message: lines.join('\n'),
-    hint: `Export ${componentName} with the input/output names, dtypes and shapes of docs/model-format.md, or point the loader at the right file.`,
-    details: {
+  throw kandinskyError(
+    'MODEL_CONTRACT_MISMATCH',
+    lines.join('\n'),
+    `Export ${componentName} with the input/output names, dtypes and shapes of docs/model-format.md, or point the loader at the right file.`,
+    {
       component: componentName,
       problems,
       expected: { inputs: contract.inputs, outputs: contract.outputs },
       found: { inputs: session.inputs, outputs: session.outputs },
-    },
-  });
+      },
+  );
 }
 
 function compare(

@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
+import { describeValue } from '../errors/kandinsky-error.js';
 
 /**
  * One external-data file of an ONNX model (models above the 2 GB protobuf limit keep their
@@ -53,37 +54,37 @@ export function normalizeModelSource(source: ModelSource): NormalizedModelSource
     return { model: source, externalData: [] };
   }
   if (typeof source !== 'object' || source === null) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `Invalid model source ${describeValue(source)}.`,
-      hint: 'Pass a path or URL string, the .onnx bytes as a Uint8Array, or { model, externalData }.',
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `Invalid model source ${describeValue(source)}.`,
+      'Pass a path or URL string, the .onnx bytes as a Uint8Array, or { model, externalData }.',
+    );
   }
   checkModelPart(source.model, 'model source "model"');
   const externalData = source.externalData ?? [];
   if (!Array.isArray(externalData)) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `Model source "externalData" must be an array, got ${describeValue(externalData)}.`,
-      hint: 'Pass externalData as [{ path, data }, ...], one entry per external-data file.',
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `Model source "externalData" must be an array, got ${describeValue(externalData)}.`,
+      'Pass externalData as [{ path, data }, ...], one entry per external-data file.',
+    );
   }
   const seen = new Set<string>();
   externalData.forEach((entry: ExternalDataEntry, index: number) => {
     const path: unknown = entry?.path;
     if (typeof path !== 'string' || path === '') {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `externalData[${index}].path must be a non-empty string, got ${describeValue(path)}.`,
-        hint: 'Use the file name the ONNX graph refers to, e.g. "model.onnx_data".',
-      });
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        `externalData[${index}].path must be a non-empty string, got ${describeValue(path)}.`,
+        'Use the file name the ONNX graph refers to, e.g. "model.onnx_data".',
+      );
     }
     if (seen.has(path)) {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `externalData lists the path ${describeValue(path)} twice.`,
-        hint: 'List each external-data file once.',
-      });
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        `externalData lists the path ${describeValue(path)} twice.`,
+        'List each external-data file once.',
+      );
     }
     seen.add(path);
     checkModelPart(entry.data, `externalData[${index}].data`);
@@ -95,9 +96,9 @@ function checkModelPart(value: unknown, what: string): void {
   if (typeof value === 'string' && value !== '') return;
   if (value instanceof Uint8Array && value.byteLength > 0) return;
   const shown = value instanceof Uint8Array ? 'an empty Uint8Array' : describeValue(value);
-  throw new KandinskyError({
-    code: 'INVALID_ARGUMENT',
-    message: `Invalid ${what}: ${shown}.`,
-    hint: 'Pass a non-empty path or URL string, or a non-empty Uint8Array of the file bytes.',
-  });
+  throw kandinskyError(
+    'INVALID_ARGUMENT',
+    `Invalid ${what}: ${shown}.`,
+    'Pass a non-empty path or URL string, or a non-empty Uint8Array of the file bytes.',
+  );
 }

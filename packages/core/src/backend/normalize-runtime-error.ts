@@ -1,3 +1,4 @@
+import { kandinskyError } from '../errors/error-constructors.js';
 import { createAbortError, isAbortError } from '../abort/abort-error.js';
 import type { AbortSignalLike } from '../abort/abort-signal-like.js';
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
@@ -37,25 +38,25 @@ export function normalizeRuntimeError(error: unknown, context: RuntimeErrorConte
   if (KandinskyError.isInstance(error)) return error;
   if (context.signal?.aborted === true) return createAbortError(context.signal, context.operation);
   if (isAbortError(error)) {
-    return new KandinskyError({
-      code: 'ABORTED',
-      message: `${context.operation} was aborted by the runtime.`,
-      hint: 'This is the expected result of an abort; start a new call to run again.',
-      details: detailsOf(context),
-      cause: error,
-    });
+    return kandinskyError(
+      'ABORTED',
+      `${context.operation} was aborted by the runtime.`,
+      'This is the expected result of an abort; start a new call to run again.',
+      detailsOf(context),
+      error,
+    );
   }
   const text = messageOf(error);
   const outOfMemory = outOfMemoryPattern.test(text);
-  return new KandinskyError({
-    code: 'RUNTIME_ERROR',
-    message: `${context.operation} failed in the runtime: ${text}`,
-    hint: outOfMemory
+  return kandinskyError(
+    'RUNTIME_ERROR',
+    `${context.operation} failed in the runtime: ${text}`,
+    outOfMemory
       ? 'The device ran out of memory: use a smaller image or tile size, the low-memory mode, or a device with more memory.'
       : 'The runtime rejected the call; `error.cause` holds its original error. Check the model files and options, and report it if it persists.',
-    details: { ...detailsOf(context), outOfMemory },
-    cause: error,
-  });
+    { ...detailsOf(context), outOfMemory },
+    error,
+  );
 }
 
 function messageOf(error: unknown): string {

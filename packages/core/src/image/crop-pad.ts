@@ -1,4 +1,4 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
 import { kandinskyError } from '../errors/error-constructors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ImageMask } from './image-mask.js';

@@ -1,4 +1,4 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
 import { kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 import { assertDtype, type Tensor } from '../tensor/tensor.js';
 import { createImageMask, type ImageMask } from './image-mask.js';

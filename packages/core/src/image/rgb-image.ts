@@ -1,4 +1,4 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
 import { kandinskyError } from '../errors/error-constructors.js';
 
 /**

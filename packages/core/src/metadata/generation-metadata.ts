@@ -1,4 +1,4 @@
-import { KandinskyError } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 import { insertPngText, readPngText, type PngTextEntry } from './png-text-chunks.js';
 
 /** The parameters that produced an image, as stored in its PNG. */
@@ -75,11 +75,12 @@ export function extractGenerationMetadata(png: Uint8Array): GenerationMetadata |
   try {
     return JSON.parse(entry.text) as GenerationMetadata;
   } catch (cause) {
-    throw new KandinskyError({
-      code: 'INVALID_IMAGE',
-      message: `The PNG's "${KANDINSKY_KEYWORD}" text entry is not valid JSON.`,
-      hint: 'The file was edited by another tool; regenerate it or ignore its metadata.',
+    throw kandinskyError(
+      'INVALID_IMAGE',
+      `The PNG's "${KANDINSKY_KEYWORD}" text entry is not valid JSON.`,
+      'The file was edited by another tool; regenerate it or ignore its metadata.',
+      undefined,
       cause,
-    });
+    );
   }
 }

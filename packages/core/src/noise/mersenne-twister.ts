@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
+import { describeValue } from '../errors/kandinsky-error.js';
 
 // MT19937 parameters (Matsumoto & Nishimura 1998), as in PyTorch's `at::mt19937`.
 const STATE_SIZE = 624;
@@ -23,20 +24,20 @@ export function torchSeedToUint32(seed: number | bigint): number {
   } else if (typeof seed === 'number' && Number.isSafeInteger(seed)) {
     value = BigInt(seed);
   } else {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `Seed ${describeValue(seed)} is not a safe integer.`,
-      hint: 'Pass an integer seed; use a bigint for seeds above 2^53 - 1.',
-      details: { seed },
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `Seed ${describeValue(seed)} is not a safe integer.`,
+      'Pass an integer seed; use a bigint for seeds above 2^53 - 1.',
+      { seed },
+    );
   }
   if (value < MIN_SEED || value >= TWO_POW_64) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `Seed ${describeValue(value)} is outside PyTorch's seed range [-2^63, 2^64).`,
-      hint: 'Use a seed between -9223372036854775808 and 18446744073709551615.',
-      details: { seed: value },
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `Seed ${describeValue(value)} is outside PyTorch's seed range [-2^63, 2^64).`,
+      'Use a seed between -9223372036854775808 and 18446744073709551615.',
+      { seed: value },
+    );
   }
   return Number(BigInt.asUintN(32, value));
 }

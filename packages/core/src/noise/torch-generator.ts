@@ -1,4 +1,5 @@
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { kandinskyError } from '../errors/error-constructors.js';
+import { describeValue } from '../errors/kandinsky-error.js';
 import type { NoiseSource } from '../schedulers/scheduler.js';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
 import { normalBlocksFromWords } from './box-muller-float32.js';
@@ -136,12 +137,12 @@ function uniformsInPlace(engine: MersenneTwister, out: Float32Array): void {
 
 function assertFloat32Array(what: string, value: unknown): asserts value is Float32Array {
   if (!(value instanceof Float32Array)) {
-    throw new KandinskyError({
-      code: 'DTYPE_MISMATCH',
-      message: `${what} must be a Float32Array, got ${describeValue(
+    throw kandinskyError(
+      'DTYPE_MISMATCH',
+      `${what} must be a Float32Array, got ${describeValue(
         (value as object | null | undefined)?.constructor?.name ?? value,
-      )}.`,
-      hint: 'Pass the data of a float32 tensor.',
-    });
+        )}.`,
+      'Pass the data of a float32 tensor.',
+    );
   }
 }

@@ -248,7 +248,6 @@ export class DDIMScheduler implements Scheduler<SingleStepSchedulerState> {
       for (let i = 0; i < size; i++) x0[i] = xFactor * x[i] + modelFactor * m[i];
       if (this.options.thresholding) {
         const batch = sample.dims.length > 0 ? sample.dims[0] : 1;
-        const block = batch > 0 ? size / batch : 0;
         thresholdPerSample(x0, batch, this.options.dynamicThresholdingRatio, this.options.sampleMaxValue);
       } else {
         for (let i = 0; i < size; i++) {

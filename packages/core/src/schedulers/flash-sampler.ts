@@ -1,5 +1,5 @@
 import { kandinskyError } from '../errors/error-constructors.js';
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
 import { assertDims, assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
 import { alphasCumprod as cumulativeAlphas, betaSchedule, type BetaScheduleName } from './beta-schedule.js';
 import { diffuse } from './kandinsky-sampler.js';
@@ -61,22 +61,22 @@ export class FlashSampler implements Scheduler<SchedulerState> {
   constructor(options: FlashSamplerOptions = {}) {
     const { schedule = 'squaredcos_cap_v2', prediction = 'epsilon', timesteps = FLASH_TIMESTEPS } = options;
     if (prediction !== 'epsilon' && prediction !== 'sample') {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `Unknown Flash prediction ${describeValue(prediction)}.`,
-        hint: 'Use "epsilon" (Kandinsky Flash UNet) or "sample" (KandiSuperRes Flash SR UNet).',
-      });
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        `Unknown Flash prediction ${describeValue(prediction)}.`,
+        'Use "epsilon" (Kandinsky Flash UNet) or "sample" (KandiSuperRes Flash SR UNet).',
+      );
     }
     if (
       !Array.isArray(timesteps) ||
       timesteps.length === 0 ||
       !timesteps.every((t) => Number.isInteger(t) && t >= 0 && t < 1000)
     ) {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `Flash timesteps must be a non-empty list of integers in [0, 999], got ${describeValue(timesteps)}.`,
-        hint: 'Use the default [979, 729, 479, 229].',
-      });
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        `Flash timesteps must be a non-empty list of integers in [0, 999], got ${describeValue(timesteps)}.`,
+        'Use the default [979, 729, 479, 229].',
+      );
     }
     this.timesteps = Object.freeze([...timesteps]);
     this.prediction = prediction;
@@ -214,11 +214,11 @@ export class FlashSampler implements Scheduler<SchedulerState> {
 
   private checkTimestep(timestep: number): number {
     if (!Number.isInteger(timestep) || timestep < 0 || timestep >= this.sqrtAlphas.length) {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `timestep must be an integer in [0, ${this.sqrtAlphas.length - 1}], got ${describeValue(timestep)}.`,
-        hint: 'Use one of the Flash timesteps, e.g. 979 or 229.',
-      });
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        `timestep must be an integer in [0, ${this.sqrtAlphas.length - 1}], got ${describeValue(timestep)}.`,
+        'Use one of the Flash timesteps, e.g. 979 or 229.',
+      );
     }
     return timestep;
   }

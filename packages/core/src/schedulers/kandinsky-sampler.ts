@@ -1,5 +1,5 @@
 import { kandinskyError } from '../errors/error-constructors.js';
-import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { describeValue } from '../errors/kandinsky-error.js';
 import { assertDims, assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
 import { alphasCumprod as cumulativeAlphas, betaSchedule } from './beta-schedule.js';
 import { assertPercentile, thresholdScale } from './dynamic-thresholding.js';
@@ -62,12 +62,12 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
     const { percentile = TEXT_TO_IMAGE_PERCENTILE, eta = 1 } = options;
     if (percentile !== null) assertPercentile('percentile', percentile);
     if (typeof eta !== 'number' || !(eta >= 0 && eta <= 1)) {
-      throw new KandinskyError({
-        code: 'INVALID_ARGUMENT',
-        message: `eta must be a number in [0, 1], got ${describeValue(eta)}.`,
-        hint: 'Use 1 (the original default) or 0 for a deterministic sampler.',
-        details: { eta },
-      });
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        `eta must be a number in [0, 1], got ${describeValue(eta)}.`,
+        'Use 1 (the original default) or 0 for a deterministic sampler.',
+        { eta },
+      );
     }
     this.percentile = percentile;
     this.eta = eta;
@@ -101,12 +101,12 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
    */
   setTimesteps(steps: number): void {
     if (!Number.isInteger(steps) || steps < 1 || steps > TRAIN_TIMESTEPS) {
-      throw new KandinskyError({
-        code: 'INVALID_STEPS',
-        message: `The number of inference steps must be an integer in [1, ${TRAIN_TIMESTEPS}], got ${describeValue(steps)}.`,
-        hint: 'The original Kandinsky 3.1 pipeline uses 50 steps.',
-        details: { steps },
-      });
+      throw kandinskyError(
+        'INVALID_STEPS',
+        `The number of inference steps must be an integer in [1, ${TRAIN_TIMESTEPS}], got ${describeValue(steps)}.`,
+        'The original Kandinsky 3.1 pipeline uses 50 steps.',
+        { steps },
+      );
     }
     const stride = Math.ceil(TRAIN_TIMESTEPS / steps);
     const grid: number[] = [];
@@ -154,28 +154,28 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
   private checkStep(timestep: number, state: SchedulerState): number {
     const grid = this.grid;
     if (grid.length === 0) {
-      throw new KandinskyError({
-        code: 'SCHEDULER_STATE',
-        message: 'step() was called before setTimesteps().',
-        hint: 'Call sampler.setTimesteps(steps) first.',
-      });
+      throw kandinskyError(
+        'SCHEDULER_STATE',
+        'step() was called before setTimesteps().',
+        'Call sampler.setTimesteps(steps) first.',
+      );
     }
     const index = state.stepIndex;
     if (!Number.isInteger(index) || index < 0 || index >= grid.length) {
-      throw new KandinskyError({
-        code: 'SCHEDULER_STATE',
-        message: `Step index ${describeValue(index)} is past the end of the ${grid.length}-step grid.`,
-        hint: 'Run exactly numInferenceSteps steps per state, or create a new state.',
-        details: { stepIndex: index },
-      });
+      throw kandinskyError(
+        'SCHEDULER_STATE',
+        `Step index ${describeValue(index)} is past the end of the ${grid.length}-step grid.`,
+        'Run exactly numInferenceSteps steps per state, or create a new state.',
+        { stepIndex: index },
+      );
     }
     if (timestep !== grid[index]) {
-      throw new KandinskyError({
-        code: 'SCHEDULER_STATE',
-        message: `step() got timestep ${describeValue(timestep)} but the state expects ${grid[index]} (step ${index}).`,
-        hint: 'Iterate over sampler.timesteps in order.',
-        details: { timestep, expected: grid[index] },
-      });
+      throw kandinskyError(
+        'SCHEDULER_STATE',
+        `step() got timestep ${describeValue(timestep)} but the state expects ${grid[index]} (step ${index}).`,
+        'Iterate over sampler.timesteps in order.',
+        { timestep, expected: grid[index] },
+      );
     }
     return index;
   }
@@ -266,11 +266,11 @@ export function diffuse(
   assertDtype('noise', noise, 'float32');
   assertDims('noise', noise, original.dims);
   if (!Number.isInteger(timestep) || timestep < 0 || timestep >= sqrtAlphas.length) {
-    throw new KandinskyError({
-      code: 'INVALID_ARGUMENT',
-      message: `timestep must be an integer in [0, ${sqrtAlphas.length - 1}], got ${describeValue(timestep)}.`,
-      hint: 'Pass a training timestep such as 979 or 229.',
-    });
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `timestep must be an integer in [0, ${sqrtAlphas.length - 1}], got ${describeValue(timestep)}.`,
+      'Pass a training timestep such as 979 or 229.',
+    );
   }
   const result = out ?? createTensor('float32', original.dims);
   assertDims('out', result, original.dims);
