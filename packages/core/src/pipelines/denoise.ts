@@ -8,7 +8,7 @@ import type {
   SchedulerStepOptions,
   SchedulerStepResult,
 } from '../schedulers/scheduler.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { createTensor, type Tensor } from '../tensor/tensor.js';
 
 /** Classifier-free guidance of a denoising loop (spec §3.8). */
 export interface Guidance {
@@ -69,16 +69,20 @@ export async function denoise(options: DenoiseOptions): Promise<Tensor<'float32'
   const timesteps = scheduler.timesteps.slice(startIndex);
   const state = scheduler.createState();
   state.stepIndex = startIndex;
-  const stepOptions: SchedulerStepOptions = {
+  // Steps write into two buffers in turn, never into the sample they read: a 1024² latent is
+  // 256 KiB, and fresh ones each step kept the garbage collector busy.
+  const buffers = [createTensor('float32', options.latent.dims), createTensor('float32', options.latent.dims)];
+  const stepOptions: SchedulerStepOptions[] = buffers.map((out) => ({
     ...(generator ? { generator } : {}),
+    out,
     returnPredOriginalSample: onStep !== undefined,
-  };
+  }));
   let x = options.latent;
   for (let index = 0; index < timesteps.length; index++) {
     throwIfAborted(signal, 'Denoising');
     const timestep = timesteps[index]!;
     const output = await predict(scheduler.scaleModelInput(x, timestep, state), timestep, index);
-    const step = guidedStep(scheduler, output, guidance, timestep, x, state, stepOptions);
+    const step = guidedStep(scheduler, output, guidance, timestep, x, state, stepOptions[index % 2]!);
     x = step.prevSample;
     if (onStep) await onStep({ index, total: timesteps.length, timestep, predOriginalSample: step.predOriginalSample });
   }

@@ -19,9 +19,9 @@ describe('UnetFeeds', () => {
     expect(Array.from(at.timestep!.data as Float32Array)).toEqual([979, 979]);
     expect(Array.from(at.encoder_hidden_states!.data as Float32Array)).toEqual([1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2]);
     expect(Array.from(at.encoder_attention_mask!.data as BigInt64Array)).toEqual([1n, 1n, 0n, 1n, 1n, 0n]);
-    // A later step's feeds do not change an earlier step's tensors (a backend may keep them).
-    const later = await feeds.at(createTensor('float32', [1, 4, 1, 1], Float32Array.from([9, 9, 9, 9])), 729, 1);
-    expect(Array.from(at.sample!.data as Float32Array)).toEqual([1, 2, 3, 4, 1, 2, 3, 4]);
+    // The next step's feeds carry its own sample and timestep.
+    const later = await feeds.at(createTensor('float32', [1, 4, 1, 1], Float32Array.from([9, 8, 7, 6])), 729, 1);
+    expect(Array.from(later.sample!.data as Float32Array)).toEqual([9, 8, 7, 6, 9, 8, 7, 6]);
     expect(Array.from(later.timestep!.data as Float32Array)).toEqual([729, 729]);
   });
 

@@ -28,13 +28,15 @@ export interface UnetConditioning {
 
 /**
  * The UNet feeds of one generation call (spec §3.8: the prompt contexts stacked into one CFG
- * batch, built once per call), plus the task's {@link UnetConditioning}.
+ * batch, built once per call), plus the task's {@link UnetConditioning}. The feeds of a step are
+ * valid until the next step's are made.
  */
 export class UnetFeeds {
   readonly #count: number;
   readonly #context: Tensor<'float32'>;
   readonly #mask: Tensor<'int64'>;
   readonly #conditioning: UnetConditioning;
+  #sample: Tensor<'float32'> | undefined;
 
   /**
    * @param contexts The batch items in order, e.g. `[cond, uncond]` (each `[1, L, D]`).
@@ -57,7 +59,12 @@ export class UnetFeeds {
   async at(sample: Tensor<'float32'>, timestep: number, index: number): Promise<Record<string, Tensor>> {
     const { extraChannels, inputs, perStep } = this.#conditioning;
     const item = extraChannels ? concatChannels([sample, extraChannels]) : sample;
-    const batched = createTensor('float32', [this.#count, ...item.dims.slice(1)]);
+    // One buffer per call, rewritten each step: the previous step's run has resolved by now, and
+    // backends neither keep nor change their feeds (DESIGN.md §3).
+    let batched = this.#sample;
+    if (batched === undefined || batched.data.length !== this.#count * item.data.length) {
+      batched = this.#sample = createTensor('float32', [this.#count, ...item.dims.slice(1)]);
+    }
     for (let i = 0; i < this.#count; i++) batched.data.set(item.data, i * item.data.length);
     return {
       ...inputs,

@@ -56,51 +56,66 @@ function lerp(low: number, high: number, weight: number): number {
 }
 
 /**
+ * Up to this many largest magnitudes are kept in a heap by {@link thresholdScale}: a high
+ * percentile (0.99 or 0.95 of a latent, spec §3.2) needs only those.
+ */
+const LARGEST_KEPT_MAX = 4096;
+
+/**
  * The thresholding scale `s = f32(clamp(quantile_q(|x|), 1, maxValue))` of one sample (spec §3.2
  * step 2; diffusers' `_threshold_sample`). `data` is left unchanged.
  *
- * Only the magnitudes above 1 are selected among: the floor makes every quantile ≤ 1 give s = 1,
- * and the order statistics above 1 are exactly the top ranks of those values. The largest
- * magnitude ≤ 1 is looked up for a quantile that interpolates across 1. Exact; a pass over the
- * sample plus a quickselect over the (usually few) magnitudes above 1.
+ * The quantile's order statistics are the `n − ⌊q·(n−1)⌋` largest magnitudes' smallest two: for a
+ * high percentile they are taken from a min-heap of those largest (one pass, no copy), otherwise by
+ * a quickselect over a copy. Both are exact; a NaN takes the quickselect, as torch orders NaN its
+ * own way.
  */
 export function thresholdScale(data: Float32Array, q: number, maxValue: number): number {
   const n = data.length;
-  if (n === 0) return f32(Math.min(Math.max(Number.NaN, 1), maxValue));
-  // Branch-free: every magnitude is written, and the write position moves on only past one > 1.
-  const above = new Float32Array(n + 1);
-  let count = 0;
-  let nan = false;
-  for (let i = 0; i < n; i++) {
-    const magnitude = Math.abs(data[i]!);
-    above[count] = magnitude;
-    count += magnitude > 1 ? 1 : 0;
-    nan ||= magnitude !== magnitude;
-  }
-  // NaN orders differently in torch and in a quickselect: take every magnitude, like the plain rule.
-  if (nan) return scaleOf(quantileLinear(Float32Array.from(data, Math.abs), q), maxValue);
   const rank = f32(f32(q) * (n - 1));
   const below = Math.floor(rank);
   const weight = f32(rank - below);
-  const top = weight === 0 || below + 1 >= n ? below : below + 1;
-  const first = n - count; // the rank of the smallest magnitude above 1
-  if (top < first) return scaleOf(0, maxValue); // both order statistics ≤ 1: s is the floor
-  const candidates = above.subarray(0, count);
-  if (below >= first) return scaleOf(quantileOf(candidates, below - first, weight, top === below), maxValue);
-  // `below` is the largest magnitude ≤ 1 and `top` the smallest above 1.
-  let largestAtMostOne = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < n; i++) {
-    const magnitude = Math.abs(data[i]!);
-    if (magnitude <= 1 && magnitude > largestAtMostOne) largestAtMostOne = magnitude;
+  const kept = n - below;
+  const largest = n > 0 && kept <= LARGEST_KEPT_MAX ? largestMagnitudes(data, kept) : null;
+  let quantile: number;
+  if (largest === null) {
+    const magnitudes = new Float32Array(n);
+    for (let i = 0; i < n; i++) magnitudes[i] = Math.abs(data[i]!);
+    quantile = quantileLinear(magnitudes, q);
+  } else if (weight === 0 || kept === 1) {
+    quantile = largest[0]!;
+  } else {
+    // The heap's root is the order statistic `below`; the next one is the smaller of its children.
+    quantile = lerp(largest[0]!, kept === 2 ? largest[1]! : Math.min(largest[1]!, largest[2]!), weight);
   }
-  let smallestAbove = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < count; i++) if (candidates[i]! < smallestAbove) smallestAbove = candidates[i]!;
-  return scaleOf(lerp(largestAtMostOne, smallestAbove, weight), maxValue);
+  return f32(Math.min(Math.max(quantile, 1), maxValue));
 }
 
-/** `f32(clamp(quantile, 1, maxValue))`. */
-function scaleOf(quantile: number, maxValue: number): number {
-  return f32(Math.min(Math.max(quantile, 1), maxValue));
+/** The `kept` largest |x| of `data` as a min-heap (root: the smallest of them), or null on a NaN. */
+function largestMagnitudes(data: Float32Array, kept: number): Float64Array | null {
+  const heap = new Float64Array(kept).fill(Number.NEGATIVE_INFINITY);
+  for (let i = 0; i < data.length; i++) {
+    const magnitude = Math.abs(data[i]!);
+    if (magnitude > heap[0]!) replaceRoot(heap, magnitude);
+    else if (magnitude !== magnitude) return null;
+  }
+  return heap;
+}
+
+/** Puts `value` at the root of the min-heap and sifts it down to its place. */
+function replaceRoot(heap: Float64Array, value: number): void {
+  const size = heap.length;
+  let index = 0;
+  for (;;) {
+    const left = 2 * index + 1;
+    if (left >= size) break;
+    const right = left + 1;
+    const child = right < size && heap[right]! < heap[left]! ? right : left;
+    if (heap[child]! >= value) break;
+    heap[index] = heap[child]!;
+    index = child;
+  }
+  heap[index] = value;
 }
 
 /** `x ← f32(clamp(x, −s, s) / s)` in place. */
