@@ -149,13 +149,6 @@ function torchRandn() {
   };
 }
 
-function mersenneTwisterFill() {
-  if (typeof core.MersenneTwister !== 'function') return { skip: 'MersenneTwister is not exported by the built core yet' };
-  const engine = new core.MersenneTwister(1);
-  const out = new Uint32Array(4 * 128 * 128);
-  return { shape: '65,536 words', bytes: out.length * 4, bytesNote: 'output', run: () => engine.fillUint32(out) };
-}
-
 function kandinskySamplerStep() {
   if (typeof core.Kandinsky3Sampler !== 'function') return { skip: 'Kandinsky3Sampler is not exported by the built core yet' };
   const dims = [1, 4, 128, 128];
@@ -171,32 +164,9 @@ function kandinskySamplerStep() {
     shape: '[1,4,128,128]',
     bytes: length * 4,
     bytesNote: 'sample',
-    // As the pipeline calls it: explicit out, x0 declined (no previews); noise given, so this is
-    // the step arithmetic (x0, percentile threshold, update) without the generator.
-    run: () =>
-      sampler.step(modelOutput, sampler.timesteps[index], sample, { stepIndex: index }, { out, noise, returnPredOriginalSample: false }),
-  };
-}
-
-// The pipeline's call since issue 4: CFG formed inside the sampler's x0 pass (one pass less).
-function kandinskySamplerStepGuided() {
-  if (typeof core.Kandinsky3Sampler?.prototype?.stepGuided !== 'function') return { skip: 'Kandinsky3Sampler.stepGuided is not in the built core yet' };
-  const dims = [1, 4, 128, 128];
-  const length = 4 * 128 * 128;
-  const sampler = new core.Kandinsky3Sampler({ percentile: 0.99 });
-  sampler.setTimesteps(20);
-  const sample = core.createTensor('float32', dims, filled(length, 7));
-  const batch = core.createTensor('float32', [2, 4, 128, 128], filled(2 * length, 8));
-  const noise = core.createTensor('float32', dims, filled(length, 9));
-  const out = core.createTensor('float32', dims);
-  const index = 10;
-  const guidance = { guidanceScale: 3, order: 'cond-first' };
-  return {
-    shape: '[2,4,128,128] → [1,4,128,128]',
-    bytes: length * 4,
-    bytesNote: 'sample',
-    run: () =>
-      sampler.stepGuided(batch, guidance, sampler.timesteps[index], sample, { stepIndex: index }, { out, noise, returnPredOriginalSample: false }),
+    // As the denoising loop calls it (explicit out); noise given, so this is the step arithmetic
+    // (x0, percentile threshold, update) without the generator.
+    run: () => sampler.step(modelOutput, sampler.timesteps[index], sample, { stepIndex: index }, { out, noise }),
   };
 }
 
@@ -282,9 +252,7 @@ const entries = [
     make: schedulerStep('DPMSolverMultistepScheduler', { beta_schedule: 'linear', prediction_type: 'sample' }, 5),
   },
   { name: 'TorchGenerator.fillNormal (bit-exact torch.randn)', make: torchRandn },
-  { name: 'MersenneTwister.fillUint32', make: mersenneTwisterFill },
   { name: 'Kandinsky3Sampler.step (percentile 0.99, noise given)', make: kandinskySamplerStep },
-  { name: 'Kandinsky3Sampler.stepGuided (CFG w = 3 + step, percentile 0.99, noise given)', make: kandinskySamplerStepGuided },
   { name: 'tensorToImages 1024² (truncate)', make: decoderOutputToImage },
   { name: 'CFG combine (w = 3)', make: classifierFreeGuidance },
   { name: 'CFG combine + guidance_rescale 0.7', make: classifierFreeGuidanceRescaled },

@@ -18,11 +18,10 @@
  *   the branches they replace mispredict on random angles.
  * The Cephes constants are written out as the float32 values of avx-math-float32.ts's named
  * constants, and `Math.fround` is called by name: bundlers turn module-level `const`s into `var`s,
- * which V8 re-reads and re-checks on every use (measured ~20 % slower here).
+ * which V8 re-reads and re-checks on every use.
  * Four lanes run interleaved, statement by statement: V8 does not reorder floating-point code,
  * and the four independent dependency chains keep the FPU busy while each one waits on its
- * rounding (`Math.fround` is two conversions on x64). Measured on 65,536 values: ~6× the speed of
- * the reference transcription, ~1.5× of the same code one lane at a time.
+ * rounding (`Math.fround` is two conversions on x64).
  */
 import { LOG_Q1, SQRT_HALF, cephesLogFloat32, cephesSinCosFloat32 } from './avx-math-float32.js';
 

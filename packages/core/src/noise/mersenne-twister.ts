@@ -49,7 +49,7 @@ export function torchSeedToUint32(seed: number | bigint): number {
  *
  * The state is an Int32Array so every word stays a small integer in V8's optimised code, and the
  * twist selects MATRIX_A with a mask instead of a branch (the low bit is random, so a branch
- * mispredicts half the time): filling 65,536 words is about 3× faster than the plain transcription.
+ * mispredicts half the time).
  */
 export class MersenneTwister {
   private readonly words: Int32Array;

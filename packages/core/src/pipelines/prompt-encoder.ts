@@ -55,7 +55,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * `values` into `data[offset…]` as int64. Writes the two 32-bit halves of each value instead of
- * making a BigInt per element (~20× faster) when every value is an int32 on a little-endian
+ * making a BigInt per element when every value is an int32 on a little-endian
  * platform; otherwise BigInt by BigInt.
  */
 function writeInt64(data: BigInt64Array, offset: number, values: readonly number[], count: number): void {

@@ -406,7 +406,7 @@ function fusedPosteriorStep(
     return;
   }
   // clip(a, −r, r) = (|a + r| − |a − r|) / 2: branch-free, so x0 estimates that hit the clip at
-  // random (most of them in early steps) cost no mispredictions; about 5× faster than a ternary.
+  // random (most of them in early steps) cost no mispredictions.
   const half = 0.5 * originalFactor;
   if (z === null) {
     for (let i = 0; i < size; i++) {
