@@ -134,7 +134,7 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
 
   /**
    * One step of spec §3.2 from the guided ε̂ (apply CFG, §3.8, before calling). Returns the new
-   * sample and the thresholded x0.
+   * sample and, unless `options.returnPredOriginalSample` is `false`, the thresholded x0.
    */
   step(
     modelOutput: Tensor<'float32'>,
@@ -229,7 +229,11 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
     const x = sample.data;
     const y = out.data;
     const size = x.length;
-    const predicted = new Float32Array(size);
+    // x0 is returned unless the caller declines it; then it is worked out in the output buffer,
+    // which the update overwrites element by element after reading it.
+    const keepOriginal = options.returnPredOriginalSample !== false;
+    const outputIsFree = y.buffer !== x.buffer && y.buffer !== epsilon.buffer && y.buffer !== z?.buffer;
+    const predicted = keepOriginal || !outputIsFree ? new Float32Array(size) : y;
     predictOriginal(x, epsilon, predicted, sqrtAlpha, sqrtOneMinusAlpha);
     // Per sample (spec §3.2): the threshold s (the quantile of |x0| with a floor of 1, or 1 for a
     // plain clip), then x0 ← clamp(x0, −s, s)/s, ε recomputed from it, and the DDPM posterior mean
@@ -244,7 +248,7 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
       update(x, predicted, y, z, start, end, s, coefficients);
     }
     state.stepIndex = index + 1;
-    return { prevSample: out, predOriginalSample: createTensor('float32', sample.dims, predicted) };
+    return keepOriginal ? { prevSample: out, predOriginalSample: createTensor('float32', sample.dims, predicted) } : { prevSample: out };
   }
 
   /** `x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·z` (the reference's `q_sample`). */
