@@ -164,9 +164,10 @@ function kandinskySamplerStep() {
     shape: '[1,4,128,128]',
     bytes: length * 4,
     bytesNote: 'sample',
-    // As the denoising loop calls it (explicit out); noise given, so this is the step arithmetic
-    // (x0, percentile threshold, update) without the generator.
-    run: () => sampler.step(modelOutput, sampler.timesteps[index], sample, { stepIndex: index }, { out, noise }),
+    // As the denoising loop calls it (explicit out, x0 not asked for); noise given, so this is the
+    // step arithmetic (x0, percentile threshold, update) without the generator.
+    run: () =>
+      sampler.step(modelOutput, sampler.timesteps[index], sample, { stepIndex: index }, { out, noise, returnPredOriginalSample: false }),
   };
 }
 
