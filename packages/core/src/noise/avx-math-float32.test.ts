@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cephesLogFloat32, cephesSinCosFloat32, fusedMultiplyAdd32 } from './avx-math-float32.js';
+import { cephesLogFloat32, cephesSinCosFloat32, fusedMultiplyAdd32 } from './test-support/avx-math-float32.js';
 
 const ulp32 = (x: number) => 2 ** (Math.floor(Math.log2(Math.abs(x))) - 23);
 

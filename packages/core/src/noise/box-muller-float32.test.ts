@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { cephesLogFloat32, cephesSinCosFloat32 } from './avx-math-float32.js';
+import { cephesLogFloat32, cephesSinCosFloat32 } from './test-support/avx-math-float32.js';
 import { MersenneTwister } from './mersenne-twister.js';
-import { TWO_PI_FLOAT, normalBlocksFromWords, normalBlocksFromWordsReference } from './box-muller-float32.js';
+import { TWO_PI_FLOAT, normalBlocksFromWords } from './box-muller-float32.js';
+import { normalBlocksFromWordsReference } from './test-support/box-muller-reference.js';
 
 const f = Math.fround;
 const UNIFORMS = 1 << 24;

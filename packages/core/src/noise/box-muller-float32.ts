@@ -1,8 +1,8 @@
 /**
  * The fast kernel of PyTorch's vectorised `randn` (`normal_fill_16_AVX2`,
  * aten/src/ATen/native/cpu/DistributionTemplates.h): raw Mersenne Twister words in, float32
- * normals out, bit for bit what {@link cephesLogFloat32} and {@link cephesSinCosFloat32} (the
- * reference transcriptions in avx-math-float32.ts) give, several times faster.
+ * normals out, bit for bit what the Cephes `log256_ps` and `sincos256_ps` give (their reference
+ * transcriptions are in test-support/avx-math-float32.ts, which the tests compare against).
  *
  * Why it may differ from the reference's code and still give the same bits: Box–Muller feeds the
  * log only u1 = 1 − k·2⁻²⁴ and the sincos only round32(2π·k·2⁻²⁴), for the 2²⁴ possible 24-bit
@@ -16,23 +16,22 @@
  *   is skipped; e·LOG_Q1 comes from a table;
  * - the quadrant's swap and signs are selected arithmetically (×0, ×1, ×−1 are exact), because
  *   the branches they replace mispredict on random angles.
- * The Cephes constants are written out as the float32 values of avx-math-float32.ts's named
+ * The Cephes constants are written out as the float32 values of test-support/avx-math-float32.ts's named
  * constants, and `Math.fround` is called by name: bundlers turn module-level `const`s into `var`s,
  * which V8 re-reads and re-checks on every use.
  * Four lanes run interleaved, statement by statement: V8 does not reorder floating-point code,
  * and the four independent dependency chains keep the FPU busy while each one waits on its
  * rounding (`Math.fround` is two conversions on x64).
  */
-import { LOG_Q1, SQRT_HALF, cephesLogFloat32, cephesSinCosFloat32 } from './avx-math-float32.js';
-
 const f = Math.fround;
+
+// Cephes' √½ and the low part of log 2 (`cephes_SQRTHF`, `cephes_log_q1`), as float32.
+const SQRT_HALF = f(0.707106781186547524);
+const LOG_Q1 = f(-2.1219444e-4);
 
 // `_mm256_set1_ps(2.0f * c10::pi<double>)`: 2π computed in double, then rounded to float
 // (6.2831854820251465 in the kernel).
 export const TWO_PI_FLOAT = f(2 * Math.PI);
-/** A 24-bit uniform k is the float k·2⁻²⁴ (`uniform_real_distribution<float>`). */
-const UNIFORM_SCALE = 2 ** -24;
-const UNIFORM_MASK = 0xffffff;
 
 /** 2⁻ᵇ for b in [0, 26]: scales an integer of b bits into [0.5, 1) (frexp's mantissa). */
 const INVERSE_POWERS_OF_TWO = Float64Array.from({ length: 27 }, (_, bits) => 2 ** -bits);
@@ -87,7 +86,7 @@ export function normalBlocksFromWords(words: Uint32Array, out: Float32Array, sta
       const zB = Math.fround(xB * xB);
       const zC = Math.fround(xC * xC);
       const zD = Math.fround(xD * xD);
-      // Horner on LOG_P0 … LOG_P8, then LOG_Q1 and LOG_Q2 as in avx-math-float32.ts.
+      // Horner on LOG_P0 … LOG_P8, then LOG_Q1 and LOG_Q2 as in test-support/avx-math-float32.ts.
       let yA = Math.fround(0.07037683576345444 * xA - 0.11514610052108765);
       let yB = Math.fround(0.07037683576345444 * xB - 0.11514610052108765);
       let yC = Math.fround(0.07037683576345444 * xC - 0.11514610052108765);
@@ -142,7 +141,7 @@ export function normalBlocksFromWords(words: Uint32Array, out: Float32Array, sta
       let aB = Math.fround(6.2831854820251465 * (kB * 5.9604644775390625e-8));
       let aC = Math.fround(6.2831854820251465 * (kC * 5.9604644775390625e-8));
       let aD = Math.fround(6.2831854820251465 * (kD * 5.9604644775390625e-8));
-      // FOUR_OVER_PI, MINUS_DP1…3, COS_P0…2 and SIN_P0…2 as in avx-math-float32.ts.
+      // FOUR_OVER_PI, MINUS_DP1…3, COS_P0…2 and SIN_P0…2 as in test-support/avx-math-float32.ts.
       const qA = ((Math.fround(aA * 1.2732394933700562) | 0) + 1) & ~1;
       const qB = ((Math.fround(aB * 1.2732394933700562) | 0) + 1) & ~1;
       const qC = ((Math.fround(aC * 1.2732394933700562) | 0) + 1) & ~1;
@@ -203,27 +202,6 @@ export function normalBlocksFromWords(words: Uint32Array, out: Float32Array, sta
       out[j + 9] = radiusB * (1 - ((qB & 4) >> 1)) * (cosB * swapB + sinB * (1 - swapB)) + 0;
       out[j + 10] = radiusC * (1 - ((qC & 4) >> 1)) * (cosC * swapC + sinC * (1 - swapC)) + 0;
       out[j + 11] = radiusD * (1 - ((qD & 4) >> 1)) * (cosD * swapD + sinD * (1 - swapD)) + 0;
-    }
-  }
-}
-
-// Scratch for the reference sincos; shared because nothing here runs re-entrantly.
-const sinCos = new Float64Array(2);
-
-/**
- * The same block transform written directly over the reference functions (FMAs emulated with
- * their exact-rounding check, every step rounded): the specification {@link normalBlocksFromWords}
- * is tested against, kept beside it so the two read side by side.
- */
-export function normalBlocksFromWordsReference(words: Uint32Array, out: Float32Array, start: number, end: number): void {
-  for (let block = start; block < end; block += 16) {
-    for (let j = block; j < block + 8; j++) {
-      const u1 = f(1 - (words[j]! & UNIFORM_MASK) * UNIFORM_SCALE);
-      const u2 = (words[j + 8]! & UNIFORM_MASK) * UNIFORM_SCALE;
-      const radius = f(Math.sqrt(f(-2 * cephesLogFloat32(u1))));
-      cephesSinCosFloat32(f(TWO_PI_FLOAT * u2), sinCos);
-      out[j] = f(radius * sinCos[1]!) + 0;
-      out[j + 8] = f(radius * sinCos[0]!) + 0;
     }
   }
 }
