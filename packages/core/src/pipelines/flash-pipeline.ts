@@ -1,9 +1,6 @@
 import { describeValue } from '../errors/kandinsky-error.js';
 import { WarningCodes } from '../events/warning-codes.js';
-import { TorchGenerator } from '../noise/torch-generator.js';
 import { FlashSampler } from '../schedulers/flash-sampler.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { denoise } from './denoise.js';
 import { GenerationCall } from './generation-call.js';
 import { resolveImageOptions } from './generation-options.js';
 import type { FlashOptions, GenerationResult } from './generation-types.js';
@@ -43,20 +40,18 @@ export class FlashPipeline {
     const predict = unetPrediction(unet, new UnetFeeds([contexts.conditional]), call);
     const scheduler = new FlashSampler();
     const dims = [1, LATENT_CHANNELS, height / LATENT_SCALE, width / LATENT_SCALE];
-    const latents: Tensor<'float32'>[] = [];
-    for (const seed of seeds) {
+    const images = await components.generateImages(call, {
+      seeds,
+      unet: FLASH_VARIANT.unet,
+      previewEvery,
+      rounding: 'truncate',
       // The reference draws x0 ~ N(0, I), then the noise of the first timestep (spec §4.3).
-      const generator = new TorchGenerator(seed);
-      const initial = generator.randn(dims);
-      const latent = scheduler.addNoise(initial, generator.randn(dims), scheduler.timesteps[0]!);
-      latents.push(
-        await call.stage('denoise', FLASH_VARIANT.unet, () =>
-          denoise({ scheduler, latent, generator, predict, onStep: components.stepListener(call, previewEvery), signal: call.signal }),
-        ),
-      );
-    }
-    await components.releaseAfterStage([FLASH_VARIANT.unet]);
-    const images = await components.decode(call, latents, 'truncate');
+      start: (generator) => {
+        const initial = generator.randn(dims);
+        return scheduler.addNoise(initial, generator.randn(dims), scheduler.timesteps[0]!);
+      },
+      denoise: { scheduler, predict },
+    });
     return {
       images,
       seeds,

@@ -1,7 +1,4 @@
-import { TorchGenerator } from '../noise/torch-generator.js';
 import { assertStrength, strengthTimesteps } from '../schedulers/strength.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { denoise } from './denoise.js';
 import { GenerationCall } from './generation-call.js';
 import { resolveImageOptions } from './generation-options.js';
 import type { GenerationResult, ImageToImageOptions } from './generation-types.js';
@@ -31,29 +28,18 @@ export class ImageToImagePipeline {
     const encoded = await components.encodeImage(call, options.image, width, height);
     const predict = await setup.loadPrediction();
     const dims = [1, LATENT_CHANNELS, height / LATENT_SCALE, width / LATENT_SCALE];
-    const latents: Tensor<'float32'>[] = [];
-    for (const seed of seeds) {
-      const generator = new TorchGenerator(seed);
+    const images = await components.generateImages(call, {
+      seeds,
+      unet: BASE_VARIANT.unet,
+      previewEvery,
+      rounding: components.convention === 'A' ? 'truncate' : 'round',
       // The start noise is drawn even when strength leaves no step, as the references do.
-      const noise = generator.randn(dims);
-      const latent = timesteps.length > 0 ? scheduler.addNoise(encoded, noise, timesteps[0]!) : encoded;
-      latents.push(
-        await call.stage('denoise', BASE_VARIANT.unet, () =>
-          denoise({
-            scheduler,
-            latent,
-            startIndex,
-            generator,
-            guidance: setup.guidance,
-            predict,
-            onStep: components.stepListener(call, previewEvery),
-            signal: call.signal,
-          }),
-        ),
-      );
-    }
-    await components.releaseAfterStage([BASE_VARIANT.unet]);
-    const images = await components.decode(call, latents, components.convention === 'A' ? 'truncate' : 'round');
+      start: (generator) => {
+        const noise = generator.randn(dims);
+        return timesteps.length > 0 ? scheduler.addNoise(encoded, noise, timesteps[0]!) : encoded;
+      },
+      denoise: { scheduler, startIndex, guidance: setup.guidance, predict },
+    });
     return {
       images,
       seeds,

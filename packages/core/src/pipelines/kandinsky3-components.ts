@@ -11,13 +11,14 @@ import type { RgbImage } from '../image/rgb-image.js';
 import { COMPONENT_CONTRACTS } from '../model/component-contracts.js';
 import type { ModelFolder } from '../model/model-folder.js';
 import type { PromptConvention } from '../model/model-index.js';
+import { TorchGenerator } from '../noise/torch-generator.js';
 import { createScheduler } from '../schedulers/create-scheduler.js';
 import { Kandinsky3Sampler, TEXT_TO_IMAGE_PERCENTILE } from '../schedulers/kandinsky-sampler.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ComponentSessions } from './component-sessions.js';
 import type { GenerationCall } from './generation-call.js';
-import type { DenoiseStep } from './denoise.js';
+import { denoise, type DenoiseOptions, type DenoiseStep } from './denoise.js';
 import type { GenerationParameters } from './generation-types.js';
 import { encodePrompt, type PromptContexts } from './prompt-encoder.js';
 import type { TextTokenizer } from './prompt-tokens.js';
@@ -184,6 +185,43 @@ export class Kandinsky3Components {
     });
     await this.releaseAfterStage(['movq_decoder']);
     return images;
+  }
+
+  /**
+   * The images of a call: per seed, a fresh `TorchGenerator(seed)` (each image reproducible on its
+   * own, spec §4.2) makes the start latent through `start` and continues into the steps' noise;
+   * `denoise` runs as a `denoise` stage; then the UNet is released (low-memory mode) and the
+   * latents are decoded with `rounding`.
+   */
+  async generateImages(
+    call: GenerationCall,
+    request: {
+      readonly seeds: readonly number[];
+      readonly unet: string;
+      readonly previewEvery: number;
+      readonly rounding: PixelRounding;
+      readonly start: (generator: TorchGenerator) => Tensor<'float32'>;
+      readonly denoise: Omit<DenoiseOptions, 'latent' | 'generator' | 'onStep' | 'signal'>;
+    },
+  ): Promise<RgbImage[]> {
+    const latents: Tensor<'float32'>[] = [];
+    for (const seed of request.seeds) {
+      const generator = new TorchGenerator(seed);
+      const latent = request.start(generator);
+      latents.push(
+        await call.stage('denoise', request.unet, () =>
+          denoise({
+            ...request.denoise,
+            latent,
+            generator,
+            onStep: this.stepListener(call, request.previewEvery),
+            signal: call.signal,
+          }),
+        ),
+      );
+    }
+    await this.releaseAfterStage([request.unet]);
+    return this.decode(call, latents, request.rounding);
   }
 
   /**

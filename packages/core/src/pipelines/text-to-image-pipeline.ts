@@ -1,6 +1,3 @@
-import { TorchGenerator } from '../noise/torch-generator.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { denoise } from './denoise.js';
 import { GenerationCall } from './generation-call.js';
 import { resolveImageOptions } from './generation-options.js';
 import type { GenerationResult, TextToImageOptions } from './generation-types.js';
@@ -29,28 +26,18 @@ export class TextToImagePipeline {
     const { scheduler } = setup;
     const predict = await setup.loadPrediction();
     const dims = [1, LATENT_CHANNELS, height / LATENT_SCALE, width / LATENT_SCALE];
-    const latents: Tensor<'float32'>[] = [];
-    for (const seed of seeds) {
-      // One generator per image, so each image is reproducible on its own (spec §4.2).
-      const generator = new TorchGenerator(seed);
-      const latent = generator.randn(dims);
-      if (scheduler.initNoiseSigma !== 1) for (let i = 0; i < latent.data.length; i++) latent.data[i] *= scheduler.initNoiseSigma;
-      latents.push(
-        await call.stage('denoise', BASE_VARIANT.unet, () =>
-          denoise({
-            scheduler,
-            latent,
-            generator,
-            guidance: setup.guidance,
-            predict,
-            onStep: components.stepListener(call, previewEvery),
-            signal: call.signal,
-          }),
-        ),
-      );
-    }
-    await components.releaseAfterStage([BASE_VARIANT.unet]);
-    const images = await components.decode(call, latents, components.convention === 'A' ? 'truncate' : 'round');
+    const images = await components.generateImages(call, {
+      seeds,
+      unet: BASE_VARIANT.unet,
+      previewEvery,
+      rounding: components.convention === 'A' ? 'truncate' : 'round',
+      start: (generator) => {
+        const latent = generator.randn(dims);
+        if (scheduler.initNoiseSigma !== 1) for (let i = 0; i < latent.data.length; i++) latent.data[i] *= scheduler.initNoiseSigma;
+        return latent;
+      },
+      denoise: { scheduler, guidance: setup.guidance, predict },
+    });
     return {
       images,
       seeds,
