@@ -38,10 +38,7 @@ export interface NodeBackendOptions {
   /**
    * Threads one operator may use on the CPU. Set 1 when several sessions run in parallel. With a
    * very small model (the tiny test models) 1 also keeps onnxruntime's spinning pool threads off
-   * the core the SDK's step code runs on: on a 2-vCPU VM the SDK's time per step was ~13 µs with
-   * 1 thread against 20–36 µs with the default pool, while the whole call changed by less than
-   * the run-to-run spread (docs/benchmarks.md, "SDK overhead per denoising step"). It is not the
-   * default: larger models need the pool.
+   * the core the SDK's own step code runs on. It is not the default: larger models need the pool.
    * @default undefined (all cores)
    */
   intraOperatorThreads?: number;
