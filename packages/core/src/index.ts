@@ -137,6 +137,16 @@ export { interpolate, type InterpolateOptions, type InterpolationMode } from './
 export { resizeLikePillow, type PillowFilter, type PillowResizeOptions } from './image/pillow-resize.js';
 export { centerCrop, crop, pad, type CropRectangle, type PadOptions, type PaddingMode } from './image/crop-pad.js';
 export { prepareClipPixelValues, type ClipPreprocessOptions } from './image/clip-preprocess.js';
+export {
+  maskFromAlpha,
+  maskFromImage,
+  rectangleMask,
+  toInpaintingMask,
+  type InpaintingMaskInput,
+  type MaskRectangle,
+} from './image/inpainting-mask.js';
+export { dilateMask } from './image/mask-dilation.js';
+export { pasteBack, type PasteBackOptions } from './image/paste-back.js';
 
 // Generation parameters in PNG text chunks.
 export { readPngText, type PngTextEntry } from './metadata/png-text-chunks.js';
@@ -206,6 +216,9 @@ export { Kandinsky3Components, type Kandinsky3ComponentsOptions } from './pipeli
 export { TextToImagePipeline } from './pipelines/text-to-image-pipeline.js';
 export { ImageToImagePipeline } from './pipelines/image-to-image-pipeline.js';
 export { FlashPipeline } from './pipelines/flash-pipeline.js';
+export { INPAINTING_GUIDANCE_SCALE, InpaintingPipeline } from './pipelines/inpainting-pipeline.js';
+export type { InpaintingOptions } from './pipelines/inpainting-options.js';
+export { inpaintingSize, prepareInpaintingInputs, type InpaintingInputs } from './pipelines/inpainting-inputs.js';
 export { Kandinsky3 } from './pipelines/kandinsky3.js';
 export type {
   BaseGenerationOptions,
