@@ -8,6 +8,7 @@ export {
   type NodeDevice,
 } from './execution-provider-probe.js';
 export { encodePng, readImage, writePng, type ReadImageOptions } from './image-io.js';
+export { readAlphaMask } from './alpha-mask.js';
 export { directoryFileSource, openModelFolder } from './model-directory.js';
 export { loadTokenizer } from './tokenizer.js';
 export { loadKandinsky3, type LoadKandinsky3Options } from './load-kandinsky3.js';
