@@ -3,6 +3,7 @@ export const MAIN_HELP = `kandinsky — Kandinsky 3.1 image generation on ONNX R
 Usage:
   kandinsky generate "PROMPT" [options]     text → image (or --flash)
   kandinsky img2img IMAGE "PROMPT" [options] image → image
+  kandinsky inpaint IMAGE MASK "PROMPT"     repaint the white part of MASK
   kandinsky <command> --help                options of a command
 
 Without --model the tiny model of the @kandinsky/tiny-models package (coloured shapes, 64×64)

@@ -10,6 +10,7 @@ import type { CliIo } from './cli-io.js';
 import { resolveDefaultModel } from './default-model.js';
 import { toGenerationRequest, type GenerationRequest } from './generation-request.js';
 import { GENERATE_HELP, IMG2IMG_HELP, MAIN_HELP } from './help-text.js';
+import { INPAINT_HELP, runInpaint, toInpaintRequest } from './inpaint-command.js';
 import { readInputImage, type InputImage } from './input-image.js';
 import { outputPaths } from './output-paths.js';
 import { parseOptions } from './parse-options.js';
@@ -36,12 +37,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stdout.write(`${SDK_VERSION}\n`);
       return 0;
     }
-    if (command !== 'generate' && command !== 'img2img') {
-      throw usageError(`Unknown command ${JSON.stringify(command)}.`, 'Use "kandinsky generate" or "kandinsky img2img"; see kandinsky --help.', {
+    if (command !== 'generate' && command !== 'img2img' && command !== 'inpaint') {
+      throw usageError(`Unknown command ${JSON.stringify(command)}.`, 'Use "kandinsky generate", "img2img" or "inpaint"; see kandinsky --help.', {
         command,
       });
     }
     const parsed = parseOptions(command, rest);
+    if (command === 'inpaint') {
+      if (!parsed.values.help) return await runInpaint(toInpaintRequest(parsed), io);
+      io.stdout.write(INPAINT_HELP);
+      return 0;
+    }
     if (parsed.values.help) {
       io.stdout.write(command === 'generate' ? GENERATE_HELP : IMG2IMG_HELP);
       return 0;
