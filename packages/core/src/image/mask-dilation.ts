@@ -1,53 +1,46 @@
 import { createImageMask, type ImageMask } from './image-mask.js';
 
-// ai-forever/Kandinsky-3 kandinsky3/utils.py prepare_mask (spec §4.5): a centre-weighted 5×5
-// kernel, divided by 100, applied three times.
-const KERNEL = [
-  [1, 1, 1, 1, 1],
-  [1, 5, 5, 5, 1],
-  [1, 5, 44, 5, 1],
-  [1, 5, 5, 5, 1],
-  [1, 1, 1, 1, 1],
-].flat().map((value) => value / 100);
-const RADIUS = 2;
-const PASSES = 3;
+/** How far `prepare_mask` reaches: three passes of a 5×5 kernel, 2 pixels each (spec §4.5). */
+export const MASK_DILATION_RADIUS = 6;
 
-/** SciPy's `mode='reflect'` index (`d c b a | a b c d | d c b a`), for any offset. */
-function reflect(index: number, size: number): number {
-  const period = 2 * size;
-  const folded = ((index % period) + period) % period;
-  return folded < size ? folded : period - 1 - folded;
-}
-
-function convolve(values: Float64Array, width: number, height: number): Float64Array<ArrayBuffer> {
-  const out = new Float64Array(values.length);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let sum = 0;
-      for (let i = -RADIUS; i <= RADIUS; i++) {
-        const row = reflect(y + i, height) * width;
-        for (let j = -RADIUS; j <= RADIUS; j++) {
-          sum += KERNEL[(i + RADIUS) * 5 + j + RADIUS]! * values[row + reflect(x + j, width)]!;
-        }
-      }
-      out[y * width + x] = sum;
+/** A 1-D sliding "any value > 0" over `radius` on either side, cut at the ends. */
+function spread(values: Uint8Array, width: number, height: number, radius: number, horizontal: boolean): Uint8Array {
+  const out = new Uint8Array(values.length);
+  const [lines, length] = horizontal ? [height, width] : [width, height];
+  const stride = horizontal ? 1 : width;
+  for (let line = 0; line < lines; line++) {
+    const base = horizontal ? line * width : line;
+    // Distance to the last set pixel at or before i; the window [i − r, i + r] holds one iff the
+    // nearest set pixel on either side is within r.
+    let lastSet = -Infinity;
+    const nearestBefore = new Float64Array(length);
+    for (let i = 0; i < length; i++) {
+      if (values[base + i * stride]) lastSet = i;
+      nearestBefore[i] = i - lastSet;
+    }
+    let nextSet = Infinity;
+    for (let i = length - 1; i >= 0; i--) {
+      if (values[base + i * stride]) nextSet = i;
+      if (nearestBefore[i]! <= radius || nextSet - i <= radius) out[base + i * stride] = 1;
     }
   }
   return out;
 }
 
 /**
- * The reference's optional mask preparation (`prepare_mask`, used in ai-forever's inpainting
- * notebook): three 5×5 convolutions with a centre-weighted kernel (SciPy `ndimage.convolve`,
- * reflected borders, float64), then `> 0`. Every weight is positive, so this grows the repaint
- * region by 6 pixels in every direction (a 13×13 square) and makes the mask binary: the model
- * then sees a margin around the object it repaints.
+ * The reference's optional mask preparation (`prepare_mask` in ai-forever/Kandinsky-3
+ * kandinsky3/utils.py, used in its inpainting notebook): three 5×5 convolutions with a
+ * centre-weighted kernel of positive weights (SciPy `ndimage.convolve`, reflected borders,
+ * float64), then `> 0`. For mask values in [0, 1] that is exactly "some value > 0 within 6
+ * pixels in x and y" (positive weights cannot cancel, no float32 value underflows in float64 at
+ * 0.01³, and reflection only revisits pixels inside the window), computed here as a separable
+ * 13×13 max. It grows the repaint region by 6 pixels and makes the mask binary, so the model
+ * sees a margin around what it repaints.
  */
 export function dilateMask(mask: ImageMask): ImageMask {
-  const { width, height } = createImageMask(mask.width, mask.height, mask.data);
-  let values: Float64Array<ArrayBuffer> = Float64Array.from(mask.data);
-  for (let pass = 0; pass < PASSES; pass++) values = convolve(values, width, height);
-  const out = new Float32Array(values.length);
-  for (let i = 0; i < out.length; i++) out[i] = values[i]! > 0 ? 1 : 0;
-  return createImageMask(width, height, out);
+  const { width, height, data } = createImageMask(mask.width, mask.height, mask.data);
+  const set = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) set[i] = data[i]! > 0 ? 1 : 0;
+  const grown = spread(spread(set, width, height, MASK_DILATION_RADIUS, true), width, height, MASK_DILATION_RADIUS, false);
+  return createImageMask(width, height, Float32Array.from(grown));
 }

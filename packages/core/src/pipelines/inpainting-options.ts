@@ -13,7 +13,9 @@ export interface InpaintingOptions extends Omit<TextToImageOptions, 'width' | 'h
   /**
    * What to repaint, at the image's size: 1 / white = repaint, 0 / black = keep (the reference's
    * convention). A mask image, an `ImageMask`, or a `Uint8Array` (0…255) / `Float32Array` (0…1)
-   * plane; use `maskFromAlpha` for an image's transparency.
+   * plane; use `maskFromAlpha` for an image's transparency. A mask that keeps everything (at the
+   * working size) is INVALID_ARGUMENT; one that repaints everything is allowed (the prompt alone
+   * then decides, through the inpainting UNet).
    */
   mask: InpaintingMaskInput;
   /**

@@ -13,7 +13,8 @@ import { TextToImagePipeline } from './text-to-image-pipeline.js';
 
 /**
  * One Kandinsky 3 model folder with its task pipelines, sharing one set of lazily loaded sessions:
- * text → image (spec §4.2), image → image (§4.4) and Flash (§4.3, when the folder has `unet_flash`).
+ * text → image (spec §4.2), image → image (§4.4), Flash (§4.3, when the folder has `unet_flash`) and
+ * inpainting (§4.5, when it has `unet_inpainting`).
  * ```ts
  * const kandinsky = await Kandinsky3.create({ backend, folder, tokenizer });
  * const { images, seeds } = await kandinsky.textToImage({ prompt: 'a red circle', seed: 42 });
