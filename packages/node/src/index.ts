@@ -12,3 +12,4 @@ export { readAlphaMask } from './alpha-mask.js';
 export { directoryFileSource, openModelFolder } from './model-directory.js';
 export { loadTokenizer } from './tokenizer.js';
 export { loadKandinsky3, type LoadKandinsky3Options } from './load-kandinsky3.js';
+export { loadOnnxCausalLM, type LoadOnnxCausalLMOptions } from './load-causal-lm.js';
