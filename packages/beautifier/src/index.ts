@@ -22,3 +22,11 @@ export {
   type CausalLMGeneration,
   type LoadOnnxCausalLMOptions,
 } from './onnx-causal-lm.js';
+export { cleanAnswer, fitToTokenLimit, type FittedPrompt } from './post-process.js';
+export {
+  Beautifier,
+  DEFAULT_STOP_STRINGS,
+  type BeautifierCallOptions,
+  type BeautifierOptions,
+  type BeautifierResult,
+} from './beautifier.js';

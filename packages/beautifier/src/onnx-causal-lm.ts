@@ -15,6 +15,7 @@ import { causalLMContract, parseCausalLMConfig, type CausalLMConfig } from './ca
 import { CausalLMTokenizer } from './causal-lm-tokenizer.js';
 import type { FinishReason, LanguageModel, LanguageModelRequest, LanguageModelResponse } from './language-model.js';
 import { TokenSampler, type SamplingOptions } from './sampling.js';
+import { firstStop } from './stop-strings.js';
 
 /** Options of {@link OnnxCausalLM.load}. */
 export interface LoadOnnxCausalLMOptions {
@@ -287,16 +288,6 @@ function emptyPast(count: number, heads: number, headDim: number): Tensor<'float
 
 function int64Row(values: readonly number[]): Tensor<'int64'> {
   return { dtype: 'int64', dims: [1, values.length], data: BigInt64Array.from(values, (value) => BigInt(value)) };
-}
-
-/** Index of the earliest stop string in `text`, if any. */
-export function firstStop(text: string, stopStrings: readonly string[]): number | undefined {
-  let first: number | undefined;
-  for (const stop of stopStrings) {
-    const at = text.indexOf(stop);
-    if (at >= 0 && (first === undefined || at < first)) first = at;
-  }
-  return first;
 }
 
 /** Length of the prefix of `text` that can be shown: no partial character, no possible stop-string start. */

@@ -211,6 +211,7 @@ export {
 } from './pipelines/prompt-encoder.js';
 export { denoise, guidedStep, type DenoiseOptions, type DenoiseStep, type Guidance } from './pipelines/denoise.js';
 export { UnetFeeds, type UnetConditioning } from './pipelines/unet-feeds.js';
+export type { BeautifiedPrompt, BeautifyOptions, PromptBeautifier } from './pipelines/prompt-beautifier.js';
 export { PIXEL_MULTIPLE } from './pipelines/generation-options.js';
 export { Kandinsky3Components, type Kandinsky3ComponentsOptions } from './pipelines/kandinsky3-components.js';
 export { TextToImagePipeline } from './pipelines/text-to-image-pipeline.js';

@@ -7,7 +7,7 @@ import type { TextToImageOptions } from './generation-types.js';
  * Options of `InpaintingPipeline.generate` (`Kandinsky3.inpaint`; spec §4.5). The working size
  * comes from the image (≤ ~1 MP, sides floored to multiples of 64), so there is no width/height.
  */
-export interface InpaintingOptions extends Omit<TextToImageOptions, 'width' | 'height' | 'roundSize' | 'sampler' | 'guidanceScale' | 'steps'> {
+export interface InpaintingOptions extends Omit<TextToImageOptions, 'width' | 'height' | 'roundSize' | 'sampler' | 'guidanceScale' | 'steps' | 'beautify'> {
   /** The image to edit, any size of at least 64×64. */
   image: RgbImage;
   /**

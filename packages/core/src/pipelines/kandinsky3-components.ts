@@ -79,6 +79,11 @@ export class Kandinsky3Components {
   readonly #nullEmbeddings = new Map<string, Promise<Float32Array>>();
   readonly #schedulers = new Map<string, Promise<Scheduler>>();
 
+  /** The folder's tokenizer (a beautifier counts the 128 tokens the text encoder keeps with it). */
+  get tokenizer(): TextTokenizer {
+    return this.#tokenizer;
+  }
+
   private constructor(options: Kandinsky3ComponentsOptions, convention: 'A' | 'B', defaultImageSize: number) {
     this.folder = options.folder;
     this.convention = convention;
