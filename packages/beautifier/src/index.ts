@@ -30,3 +30,5 @@ export {
   type BeautifierOptions,
   type BeautifierResult,
 } from './beautifier.js';
+export { OpenAICompatibleLLM, type OpenAICompatibleLLMOptions } from './openai-compatible-llm.js';
+export { ServerSentEventParser } from './server-sent-events.js';
