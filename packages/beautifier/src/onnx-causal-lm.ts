@@ -33,6 +33,11 @@ export interface LoadOnnxCausalLMOptions {
    * @default {}
    */
   loadOptions?: LoadModelOptions;
+  /**
+   * How tokens are chosen when a call does not say (`complete()` never does).
+   * @default greedy
+   */
+  sampling?: SamplingOptions;
 }
 
 /** Options of {@link OnnxCausalLM.generate}. */
@@ -44,7 +49,7 @@ export interface CausalLMGenerateOptions {
   maxNewTokens?: number;
   /** Generation ends where one of these appears in the text; it is not part of the answer. @default [] */
   stopStrings?: readonly string[];
-  /** Greedy (the default) or sampled decoding. @default greedy */
+  /** Greedy or sampled decoding. @default the model's `sampling` (greedy unless loaded otherwise) */
   sampling?: SamplingOptions;
   /**
    * Keep the keys/values of past positions between steps, so each step feeds one token. `false`
@@ -87,16 +92,19 @@ export class OnnxCausalLM implements LanguageModel {
   /** Most positions (prompt + answer) the model takes, when its folder states it. */
   readonly contextLength: number | undefined;
   readonly defaultMaxNewTokens: number;
+  /** The sampling of calls that state none. */
+  readonly sampling: SamplingOptions;
   readonly #session: ModelSession;
   readonly #label: string;
 
-  private constructor(session: ModelSession, config: CausalLMConfig, tokenizer: CausalLMTokenizer, defaults: { context: number | undefined; maxNewTokens: number; label: string }) {
+  private constructor(session: ModelSession, config: CausalLMConfig, tokenizer: CausalLMTokenizer, defaults: { context: number | undefined; maxNewTokens: number; label: string; sampling: SamplingOptions }) {
     this.#session = session;
     this.config = config;
     this.tokenizer = tokenizer;
     this.contextLength = defaults.context;
     this.defaultMaxNewTokens = defaults.maxNewTokens;
     this.#label = defaults.label;
+    this.sampling = defaults.sampling;
   }
 
   /**
@@ -105,7 +113,9 @@ export class OnnxCausalLM implements LanguageModel {
    * does not match its config fails here with MODEL_CONTRACT_MISMATCH, and its session is released.
    */
   static async load(options: LoadOnnxCausalLMOptions): Promise<OnnxCausalLM> {
-    const { backend, folder, role = 'lm', loadOptions = {} } = options;
+    const { backend, folder, role = 'lm', loadOptions = {}, sampling = {} } = options;
+    // Checked before anything loads.
+    new TokenSampler(sampling);
     const signal = loadOptions.signal;
     const where = `${folder.files.location}/${folder.componentPath(role, 'config.json')}`;
     const raw = (await folder.config(role, signal)) as Record<string, unknown>;
@@ -142,6 +152,7 @@ export class OnnxCausalLM implements LanguageModel {
       // spec §4.9 suggests ≈ 100 new tokens where nothing else is known.
       maxNewTokens: typeof maxNew === 'number' && Number.isInteger(maxNew) && maxNew > 0 ? maxNew : 100,
       label: role,
+      sampling,
     });
   }
 
@@ -190,7 +201,7 @@ export class OnnxCausalLM implements LanguageModel {
         { promptTokens: promptIds.length, contextLength: this.contextLength },
       );
     }
-    const sampler = new TokenSampler(options.sampling);
+    const sampler = new TokenSampler(options.sampling ?? this.sampling);
     const useCache = options.useCache ?? true;
     const { layers, keyValueHeads, headDim, vocabSize, eosTokenIds } = this.config;
     const ids = [...promptIds];

@@ -1,5 +1,5 @@
-/** The commands that generate images. */
-export type CommandName = 'generate' | 'img2img' | 'inpaint';
+/** The commands that take options. */
+export type CommandName = 'generate' | 'img2img' | 'inpaint' | 'beautify';
 
 /** One `--option` of the command line. */
 export interface OptionSpec {
@@ -13,6 +13,8 @@ export interface OptionSpec {
 
 const BOTH: readonly CommandName[] = ['generate', 'img2img'];
 const WITH_INPAINT: readonly CommandName[] = [...BOTH, 'inpaint'];
+const ALL: readonly CommandName[] = [...WITH_INPAINT, 'beautify'];
+const LLM: readonly CommandName[] = ['generate', 'beautify'];
 
 /** Every option, keyed by its long name; the help texts (help-text.ts) describe them. */
 export const COMMAND_OPTIONS = {
@@ -22,18 +24,23 @@ export const COMMAND_OPTIONS = {
   guidance: { type: 'string', commands: WITH_INPAINT },
   strength: { type: 'string', commands: ['img2img'] },
   size: { type: 'string', commands: BOTH },
-  seed: { type: 'string', commands: WITH_INPAINT },
+  seed: { type: 'string', commands: ALL },
   count: { type: 'string', commands: WITH_INPAINT },
   model: { type: 'string', commands: WITH_INPAINT },
-  device: { type: 'string', commands: WITH_INPAINT },
+  device: { type: 'string', commands: ALL },
   out: { type: 'string', commands: WITH_INPAINT },
   'low-memory': { type: 'boolean', commands: WITH_INPAINT },
-  json: { type: 'boolean', commands: WITH_INPAINT },
-  quiet: { type: 'boolean', commands: WITH_INPAINT },
-  help: { type: 'boolean', commands: WITH_INPAINT, short: 'h' },
+  json: { type: 'boolean', commands: ALL },
+  quiet: { type: 'boolean', commands: ALL },
+  help: { type: 'boolean', commands: ALL, short: 'h' },
   alpha: { type: 'boolean', commands: ['inpaint'] },
   'dilate-mask': { type: 'boolean', commands: ['inpaint'] },
   'paste-back': { type: 'boolean', commands: ['inpaint'] },
+  beautify: { type: 'boolean', commands: ['generate'] },
+  'llm-model': { type: 'string', commands: LLM },
+  'llm-url': { type: 'string', commands: LLM },
+  'llm-name': { type: 'string', commands: LLM },
+  'llm-key-env': { type: 'string', commands: LLM },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof COMMAND_OPTIONS;

@@ -4,8 +4,10 @@ import {
   type GenerationResult,
   type Kandinsky3,
   type ProgressEvent,
+  type PromptBeautifier,
 } from '@kandinsky/core';
 import { loadKandinsky3, writePng } from '@kandinsky/node';
+import { BEAUTIFY_HELP, beautifyCommand, createCliBeautifier } from './beautify-command.js';
 import type { CliIo } from './cli-io.js';
 import { resolveDefaultModel } from './default-model.js';
 import { toGenerationRequest, type GenerationRequest } from './generation-request.js';
@@ -37,8 +39,16 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stdout.write(`${SDK_VERSION}\n`);
       return 0;
     }
+    if (command === 'beautify') {
+      const parsed = parseOptions(command, rest);
+      if (parsed.values.help) {
+        io.stdout.write(BEAUTIFY_HELP);
+        return 0;
+      }
+      return await beautifyCommand(parsed, io);
+    }
     if (command !== 'generate' && command !== 'img2img' && command !== 'inpaint') {
-      throw usageError(`Unknown command ${JSON.stringify(command)}.`, 'Use "kandinsky generate", "img2img" or "inpaint"; see kandinsky --help.', {
+      throw usageError(`Unknown command ${JSON.stringify(command)}.`, 'Use "kandinsky generate", "img2img", "inpaint" or "beautify"; see kandinsky --help.', {
         command,
       });
     }
@@ -70,8 +80,12 @@ async function generate(request: GenerationRequest, io: CliIo): Promise<number> 
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(request.json ? io.stderr : io.stdout, request.quiet);
 
   const pipeline = await loadKandinsky3(modelDirectory, { device: request.device, lowMemory: request.lowMemory, onProgress });
+  const llm = request.beautify === undefined ? undefined : await createCliBeautifier(request.beautify, request.device).catch(async (error: unknown) => {
+    await pipeline.dispose();
+    throw error;
+  });
   try {
-    const result = await run(pipeline, request, input, onProgress);
+    const result = await run(pipeline, request, input, onProgress, llm?.beautifier);
     const files = outputPaths(request.out, result.seeds, 'kandinsky');
     for (let imageIndex = 0; imageIndex < result.images.length; imageIndex++) {
       await writePng(files[imageIndex]!, result.images[imageIndex]!, toGenerationMetadata(result.parameters, { imageIndex, sdkVersion: SDK_VERSION }));
@@ -83,6 +97,7 @@ async function generate(request: GenerationRequest, io: CliIo): Promise<number> 
     }
     return 0;
   } finally {
+    await llm?.dispose();
     await pipeline.dispose();
   }
 }
@@ -92,9 +107,11 @@ function run(
   request: GenerationRequest,
   input: InputImage | undefined,
   onProgress: (event: ProgressEvent) => void,
+  beautify: PromptBeautifier | undefined,
 ): Promise<GenerationResult> {
   const common = {
     prompt: request.prompt,
+    ...(beautify === undefined ? {} : { beautify }),
     ...request.size,
     ...(request.seed === undefined ? {} : { seed: request.seed }),
     count: request.count,

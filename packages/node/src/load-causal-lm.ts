@@ -1,4 +1,4 @@
-import { OnnxCausalLM } from '@kandinsky/beautifier';
+import { OnnxCausalLM, type SamplingOptions } from '@kandinsky/beautifier';
 import type { Backend, LoadModelOptions } from '@kandinsky/core';
 import { openModelFolder } from './model-directory.js';
 import { createNodeBackend, type NodeBackendOptions } from './node-backend.js';
@@ -20,6 +20,11 @@ export interface LoadOnnxCausalLMOptions extends NodeBackendOptions {
    * @default {}
    */
   loadOptions?: LoadModelOptions;
+  /**
+   * How tokens are chosen (see OnnxCausalLM.sampling).
+   * @default greedy
+   */
+  sampling?: SamplingOptions;
 }
 
 /**
@@ -38,5 +43,6 @@ export async function loadOnnxCausalLM(directory: string, options: LoadOnnxCausa
     folder,
     ...(options.role === undefined ? {} : { role: options.role }),
     loadOptions: options.loadOptions ?? {},
+    ...(options.sampling === undefined ? {} : { sampling: options.sampling }),
   });
 }
