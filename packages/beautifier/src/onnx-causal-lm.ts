@@ -238,6 +238,8 @@ export class OnnxCausalLM implements LanguageModel {
         break;
       }
       ids.push(token);
+      // Decoding every step is only needed to stream or to look for stop strings.
+      if (!options.onToken && stopStrings.length === 0) continue;
       text = this.tokenizer.decode(generated);
       const stop = firstStop(text, stopStrings);
       if (stop !== undefined) {
@@ -253,7 +255,7 @@ export class OnnxCausalLM implements LanguageModel {
         options.onToken(piece);
       }
     }
-    if (finishReason === 'eos') text = this.tokenizer.decode(generated.slice(0, -1));
+    if (finishReason !== 'stop') text = this.tokenizer.decode(finishReason === 'eos' ? generated.slice(0, -1) : generated);
     if (options.onToken && text.length > emitted.length && text.startsWith(emitted)) options.onToken(text.slice(emitted.length));
     return {
       text,
