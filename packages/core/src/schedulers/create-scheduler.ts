@@ -3,7 +3,9 @@ import { invalidSchedulerConfig } from '../errors/error-constructors.js';
 import { DDIMScheduler } from './ddim-scheduler.js';
 import { DDPMScheduler } from './ddpm-scheduler.js';
 import { DPMSolverMultistepScheduler } from './dpm-solver-multistep.js';
+import { EulerAncestralDiscreteScheduler } from './euler-ancestral-discrete-scheduler.js';
 import { EulerDiscreteScheduler } from './euler-discrete-scheduler.js';
+import { HeunDiscreteScheduler } from './heun-discrete-scheduler.js';
 import type { Scheduler } from './scheduler.js';
 import { assertSchedulerConfigObject, type SchedulerConfigInput } from './scheduler-config.js';
 
@@ -13,6 +15,8 @@ export const SUPPORTED_SCHEDULER_CLASSES = [
   'DDIMScheduler',
   'EulerDiscreteScheduler',
   'DPMSolverMultistepScheduler',
+  'EulerAncestralDiscreteScheduler',
+  'HeunDiscreteScheduler',
 ] as const;
 
 /** A diffusers scheduler class name accepted by {@link createScheduler}. */
@@ -36,6 +40,10 @@ export function createScheduler(config: SchedulerConfigInput): Scheduler {
       return new EulerDiscreteScheduler(config);
     case 'DPMSolverMultistepScheduler':
       return new DPMSolverMultistepScheduler(config as Record<string, unknown>);
+    case 'EulerAncestralDiscreteScheduler':
+      return new EulerAncestralDiscreteScheduler(config);
+    case 'HeunDiscreteScheduler':
+      return new HeunDiscreteScheduler(config);
     default:
       throw invalidSchedulerConfig(
         '_class_name',
