@@ -90,6 +90,7 @@ export {
   type HeunDiscreteConfig,
   type HeunDiscreteState,
 } from './schedulers/heun-discrete-scheduler.js';
+export { LCMScheduler, type LCMConfig } from './schedulers/lcm-scheduler.js';
 export type { DPMSolverConfig } from './schedulers/dpm-solver-config.js';
 export type { PredictionType, SchedulerConfigInput } from './schedulers/scheduler-config.js';
 export type { TimestepSpacing } from './schedulers/timestep-spacing.js';

@@ -6,6 +6,7 @@ import { DPMSolverMultistepScheduler } from './dpm-solver-multistep.js';
 import { EulerAncestralDiscreteScheduler } from './euler-ancestral-discrete-scheduler.js';
 import { EulerDiscreteScheduler } from './euler-discrete-scheduler.js';
 import { HeunDiscreteScheduler } from './heun-discrete-scheduler.js';
+import { LCMScheduler } from './lcm-scheduler.js';
 import type { Scheduler } from './scheduler.js';
 import { assertSchedulerConfigObject, type SchedulerConfigInput } from './scheduler-config.js';
 
@@ -17,6 +18,7 @@ export const SUPPORTED_SCHEDULER_CLASSES = [
   'DPMSolverMultistepScheduler',
   'EulerAncestralDiscreteScheduler',
   'HeunDiscreteScheduler',
+  'LCMScheduler',
 ] as const;
 
 /** A diffusers scheduler class name accepted by {@link createScheduler}. */
@@ -44,6 +46,8 @@ export function createScheduler(config: SchedulerConfigInput): Scheduler {
       return new EulerAncestralDiscreteScheduler(config);
     case 'HeunDiscreteScheduler':
       return new HeunDiscreteScheduler(config);
+    case 'LCMScheduler':
+      return new LCMScheduler(config);
     default:
       throw invalidSchedulerConfig(
         '_class_name',
