@@ -610,7 +610,7 @@ def runs():
 
     unipc = {'_class_name': 'UniPCMultistepScheduler', **SD}
     for change in ({}, {'solver_type': 'bh1'}, {'solver_order': 1}, {'solver_order': 3},
-                   {'solver_order': 3, 'solver_type': 'bh1'}, {'predict_x0': False},
+                   {'solver_order': 3, 'solver_type': 'bh1'}, {'solver_order': 4}, {'predict_x0': False},
                    {'predict_x0': False, 'solver_order': 3, 'prediction_type': 'v_prediction'},
                    {'prediction_type': 'v_prediction'}, {'prediction_type': 'sample'},
                    {'thresholding': True, 'sample_max_value': 0.5, 'prediction_type': 'sample'},

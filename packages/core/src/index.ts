@@ -91,6 +91,8 @@ export {
   type HeunDiscreteState,
 } from './schedulers/heun-discrete-scheduler.js';
 export { LCMScheduler, type LCMConfig } from './schedulers/lcm-scheduler.js';
+export { UniPCMultistepScheduler, type UniPCMultistepState } from './schedulers/unipc-multistep.js';
+export type { UniPCConfig } from './schedulers/unipc-config.js';
 export type { DPMSolverConfig } from './schedulers/dpm-solver-config.js';
 export type { PredictionType, SchedulerConfigInput } from './schedulers/scheduler-config.js';
 export type { TimestepSpacing } from './schedulers/timestep-spacing.js';

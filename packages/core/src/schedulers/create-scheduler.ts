@@ -7,6 +7,7 @@ import { EulerAncestralDiscreteScheduler } from './euler-ancestral-discrete-sche
 import { EulerDiscreteScheduler } from './euler-discrete-scheduler.js';
 import { HeunDiscreteScheduler } from './heun-discrete-scheduler.js';
 import { LCMScheduler } from './lcm-scheduler.js';
+import { UniPCMultistepScheduler } from './unipc-multistep.js';
 import type { Scheduler } from './scheduler.js';
 import { assertSchedulerConfigObject, type SchedulerConfigInput } from './scheduler-config.js';
 
@@ -19,6 +20,7 @@ export const SUPPORTED_SCHEDULER_CLASSES = [
   'EulerAncestralDiscreteScheduler',
   'HeunDiscreteScheduler',
   'LCMScheduler',
+  'UniPCMultistepScheduler',
 ] as const;
 
 /** A diffusers scheduler class name accepted by {@link createScheduler}. */
@@ -48,6 +50,8 @@ export function createScheduler(config: SchedulerConfigInput): Scheduler {
       return new HeunDiscreteScheduler(config);
     case 'LCMScheduler':
       return new LCMScheduler(config);
+    case 'UniPCMultistepScheduler':
+      return new UniPCMultistepScheduler(config);
     default:
       throw invalidSchedulerConfig(
         '_class_name',

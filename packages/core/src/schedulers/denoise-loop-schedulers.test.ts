@@ -13,7 +13,7 @@ import { initialSample, modelOutput } from './test-support/ddpm-ddim-euler-fixtu
 import { decodeFloat32, optionRuns, scaledError } from './test-support/ancestral-heun-lcm-unipc-fixture.js';
 
 const f32 = Math.fround;
-const CLASSES = ['EulerAncestralDiscreteScheduler', 'HeunDiscreteScheduler', 'LCMScheduler'];
+const CLASSES = ['EulerAncestralDiscreteScheduler', 'HeunDiscreteScheduler', 'LCMScheduler', 'UniPCMultistepScheduler'];
 
 describe('denoise() runs the new schedulers like the PyTorch reference loop', () => {
   for (const name of CLASSES) {
