@@ -93,6 +93,15 @@ export {
 export { LCMScheduler, type LCMConfig } from './schedulers/lcm-scheduler.js';
 export { UniPCMultistepScheduler, type UniPCMultistepState } from './schedulers/unipc-multistep.js';
 export type { UniPCConfig } from './schedulers/unipc-config.js';
+export {
+  SCHEDULER_ALIASES,
+  SCHEDULER_NAMES,
+  resolveSchedulerChoice,
+  swapSchedulerClass,
+  type SchedulerAlias,
+  type SchedulerChoice,
+  type SchedulerName,
+} from './schedulers/scheduler-choice.js';
 export type { DPMSolverConfig } from './schedulers/dpm-solver-config.js';
 export type { PredictionType, SchedulerConfigInput } from './schedulers/scheduler-config.js';
 export type { TimestepSpacing } from './schedulers/timestep-spacing.js';
