@@ -18,6 +18,8 @@ export const COMMAND_OPTIONS = {
   negative: { type: 'string', commands: BOTH },
   flash: { type: 'boolean', commands: ['generate'] },
   steps: { type: 'string', commands: BOTH },
+  scheduler: { type: 'string', commands: BOTH },
+  'scheduler-config': { type: 'string', commands: BOTH },
   guidance: { type: 'string', commands: BOTH },
   strength: { type: 'string', commands: ['img2img'] },
   size: { type: 'string', commands: BOTH },

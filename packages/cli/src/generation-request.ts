@@ -3,6 +3,7 @@ import type { NodeDevice } from '@kandinsky/node';
 import { parseInteger, parseNumber, parseSize } from './argument-parsers.js';
 import type { CommandName } from './command-options.js';
 import type { ParsedOptions } from './parse-options.js';
+import { parseSchedulerOptions, type SchedulerRequest } from './scheduler-option.js';
 import { usageError } from './usage-error.js';
 
 /** The devices `--device` accepts. */
@@ -14,7 +15,7 @@ export const MAX_COUNT = 64;
 export const MAX_STEPS = 1000;
 
 /** Everything one `generate` or `img2img` run needs, checked and typed. */
-export interface GenerationRequest {
+export interface GenerationRequest extends SchedulerRequest {
   readonly mode: 'text-to-image' | 'flash' | 'image-to-image';
   readonly prompt: string;
   /** The input image of img2img. */
@@ -63,6 +64,7 @@ export function toGenerationRequest(command: CommandName, { values, positionals 
   if (flash) {
     for (const [name, why] of [
       ['steps', 'Flash runs its 4 fixed steps'],
+      ['scheduler', 'Flash runs its own 4-step sampler'],
       ['guidance', 'Flash uses no classifier-free guidance'],
       ['negative', 'Flash uses no classifier-free guidance, so no negative prompt'],
     ] as const) {
@@ -107,6 +109,7 @@ export function toGenerationRequest(command: CommandName, { values, positionals 
     prompt: command === 'generate' ? positionals[0]! : positionals[1]!,
     imagePath: command === 'img2img' ? resolve(positionals[0]!) : undefined,
     negativePrompt: text('negative'),
+    ...parseSchedulerOptions(text('scheduler'), text('scheduler-config')),
     steps: optional(text('steps'), (value) =>
       parseInteger('--steps', value, 1, MAX_STEPS, 'Use e.g. --steps 50 (the original sampler\'s default) or fewer for speed.'),
     ),

@@ -1,3 +1,5 @@
+import { SCHEDULER_HELP } from './scheduler-option.js';
+
 export const MAIN_HELP = `kandinsky — Kandinsky 3.1 image generation on ONNX Runtime
 
 Usage:
@@ -27,10 +29,11 @@ Text → image with the Kandinsky 3.1 sampler (spec §4.2), or the 4-step Flash 
 
 Options:
   --negative TEXT      negative prompt (not with --flash)
-  --flash              4-step Flash model, no guidance: takes no --steps, --guidance, --negative
+  --flash              4-step Flash model, no guidance: takes no --steps, --guidance, --negative,
+                       --scheduler
   --steps N            denoising steps, 1–1000 (default 50 for the original sampler)
   --guidance W         guidance weight w ≥ 0 of (w+1)·cond − w·uncond (default 3)
-${COMMON}
+${SCHEDULER_HELP}${COMMON}
 Example:
   kandinsky generate "a red circle on a white background" --seed 42 --out out/
 `;
@@ -45,7 +48,7 @@ Options:
   --negative TEXT      negative prompt
   --steps N            steps of the full schedule (default 50; strength picks the tail)
   --guidance W         guidance weight (default 3)
-${COMMON}
+${SCHEDULER_HELP}${COMMON}
 Example:
   kandinsky img2img photo.png "a blue square" --strength 0.6 --out edited.png
 `;
