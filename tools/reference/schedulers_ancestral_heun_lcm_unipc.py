@@ -630,8 +630,24 @@ def runs():
     return out
 
 
+def ddim_variances():
+    """DDIM's `_get_variance(t, prev_t)` (float32), which DDIMScheduler.variance exposes."""
+    out = []
+    for cfg in ({'beta_schedule': 'squaredcos_cap_v2', 'set_alpha_to_one': False},
+                {'beta_schedule': 'scaled_linear', 'beta_start': 0.00085, 'beta_end': 0.012}):
+        ac = torch.cumprod(1.0 - betas_for(cfg), dim=0)
+        final = torch.tensor(1.0) if cfg.get('set_alpha_to_one', True) else ac[0]
+        for t, prev in ((961, 921), (501, 481), (41, 1), (1, -39), (999, 0)):
+            a_t = ac[t]
+            a_prev = ac[prev] if prev >= 0 else final
+            variance = ((1 - a_prev) / (1 - a_t)) * (1 - a_t / a_prev)
+            out.append({'config': cfg, 'timestep': t, 'previous': prev, 'variance': variance.item()})
+    return out
+
+
 def main():
-    fixture = {'torch': torch.__version__, 'diffusersTests': diffusers_tests(), 'runs': runs()}
+    fixture = {'torch': torch.__version__, 'diffusersTests': diffusers_tests(), 'runs': runs(),
+               'ddimVariances': ddim_variances()}
     with open(os.path.join(OUT_DIR, 'ancestral-heun-lcm-unipc.json'), 'w') as f:
         json.dump(fixture, f, separators=(',', ':'))
 
