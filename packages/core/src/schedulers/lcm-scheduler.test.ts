@@ -69,6 +69,13 @@ describe('semantics and bad input', () => {
     );
   });
 
+  test('original_inference_steps above num_train_timesteps loads (as in diffusers) but cannot set timesteps', () => {
+    const scheduler = new LCMScheduler({ num_train_timesteps: 100, original_inference_steps: 200 });
+    expect(() => scheduler.setTimesteps(4)).toThrow(
+      expect.objectContaining({ code: 'INVALID_STEPS', message: expect.stringContaining('200') }),
+    );
+  });
+
   test('more steps than the distillation schedule → INVALID_STEPS naming the count', () => {
     const scheduler = new LCMScheduler({});
     expect(() => scheduler.setTimesteps(51)).toThrow(

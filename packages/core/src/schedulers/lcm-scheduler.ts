@@ -78,11 +78,8 @@ export function resolveLCMConfig(config: SchedulerConfigInput): LCMConfig {
   return {
     ...training,
     ...readSampleClippingConfig(config, { clipSample: false }),
-    originalInferenceSteps: readNumber(config, 'original_inference_steps', 50, {
-      integer: true,
-      minimum: 1,
-      maximum: training.numTrainTimesteps,
-    }),
+    // Above num_train_timesteps it still loads, as in diffusers; setTimesteps refuses it.
+    originalInferenceSteps: readNumber(config, 'original_inference_steps', 50, { integer: true, minimum: 1 }),
     setAlphaToOne: readBoolean(config, 'set_alpha_to_one', true),
     stepsOffset: readNumber(config, 'steps_offset', 0, { integer: true, minimum: 0 }),
     predictionType: readEnum(config, 'prediction_type', 'epsilon', PREDICTION_TYPES),
@@ -154,6 +151,14 @@ export class LCMScheduler implements Scheduler<SingleStepSchedulerState> {
   setTimesteps(steps: number, strength = 1): void {
     const o = this.options;
     const original = o.originalInferenceSteps;
+    if (original > o.numTrainTimesteps) {
+      throw kandinskyError(
+        'INVALID_STEPS',
+        `original_inference_steps ${original} exceeds num_train_timesteps ${o.numTrainTimesteps}: there is no distillation schedule to take steps from.`,
+        'Set original_inference_steps to at most num_train_timesteps (LCM models use 50).',
+        { originalInferenceSteps: original, numTrainTimesteps: o.numTrainTimesteps },
+      );
+    }
     if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1 || steps > original) {
       throw kandinskyError(
         'INVALID_STEPS',
