@@ -326,6 +326,12 @@ class Euler:
             ramp = np.linspace(0, 1, N)
             sigmas = (smax ** (1 / rho) + ramp * (smin ** (1 / rho) - smax ** (1 / rho))) ** rho
             ts = np.array([self.sigma_to_t(s, log_sigmas) for s in sigmas])
+        elif cfg.get('use_exponential_sigmas', False):
+            # diffusers' _convert_to_exponential: uniform in log sigma between the same ends.
+            smin = cfg.get('sigma_min') or sigmas[-1].item()
+            smax = cfg.get('sigma_max') or sigmas[0].item()
+            sigmas = np.exp(np.linspace(math.log(smax), math.log(smin), N))
+            ts = np.array([self.sigma_to_t(s, log_sigmas) for s in sigmas])
         if cfg.get('final_sigmas_type', 'zero') == 'sigma_min':
             last = ((1 - self.ac[0]) / self.ac[0]) ** 0.5
         else:
@@ -473,7 +479,7 @@ def runs():
         out.append(run_euler(euler, N, SMALL))
     for change in ({'timestep_spacing': 'leading', 'steps_offset': 1}, {'timestep_spacing': 'trailing'},
                    {'prediction_type': 'sample'}, {'prediction_type': 'v_prediction'},
-                   {'use_karras_sigmas': True}, {'final_sigmas_type': 'sigma_min'},
+                   {'use_karras_sigmas': True}, {'use_exponential_sigmas': True}, {'final_sigmas_type': 'sigma_min'},
                    {'beta_schedule': 'squaredcos_cap_v2'},
                    {'rescale_betas_zero_snr': True, 'prediction_type': 'v_prediction', 'timestep_spacing': 'trailing'},
                    {'prediction_type': 'v_prediction', 'timestep_type': 'continuous'}):

@@ -21,6 +21,8 @@ export const COMMAND_OPTIONS = {
   negative: { type: 'string', commands: WITH_INPAINT },
   flash: { type: 'boolean', commands: ['generate'] },
   steps: { type: 'string', commands: WITH_INPAINT },
+  scheduler: { type: 'string', commands: BOTH },
+  'scheduler-config': { type: 'string', commands: BOTH },
   guidance: { type: 'string', commands: WITH_INPAINT },
   strength: { type: 'string', commands: ['img2img'] },
   size: { type: 'string', commands: BOTH },

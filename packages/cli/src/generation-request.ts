@@ -4,6 +4,7 @@ import { parseInteger, parseNumber, parseSize } from './argument-parsers.js';
 import { toLlmRequest, type LlmRequest } from './beautify-command.js';
 import type { CommandName } from './command-options.js';
 import type { ParsedOptions } from './parse-options.js';
+import { parseSchedulerOptions, type SchedulerRequest } from './scheduler-option.js';
 import { usageError } from './usage-error.js';
 
 /** The devices `--device` accepts. */
@@ -15,7 +16,7 @@ export const MAX_COUNT = 64;
 export const MAX_STEPS = 1000;
 
 /** Everything one `generate` or `img2img` run needs, checked and typed. */
-export interface GenerationRequest {
+export interface GenerationRequest extends SchedulerRequest {
   readonly mode: 'text-to-image' | 'flash' | 'image-to-image';
   readonly prompt: string;
   /** The input image of img2img. */
@@ -66,6 +67,7 @@ export function toGenerationRequest(command: CommandName, { values, positionals 
   if (flash) {
     for (const [name, why] of [
       ['steps', 'Flash runs its 4 fixed steps'],
+      ['scheduler', 'Flash runs its own 4-step sampler'],
       ['guidance', 'Flash uses no classifier-free guidance'],
       ['negative', 'Flash uses no classifier-free guidance, so no negative prompt'],
     ] as const) {
@@ -110,6 +112,7 @@ export function toGenerationRequest(command: CommandName, { values, positionals 
     prompt: command === 'generate' ? positionals[0]! : positionals[1]!,
     imagePath: command === 'img2img' ? resolve(positionals[0]!) : undefined,
     negativePrompt: text('negative'),
+    ...parseSchedulerOptions(text('scheduler'), text('scheduler-config')),
     steps: optional(text('steps'), (value) =>
       parseInteger('--steps', value, 1, MAX_STEPS, 'Use e.g. --steps 50 (the original sampler\'s default) or fewer for speed.'),
     ),

@@ -1,4 +1,5 @@
 import { LLM_OPTIONS_HELP } from './beautify-command.js';
+import { SCHEDULER_HELP } from './scheduler-option.js';
 
 export const MAIN_HELP = `kandinsky — Kandinsky 3.1 image generation on ONNX Runtime
 
@@ -31,12 +32,13 @@ Text → image with the Kandinsky 3.1 sampler (spec §4.2), or the 4-step Flash 
 
 Options:
   --negative TEXT      negative prompt (not with --flash)
-  --flash              4-step Flash model, no guidance: takes no --steps, --guidance, --negative
+  --flash              4-step Flash model, no guidance: takes no --steps, --guidance, --negative,
+                       --scheduler
   --steps N            denoising steps, 1–1000 (default 50 for the original sampler)
   --guidance W         guidance weight w ≥ 0 of (w+1)·cond − w·uncond (default 3)
   --beautify           expand the prompt with an LLM first (see kandinsky beautify --help);
                        the PNG keeps both prompts
-${LLM_OPTIONS_HELP}${COMMON}
+${LLM_OPTIONS_HELP}${SCHEDULER_HELP}${COMMON}
 Example:
   kandinsky generate "a red circle on a white background" --seed 42 --out out/
 `;
@@ -51,7 +53,7 @@ Options:
   --negative TEXT      negative prompt
   --steps N            steps of the full schedule (default 50; strength picks the tail)
   --guidance W         guidance weight (default 3)
-${COMMON}
+${SCHEDULER_HELP}${COMMON}
 Example:
   kandinsky img2img photo.png "a blue square" --strength 0.6 --out edited.png
 `;

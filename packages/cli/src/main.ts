@@ -123,6 +123,8 @@ function run(
     ...common,
     ...(request.negativePrompt === undefined ? {} : { negativePrompt: request.negativePrompt }),
     ...(request.steps === undefined ? {} : { steps: request.steps }),
+    ...(request.scheduler === undefined ? {} : { scheduler: request.scheduler }),
+    ...(request.schedulerConfig === undefined ? {} : { schedulerConfig: request.schedulerConfig }),
     ...(request.guidanceScale === undefined ? {} : { guidanceScale: request.guidanceScale }),
   };
   if (input === undefined) return pipeline.textToImage(guided);

@@ -81,6 +81,27 @@ export {
   type EulerStepOptions,
 } from './schedulers/euler-discrete-scheduler.js';
 export { DPMSolverMultistepScheduler, type DPMSolverMultistepState } from './schedulers/dpm-solver-multistep.js';
+export {
+  EulerAncestralDiscreteScheduler,
+  type EulerAncestralDiscreteConfig,
+} from './schedulers/euler-ancestral-discrete-scheduler.js';
+export {
+  HeunDiscreteScheduler,
+  type HeunDiscreteConfig,
+  type HeunDiscreteState,
+} from './schedulers/heun-discrete-scheduler.js';
+export { LCMScheduler, type LCMConfig } from './schedulers/lcm-scheduler.js';
+export { UniPCMultistepScheduler, type UniPCMultistepState } from './schedulers/unipc-multistep.js';
+export type { UniPCConfig } from './schedulers/unipc-config.js';
+export {
+  SCHEDULER_ALIASES,
+  SCHEDULER_NAMES,
+  resolveSchedulerChoice,
+  swapSchedulerClass,
+  type SchedulerAlias,
+  type SchedulerChoice,
+  type SchedulerName,
+} from './schedulers/scheduler-choice.js';
 export type { DPMSolverConfig } from './schedulers/dpm-solver-config.js';
 export type { PredictionType, SchedulerConfigInput } from './schedulers/scheduler-config.js';
 export type { TimestepSpacing } from './schedulers/timestep-spacing.js';

@@ -35,8 +35,8 @@ describe('denoise', () => {
         return modelOutput(input.data, run.shape, timestep);
       },
     });
-    // Karras timesteps may differ from numpy's by ≤ 1e-4 (see euler-discrete-scheduler.test.ts).
-    seen.forEach((t, i) => expect(Math.abs(t - run.timesteps[i]!)).toBeLessThanOrEqual(run.config.use_karras_sigmas ? 1e-4 : 0));
+    // Karras and exponential timesteps may differ from numpy's by ≤ 1e-4 (see euler-discrete-scheduler.test.ts).
+    seen.forEach((t, i) => expect(Math.abs(t - run.timesteps[i]!)).toBeLessThanOrEqual(run.config.use_karras_sigmas || run.config.use_exponential_sigmas ? 1e-4 : 0));
     expect(noise.count).toBe(run.noiseDraws);
     const last = decodeFloat32(run.samples[run.samples.length - 1]!);
     // Zero terminal SNR loses precision in PyTorch's first step (see euler-discrete-scheduler.test.ts).

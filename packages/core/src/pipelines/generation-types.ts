@@ -1,3 +1,4 @@
+import type { SchedulerName } from '../schedulers/scheduler-choice.js';
 import type { AbortSignalLike } from '../abort/abort-signal-like.js';
 import type { ProgressCallback } from '../events/progress-event.js';
 import type { RgbImage } from '../image/rgb-image.js';
@@ -89,6 +90,21 @@ export interface TextToImageOptions extends BaseGenerationOptions {
    * @default undefined (the prompt is drawn as given)
    */
   beautify?: PromptBeautifier;
+  /**
+   * Another scheduler, built from the folder's `scheduler_config.json` with the class swapped as
+   * diffusers' `from_config` does: a diffusers class name (`UniPCMultistepScheduler`) or a known
+   * name (`ddpm`, `ddim`, `euler`, `euler-a`, `dpm++2m`, `dpm++2m-karras`, `unipc`, `heun`, `lcm`;
+   * `kandinsky` is the original sampler). Wins over `sampler`.
+   * @default undefined (`sampler` decides)
+   */
+  scheduler?: SchedulerName;
+  /**
+   * Config values that replace the folder's scheduler config, like the keyword arguments of
+   * diffusers' `from_config(config, **kwargs)`: e.g. `{ timestep_spacing: 'leading' }` keeps the
+   * Kandinsky 3 cosine schedule's first step off t = 999 for σ-space schedulers.
+   * @default undefined
+   */
+  schedulerConfig?: Readonly<Record<string, unknown>>;
 }
 
 /** Options of `FlashPipeline.generate` (`Kandinsky3.flash`; spec §4.3). */

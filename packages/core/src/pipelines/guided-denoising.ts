@@ -1,6 +1,7 @@
 import type { ModelSession } from '../backend/model-session.js';
 import { invalidArgument } from '../errors/error-constructors.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
+import { resolveSchedulerChoice } from '../schedulers/scheduler-choice.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Guidance } from './denoise.js';
 import type { GenerationCall } from './generation-call.js';
@@ -46,7 +47,8 @@ export async function prepareGuidedDenoising(
   task: GuidedTask = {},
 ): Promise<GuidedDenoising> {
   const variant = task.variant ?? BASE_VARIANT;
-  const kind = options.sampler ?? (components.convention === 'A' ? 'original' : 'scheduler');
+  const choice = options.scheduler === undefined ? undefined : resolveSchedulerChoice(options.scheduler);
+  const kind = choice?.kind ?? options.sampler ?? (components.convention === 'A' ? 'original' : 'scheduler');
   if (kind !== 'original' && kind !== 'scheduler') {
     throw invalidArgument(
       'sampler',
@@ -56,7 +58,21 @@ export async function prepareGuidedDenoising(
     );
   }
   const guidanceScale = resolveGuidanceScale(options.guidanceScale);
-  const scheduler = await components.scheduler(kind, options.steps ?? (kind === 'original' ? 50 : 25), task.samplerTask);
+  const overrides = options.schedulerConfig;
+  if (overrides !== undefined && (kind === 'original' || typeof overrides !== 'object' || overrides === null || Array.isArray(overrides))) {
+    throw invalidArgument(
+      'schedulerConfig',
+      overrides,
+      kind === 'original' ? 'no schedulerConfig with the original sampler' : 'a plain object of scheduler config values',
+      'Pass e.g. { timestep_spacing: "leading" } with a diffusers scheduler, or leave it out.',
+    );
+  }
+  const steps = options.steps ?? (kind === 'original' ? 50 : 25);
+  const scheduler = await components.scheduler(kind, steps, {
+    ...(task.samplerTask ? { task: task.samplerTask } : {}),
+    ...(choice?.kind === 'scheduler' ? { choice } : {}),
+    ...(overrides ? { overrides } : {}),
+  });
   // diffusers/K3D skip CFG for w ≤ 1 (spec §3.8); the original code always applies it.
   const guided = components.convention === 'A' || guidanceScale > 1;
   const order = components.convention === 'A' ? 'cond-first' : 'uncond-first';

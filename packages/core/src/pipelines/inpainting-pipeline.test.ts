@@ -54,12 +54,12 @@ describe('InpaintingPipeline (mock models)', () => {
     const result = await pipeline.inpaint({ image, mask, prompt: 'a', seed: 10, count: 2 });
     expect(result.seeds).toEqual([10, 11]);
     expect(result.parameters).toMatchObject({ steps: 50, guidanceScale: 4, sampler: 'Kandinsky3Sampler' });
-    const sampler = (await pipeline.components.scheduler('original', 50, 'inpainting')) as Kandinsky3Sampler;
+    const sampler = (await pipeline.components.scheduler('original', 50, { task: 'inpainting' })) as Kandinsky3Sampler;
     expect(sampler.percentile).toBe(0.95);
     expect(((await pipeline.components.scheduler('original', 50)) as Kandinsky3Sampler).percentile).toBe(0.99);
     // sampler_config.json's inpainting section wins when present.
     const configured = await pipelineWith({ samplerConfig: { inpainting: { threshold_percentile: 0.9 } } });
-    expect(((await configured.pipeline.components.scheduler('original', 50, 'inpainting')) as Kandinsky3Sampler).percentile).toBe(0.9);
+    expect(((await configured.pipeline.components.scheduler('original', 50, { task: 'inpainting' })) as Kandinsky3Sampler).percentile).toBe(0.9);
   });
 
   it('works at the reference size: shrinks to ≤ 1 MP, floors to 64, and pastes back at the input size', async () => {

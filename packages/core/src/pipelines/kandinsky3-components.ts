@@ -13,6 +13,7 @@ import type { ModelFolder } from '../model/model-folder.js';
 import type { PromptConvention } from '../model/model-index.js';
 import { TorchGenerator } from '../noise/torch-generator.js';
 import { createScheduler } from '../schedulers/create-scheduler.js';
+import { swapSchedulerClass, type SchedulerChoice } from '../schedulers/scheduler-choice.js';
 import { INPAINTING_PERCENTILE, Kandinsky3Sampler, TEXT_TO_IMAGE_PERCENTILE } from '../schedulers/kandinsky-sampler.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -22,6 +23,9 @@ import { denoise, type DenoiseOptions, type DenoiseStep } from './denoise.js';
 import type { GenerationParameters } from './generation-types.js';
 import { encodePrompt, type PromptContexts } from './prompt-encoder.js';
 import type { TextTokenizer } from './prompt-tokens.js';
+
+/** A diffusers class to build from the folder's scheduler config (see `swapSchedulerClass`). */
+type SwappedScheduler = Extract<SchedulerChoice, { kind: 'scheduler' }>;
 
 /** Latent channels and MoVQ scale factor (spec §2.6). */
 export const LATENT_CHANNELS = 4;
@@ -266,15 +270,22 @@ export class Kandinsky3Components {
   /**
    * The scheduler of a guided task with its timesteps set for `steps`: `original` is the
    * Kandinsky 3.1 sampler (spec §3.2, `scheduler/sampler_config.json` when present), `scheduler`
-   * the folder's diffusers `scheduler_config.json` (spec §3.3). Built once per kind and step count:
-   * calls keep their trajectories in their own states. `task` picks the original sampler's
-   * section of `sampler_config.json` (inpainting thresholds at 0.95, spec §3.2).
+   * the folder's diffusers `scheduler_config.json` (spec §3.3), with its class swapped to `choice`'s
+   * when given and `overrides` applied (diffusers' `from_config(config, **overrides)`). `task`
+   * picks the original sampler's section of `sampler_config.json` (inpainting thresholds at 0.95,
+   * spec §3.2). Built once per kind, task, choice, overrides and step count: calls keep their
+   * trajectories in their own states.
    */
-  scheduler(kind: 'original' | 'scheduler', steps: number, task: SamplerTask = 'text_to_image'): Promise<Scheduler> {
-    const key = `${kind}:${steps}:${task}`;
+  scheduler(
+    kind: 'original' | 'scheduler',
+    steps: number,
+    options: { task?: SamplerTask; choice?: SwappedScheduler; overrides?: Readonly<Record<string, unknown>> } = {},
+  ): Promise<Scheduler> {
+    const { task = 'text_to_image', choice, overrides } = options;
+    const key = `${kind}:${task}:${choice?.name ?? ''}:${JSON.stringify(overrides ?? {})}:${steps}`;
     let scheduler = this.#schedulers.get(key);
     if (!scheduler) {
-      scheduler = this.#createScheduler(kind, task).then((created) => {
+      scheduler = this.#createScheduler(kind, task, choice, overrides).then((created) => {
         created.setTimesteps(steps);
         return created;
       });
@@ -293,7 +304,12 @@ export class Kandinsky3Components {
     return { mode, prompt, convention: this.convention, model: this.folder.index.variant.name, ...resolved };
   }
 
-  async #createScheduler(kind: 'original' | 'scheduler', task: SamplerTask): Promise<Scheduler> {
+  async #createScheduler(
+    kind: 'original' | 'scheduler',
+    task: SamplerTask,
+    choice?: SwappedScheduler,
+    overrides: Readonly<Record<string, unknown>> = {},
+  ): Promise<Scheduler> {
     if (kind === 'original') {
       let percentile: number | null = task === 'inpainting' ? INPAINTING_PERCENTILE : TEXT_TO_IMAGE_PERCENTILE;
       let eta = 1;
@@ -311,7 +327,8 @@ export class Kandinsky3Components {
       return new Kandinsky3Sampler({ percentile, eta });
     }
     const config = await this.folder.readJson(this.folder.componentPath('scheduler', 'scheduler_config.json'));
-    return createScheduler(config as Record<string, unknown>);
+    const record = config as Record<string, unknown>;
+    return createScheduler(choice === undefined ? { ...record, ...overrides } : swapSchedulerClass(record, choice, overrides));
   }
 
   #nullEmbedding(call: GenerationCall, role: string): Promise<Float32Array> {

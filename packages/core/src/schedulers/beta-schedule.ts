@@ -1,8 +1,12 @@
 import { describeValue } from '../errors/kandinsky-error.js';
 import { invalidSchedulerConfig } from '../errors/error-constructors.js';
 
-/** Beta schedules of diffusers that Kandinsky models use or that users may configure. */
-export type BetaScheduleName = 'linear' | 'scaled_linear' | 'squaredcos_cap_v2';
+/**
+ * Beta schedules of diffusers that Kandinsky models use or that users may configure. `exp`
+ * (`betas_for_alpha_bar` with ᾱ(t) = e^{−12t}) is only read by the schedulers that accept it in
+ * diffusers (HeunDiscreteScheduler).
+ */
+export type BetaScheduleName = 'linear' | 'scaled_linear' | 'squaredcos_cap_v2' | 'exp';
 
 /** The accepted {@link BetaScheduleName} values, for validation messages. */
 export const BETA_SCHEDULE_NAMES: readonly BetaScheduleName[] = [
@@ -56,15 +60,10 @@ export function betaSchedule(options: BetaScheduleOptions = {}): Float64Array {
       for (let i = 0; i < count; i++) betas[i] = toFloat32(betas[i] * betas[i]);
       return betas;
     }
-    case 'squaredcos_cap_v2': {
-      const betas = new Float64Array(count);
-      const alphaBar = (s: number) => Math.cos(((s + 0.008) / 1.008) * (Math.PI / 2)) ** 2;
-      for (let i = 0; i < count; i++) {
-        const beta = 1 - alphaBar((i + 1) / count) / alphaBar(i / count);
-        betas[i] = toFloat32(Math.min(beta, COSINE_MAX_BETA));
-      }
-      return betas;
-    }
+    case 'squaredcos_cap_v2':
+      return betasForAlphaBar(count, (s) => Math.cos(((s + 0.008) / 1.008) * (Math.PI / 2)) ** 2);
+    case 'exp':
+      return betasForAlphaBar(count, (s) => Math.exp(s * -12));
     default:
       throw invalidSchedulerConfig(
         'beta_schedule',
@@ -73,6 +72,16 @@ export function betaSchedule(options: BetaScheduleOptions = {}): Float64Array {
         `Use one of ${BETA_SCHEDULE_NAMES.map((name) => `"${name}"`).join(', ')}.`,
       );
   }
+}
+
+/** diffusers' `betas_for_alpha_bar`: `min(1 − ᾱ((i+1)/T)/ᾱ(i/T), 0.999)` in float64, cast to float32. */
+function betasForAlphaBar(count: number, alphaBar: (s: number) => number): Float64Array {
+  const betas = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const beta = 1 - alphaBar((i + 1) / count) / alphaBar(i / count);
+    betas[i] = toFloat32(Math.min(beta, COSINE_MAX_BETA));
+  }
+  return betas;
 }
 
 /**

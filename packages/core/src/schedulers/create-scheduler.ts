@@ -3,7 +3,11 @@ import { invalidSchedulerConfig } from '../errors/error-constructors.js';
 import { DDIMScheduler } from './ddim-scheduler.js';
 import { DDPMScheduler } from './ddpm-scheduler.js';
 import { DPMSolverMultistepScheduler } from './dpm-solver-multistep.js';
+import { EulerAncestralDiscreteScheduler } from './euler-ancestral-discrete-scheduler.js';
 import { EulerDiscreteScheduler } from './euler-discrete-scheduler.js';
+import { HeunDiscreteScheduler } from './heun-discrete-scheduler.js';
+import { LCMScheduler } from './lcm-scheduler.js';
+import { UniPCMultistepScheduler } from './unipc-multistep.js';
 import type { Scheduler } from './scheduler.js';
 import { assertSchedulerConfigObject, type SchedulerConfigInput } from './scheduler-config.js';
 
@@ -13,6 +17,10 @@ export const SUPPORTED_SCHEDULER_CLASSES = [
   'DDIMScheduler',
   'EulerDiscreteScheduler',
   'DPMSolverMultistepScheduler',
+  'EulerAncestralDiscreteScheduler',
+  'HeunDiscreteScheduler',
+  'LCMScheduler',
+  'UniPCMultistepScheduler',
 ] as const;
 
 /** A diffusers scheduler class name accepted by {@link createScheduler}. */
@@ -36,6 +44,14 @@ export function createScheduler(config: SchedulerConfigInput): Scheduler {
       return new EulerDiscreteScheduler(config);
     case 'DPMSolverMultistepScheduler':
       return new DPMSolverMultistepScheduler(config as Record<string, unknown>);
+    case 'EulerAncestralDiscreteScheduler':
+      return new EulerAncestralDiscreteScheduler(config);
+    case 'HeunDiscreteScheduler':
+      return new HeunDiscreteScheduler(config);
+    case 'LCMScheduler':
+      return new LCMScheduler(config);
+    case 'UniPCMultistepScheduler':
+      return new UniPCMultistepScheduler(config);
     default:
       throw invalidSchedulerConfig(
         '_class_name',

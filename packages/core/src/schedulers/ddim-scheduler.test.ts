@@ -1,3 +1,4 @@
+import ancestralFixture from './fixtures/ancestral-heun-lcm-unipc.json';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createTensor } from '../tensor/tensor.js';
 import { DDIMScheduler } from './ddim-scheduler.js';
@@ -104,5 +105,26 @@ describe('bad input', () => {
     expect(() => scheduler.step(tensor(), 900, tensor(), scheduler.createState())).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
     );
+  });
+});
+
+describe('DDIMScheduler.variance (diffusers\' _get_variance)', () => {
+  const variances = (ancestralFixture as unknown as {
+    ddimVariances: { config: Record<string, unknown>; timestep: number; previous: number; variance: number }[];
+  }).ddimVariances;
+  test.each(variances.map((entry) => [entry.timestep, entry.previous, entry.config.beta_schedule, entry] as const))(
+    't = %i → %i (%s) matches the PyTorch reference',
+    (_t, _previous, _schedule, entry) => {
+      const scheduler = new DDIMScheduler(entry.config);
+      expect(scheduler.variance(entry.timestep, entry.previous)).toBe(Math.fround(entry.variance));
+    },
+  );
+
+  test('defaults to the schedule\'s previous timestep, as step() uses', () => {
+    const scheduler = new DDIMScheduler({ beta_schedule: 'squaredcos_cap_v2', set_alpha_to_one: false, steps_offset: 1 });
+    expect(() => scheduler.variance(961)).toThrow(expect.objectContaining({ code: 'SCHEDULER_STATE' }));
+    scheduler.setTimesteps(25);
+    expect(scheduler.variance(961)).toBe(scheduler.variance(961, 921));
+    expect(() => scheduler.variance(1000, 0)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 });

@@ -264,6 +264,27 @@ export class DDIMScheduler implements Scheduler<SingleStepSchedulerState> {
     return predOriginalSample === undefined ? { prevSample: out } : { prevSample: out, predOriginalSample };
   }
 
+  /**
+   * The variance of the step from `timestep` to `previousTimestep`, diffusers' `_get_variance`:
+   * `(1−ᾱ_prev)/(1−ᾱ_t)·(1 − ᾱ_t/ᾱ_prev)` in float32, with ᾱ_prev the final ᾱ when
+   * `previousTimestep` < 0. A step's noise standard deviation is η·√variance.
+   * @param previousTimestep - @default timestep − ⌊T/N⌋ of the current schedule (as `step`)
+   */
+  variance(timestep: number, previousTimestep?: number): number {
+    const count = this.options.numTrainTimesteps;
+    const t = checkTrainingTimestep(timestep, count);
+    if (previousTimestep === undefined) assertScheduleReady(this.name, this.timesteps, 'variance');
+    const previous = previousTimestep ?? t - Math.floor(count / this.numInferenceSteps);
+    if (typeof previous !== 'number' || !Number.isInteger(previous) || previous >= count) {
+      throw invalidArgument('previousTimestep', previous, `an integer below ${count}`, 'Pass the next timestep of the schedule, or a negative one for the final step.');
+    }
+    const alphaProduct = this.alphasCumprod[t]!;
+    const alphaProductPrevious = previous >= 0 ? this.alphasCumprod[previous]! : this.finalAlphaCumprod;
+    return f32(
+      f32(f32(1 - alphaProductPrevious) / f32(1 - alphaProduct)) * f32(1 - f32(alphaProduct / alphaProductPrevious)),
+    );
+  }
+
   /** Forward diffusion `√ᾱ_t·x0 + √(1−ᾱ_t)·z` (img2img, spec §4.4). */
   addNoise(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
     const t = checkTrainingTimestep(timestep, this.options.numTrainTimesteps);

@@ -1,5 +1,5 @@
 import { describeValue } from '../errors/kandinsky-error.js';
-import { invalidArgument, kandinskyError } from '../errors/error-constructors.js';
+import { invalidArgument, invalidSchedulerConfig, kandinskyError } from '../errors/error-constructors.js';
 import { assertDims, assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
 import type { Scheduler, SchedulerStepOptions, SchedulerStepResult } from './scheduler.js';
 import {
@@ -28,6 +28,7 @@ import {
   prepareStepTensors,
   type SingleStepSchedulerState,
 } from './step-checks.js';
+import { exponentialSigmas } from './sigma-schedule.js';
 import { TIMESTEP_SPACINGS, numpyLinspace, spacedTimesteps, type TimestepSpacing } from './timestep-spacing.js';
 
 const f32 = Math.fround;
@@ -40,6 +41,8 @@ export interface EulerDiscreteConfig extends TrainingScheduleConfig {
   interpolationType: 'linear';
   /** Karras et al. (2022) σ spacing with ρ = 7. @default false */
   useKarrasSigmas: boolean;
+  /** σ uniform in log space between the same ends as Karras. @default false */
+  useExponentialSigmas: boolean;
   /** Lower end of the Karras σ range; null = the schedule's smallest σ. @default null */
   sigmaMin: number | null;
   /** Upper end of the Karras σ range; null = the schedule's largest σ. @default null */
@@ -72,12 +75,23 @@ const EULER_KEYS = [
 /** Reads a diffusers EulerDiscreteScheduler config (see `SchedulerConfigInput` for the key policy). */
 export function resolveEulerDiscreteConfig(config: SchedulerConfigInput): EulerDiscreteConfig {
   assertSchedulerConfigObject(config);
-  rejectEnabled(config, ['use_exponential_sigmas', 'use_beta_sigmas']);
+  rejectEnabled(config, ['use_beta_sigmas']);
+  const useKarrasSigmas = readBoolean(config, 'use_karras_sigmas', false);
+  const useExponentialSigmas = readBoolean(config, 'use_exponential_sigmas', false);
+  if (useKarrasSigmas && useExponentialSigmas) {
+    throw invalidSchedulerConfig(
+      'use_exponential_sigmas',
+      true,
+      'use_karras_sigmas and use_exponential_sigmas are both true; diffusers allows only one σ spacing.',
+      'Set at most one of use_karras_sigmas / use_exponential_sigmas.',
+    );
+  }
   return {
     ...readTrainingScheduleConfig(config),
     predictionType: readEnum(config, 'prediction_type', 'epsilon', PREDICTION_TYPES),
     interpolationType: readEnum(config, 'interpolation_type', 'linear', ['linear'] as const, ['linear', 'log_linear']),
-    useKarrasSigmas: readBoolean(config, 'use_karras_sigmas', false),
+    useKarrasSigmas,
+    useExponentialSigmas,
     sigmaMin: readOptionalNumber(config, 'sigma_min', { greaterThan: 0 }),
     sigmaMax: readOptionalNumber(config, 'sigma_max', { greaterThan: 0 }),
     timestepSpacing: readEnum(config, 'timestep_spacing', 'linspace', TIMESTEP_SPACINGS),
@@ -136,7 +150,7 @@ export class EulerDiscreteScheduler implements Scheduler<SingleStepSchedulerStat
       prediction_type: o.predictionType,
       interpolation_type: o.interpolationType,
       use_karras_sigmas: o.useKarrasSigmas,
-      use_exponential_sigmas: false,
+      use_exponential_sigmas: o.useExponentialSigmas,
       use_beta_sigmas: false,
       sigma_min: o.sigmaMin,
       sigma_max: o.sigmaMax,
@@ -188,14 +202,18 @@ export class EulerDiscreteScheduler implements Scheduler<SingleStepSchedulerStat
     });
     const table = this.trainingSigmas;
     let sigmas = timesteps.map((t) => interpolate(table, t));
-    if (o.useKarrasSigmas) {
+    if (o.useKarrasSigmas || o.useExponentialSigmas) {
       const logSigmas = table.map((sigma) => f32(Math.log(sigma)));
       const sigmaMin = o.sigmaMin ?? sigmas[sigmas.length - 1];
       const sigmaMax = o.sigmaMax ?? sigmas[0];
-      const rho = 7;
-      const minInverse = sigmaMin ** (1 / rho);
-      const maxInverse = sigmaMax ** (1 / rho);
-      sigmas = numpyLinspace(0, 1, steps).map((r) => (maxInverse + r * (minInverse - maxInverse)) ** rho);
+      if (o.useKarrasSigmas) {
+        const rho = 7;
+        const minInverse = sigmaMin ** (1 / rho);
+        const maxInverse = sigmaMax ** (1 / rho);
+        sigmas = numpyLinspace(0, 1, steps).map((r) => (maxInverse + r * (minInverse - maxInverse)) ** rho);
+      } else {
+        sigmas = exponentialSigmas(sigmaMin, sigmaMax, steps);
+      }
       timesteps = sigmas.map((sigma) => f32(sigmaToTimestep(sigma, logSigmas)));
     }
     const finalSigma = o.finalSigmasType === 'sigma_min' ? table[0] : 0;

@@ -221,16 +221,42 @@ export const TRAINING_SCHEDULE_KEYS = [
   'rescale_betas_zero_snr',
 ] as const;
 
-/** Reads the beta-schedule keys (spec §3.1) with diffusers' defaults. */
-export function readTrainingScheduleConfig(config: SchedulerConfigInput): TrainingScheduleConfig {
+/** Class-specific defaults and accepted values of {@link readTrainingScheduleConfig}. */
+export interface TrainingScheduleDefaults {
+  /** @default 0.0001 */
+  betaStart?: number;
+  /** @default 0.02 */
+  betaEnd?: number;
+  /** @default 'linear' */
+  betaSchedule?: BetaScheduleName;
+  /** The schedules the class accepts. @default BETA_SCHEDULE_NAMES */
+  betaSchedules?: readonly BetaScheduleName[];
+  /** Whether the class reads `rescale_betas_zero_snr` (else it is ignored, as diffusers does). @default true */
+  rescale?: boolean;
+}
+
+/**
+ * Reads the beta-schedule keys (spec §3.1) with diffusers' defaults (or the class's own, e.g.
+ * LCM's `scaled_linear` 0.00085 → 0.012). Only what diffusers cannot run is rejected: betas may be
+ * any non-negative numbers (diffusers' LCM test uses beta_end = 2).
+ */
+export function readTrainingScheduleConfig(
+  config: SchedulerConfigInput,
+  defaults: TrainingScheduleDefaults = {},
+): TrainingScheduleConfig {
   const numTrainTimesteps = readNumber(config, 'num_train_timesteps', 1000, { integer: true, minimum: 2 });
   return {
     numTrainTimesteps,
-    betaStart: readNumber(config, 'beta_start', 0.0001, { minimum: 0, maximum: 1 }),
-    betaEnd: readNumber(config, 'beta_end', 0.02, { minimum: 0, maximum: 1 }),
-    betaSchedule: readEnum(config, 'beta_schedule', 'linear', BETA_SCHEDULE_NAMES),
+    betaStart: readNumber(config, 'beta_start', defaults.betaStart ?? 0.0001, { minimum: 0 }),
+    betaEnd: readNumber(config, 'beta_end', defaults.betaEnd ?? 0.02, { minimum: 0 }),
+    betaSchedule: readEnum(
+      config,
+      'beta_schedule',
+      defaults.betaSchedule ?? 'linear',
+      defaults.betaSchedules ?? BETA_SCHEDULE_NAMES,
+    ),
     trainedBetas: readNumberArray(config, 'trained_betas', numTrainTimesteps),
-    rescaleBetasZeroSnr: readBoolean(config, 'rescale_betas_zero_snr', false),
+    rescaleBetasZeroSnr: defaults.rescale === false ? false : readBoolean(config, 'rescale_betas_zero_snr', false),
   };
 }
 
@@ -282,9 +308,9 @@ export interface SampleClippingConfig {
   clipSampleRange: number;
   /** @default false */
   thresholding: boolean;
-  /** @default 0.995 */
+  /** Quantile of |x0| used as the threshold, in [0, 1]. @default 0.995 */
   dynamicThresholdingRatio: number;
-  /** @default 1.0 */
+  /** Upper bound of the threshold (> 0; below 1 it is the threshold itself). @default 1.0 */
   sampleMaxValue: number;
 }
 
@@ -297,17 +323,31 @@ export const SAMPLE_CLIPPING_KEYS = [
   'sample_max_value',
 ] as const;
 
-/** Reads clip/threshold keys with diffusers' defaults. */
-export function readSampleClippingConfig(config: SchedulerConfigInput): SampleClippingConfig {
+/**
+ * Reads clip/threshold keys with diffusers' defaults (`clip_sample` defaults to false for LCM).
+ * As in diffusers, `sample_max_value` may be below 1 (its thresholding tests use 0.5: the scale is
+ * then `sample_max_value` itself) and `dynamic_thresholding_ratio` may be 0 (the minimum |x|).
+ */
+export function readSampleClippingConfig(
+  config: SchedulerConfigInput,
+  defaults: { clipSample?: boolean } = {},
+): SampleClippingConfig {
   return {
-    clipSample: readBoolean(config, 'clip_sample', true),
-    clipSampleRange: readNumber(config, 'clip_sample_range', 1, { greaterThan: 0 }),
+    clipSample: readBoolean(config, 'clip_sample', defaults.clipSample ?? true),
+    clipSampleRange: readNumber(config, 'clip_sample_range', 1, { minimum: 0 }),
+    ...readThresholdingConfig(config),
+  };
+}
+
+/** The dynamic-thresholding keys (diffusers' `_threshold_sample`), shared by every scheduler that has them. */
+export function readThresholdingConfig(
+  config: SchedulerConfigInput,
+): Pick<SampleClippingConfig, 'thresholding' | 'dynamicThresholdingRatio' | 'sampleMaxValue'> {
+  return {
     thresholding: readBoolean(config, 'thresholding', false),
-    dynamicThresholdingRatio: readNumber(config, 'dynamic_thresholding_ratio', 0.995, {
-      greaterThan: 0,
-      maximum: 1,
-    }),
-    sampleMaxValue: readNumber(config, 'sample_max_value', 1, { minimum: 1 }),
+    dynamicThresholdingRatio: readNumber(config, 'dynamic_thresholding_ratio', 0.995, { minimum: 0, maximum: 1 }),
+    // A scale ≤ 0 would divide by zero or flip signs: the only values refused.
+    sampleMaxValue: readNumber(config, 'sample_max_value', 1, { greaterThan: 0 }),
   };
 }
 
