@@ -137,6 +137,8 @@ export { interpolate, type InterpolateOptions, type InterpolationMode } from './
 export { resizeLikePillow, type PillowFilter, type PillowResizeOptions } from './image/pillow-resize.js';
 export { centerCrop, crop, pad, type CropRectangle, type PadOptions, type PaddingMode } from './image/crop-pad.js';
 export { prepareClipPixelValues, type ClipPreprocessOptions } from './image/clip-preprocess.js';
+export { cannyEdges, type CannyOptions } from './image/canny-edges.js';
+export { hedEdgeMap } from './image/hed-edge-map.js';
 
 // Generation parameters in PNG text chunks.
 export { readPngText, type PngTextEntry } from './metadata/png-text-chunks.js';
@@ -207,6 +209,22 @@ export { TextToImagePipeline } from './pipelines/text-to-image-pipeline.js';
 export { ImageToImagePipeline } from './pipelines/image-to-image-pipeline.js';
 export { FlashPipeline } from './pipelines/flash-pipeline.js';
 export { Kandinsky3 } from './pipelines/kandinsky3.js';
+export { encodeK3dPrompt, type K3dPromptModels, type K3dPromptOptions, type K3dPromptVariant } from './pipelines/k3d-prompt-encoder.js';
+export {
+  IpAdapterPipeline,
+  type IpAdapterMixOptions,
+  type IpAdapterOptions,
+  type IpAdapterParameters,
+  type IpAdapterResult,
+  type IpAdapterVariationOptions,
+} from './pipelines/ip-adapter-pipeline.js';
+export {
+  ControlNetPipeline,
+  type ControlNetOptions,
+  type ControlNetParameters,
+  type ControlNetResult,
+  type EdgeDetector,
+} from './pipelines/controlnet-pipeline.js';
 export type {
   BaseGenerationOptions,
   FlashOptions,

@@ -11,3 +11,4 @@ export { encodePng, readImage, writePng, type ReadImageOptions } from './image-i
 export { directoryFileSource, openModelFolder } from './model-directory.js';
 export { loadTokenizer } from './tokenizer.js';
 export { loadKandinsky3, type LoadKandinsky3Options } from './load-kandinsky3.js';
+export { loadControlNet, loadIpAdapter } from './load-k3d-pipelines.js';

@@ -103,7 +103,7 @@ export interface ImageToImageOptions extends TextToImageOptions {
 
 /** The parameters a call actually used (defaults resolved), for metadata and reproduction. */
 export interface GenerationParameters {
-  readonly mode: 'text-to-image' | 'flash' | 'image-to-image';
+  readonly mode: 'text-to-image' | 'flash' | 'image-to-image' | 'ip-adapter' | 'controlnet';
   readonly prompt: string;
   readonly negativePrompt: string | undefined;
   readonly width: number;

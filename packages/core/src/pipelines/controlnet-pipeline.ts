@@ -1,0 +1,244 @@
+import { kandinskyError } from '../errors/error-constructors.js';
+import { describeValue } from '../errors/kandinsky-error.js';
+import { cannyEdges, resolveCannyThresholds, type CannyOptions } from '../image/canny-edges.js';
+import { imagesToTensor } from '../image/image-tensor.js';
+import { resizeLikePillow } from '../image/pillow-resize.js';
+import { assertRgbImage, type RgbImage } from '../image/rgb-image.js';
+import { CONTROLNET_UNET_CONTRACT } from '../model/component-contracts.js';
+import { assertStrength, strengthTimesteps } from '../schedulers/strength.js';
+import { createTensor } from '../tensor/tensor.js';
+import { GenerationCall } from './generation-call.js';
+import { resolveImageOptions } from './generation-options.js';
+import type { BaseGenerationOptions, GenerationParameters, GenerationResult } from './generation-types.js';
+import { unetPrediction } from './guided-denoising.js';
+import { detectHedEdges, HED_DETECT_RESOLUTION } from './hed-edge-detector.js';
+import { createK3dComponents, prepareK3dDenoising, resolveSteps } from './k3d-denoising.js';
+import { LATENT_CHANNELS, LATENT_SCALE, type Kandinsky3Components, type Kandinsky3ComponentsOptions } from './kandinsky3-components.js';
+import { UnetFeeds } from './unet-feeds.js';
+
+/** Reference defaults of `KandinskyV3ControlnetPipeline` (spec §4.7). */
+export const CONTROLNET_DEFAULT_STEPS = 100;
+export const CONTROLNET_DEFAULT_GUIDANCE = 7;
+
+/** How the hint is made from a control image. */
+export type EdgeDetector = 'hed' | 'canny';
+
+/** Options of {@link ControlNetPipeline.generate} (spec §4.7). */
+export interface ControlNetOptions extends BaseGenerationOptions {
+  /**
+   * The control image: its edges (by `edges`) become the hint. With `strength` it is also the
+   * start image (ControlNet + image → image). Give `image` or `hint`.
+   * @default undefined
+   */
+  image?: RgbImage;
+  /**
+   * A ready edge map (white edges on black, the `hint` a previous call returned), used as is.
+   * It must have the output size.
+   * @default undefined
+   */
+  hint?: RgbImage;
+  /**
+   * `'hed'`: the folder's `hed` edge detector with the reference post-processing (spec §2.9);
+   * `'canny'`: OpenCV-exact Canny in TypeScript, no model (controlnet_aux `CannyDetector`).
+   * @default 'hed'
+   */
+  edges?: EdgeDetector;
+  /**
+   * Canny thresholds, for `edges: 'canny'`.
+   * @default { lowThreshold: 100, highThreshold: 200 }
+   */
+  canny?: CannyOptions;
+  /**
+   * The unconditional text; the K3D ControlNet pipeline encodes `""` when none is given (spec §4.1 C).
+   * @default ''
+   */
+  negativePrompt?: string;
+  /**
+   * DDPM steps (the folder's scheduler, spec §3.3).
+   * @default 100
+   */
+  steps?: number;
+  /**
+   * Kandinsky guidance weight w; w ≤ 1 skips CFG like the reference.
+   * @default 7
+   */
+  guidanceScale?: number;
+  /**
+   * ControlNet + image → image (spec §4.7, §4.4): start from `image`'s latent noised to the
+   * timestep this strength picks. 1 ignores the image's colours; undefined starts from noise.
+   * @default undefined (text → image with the hint)
+   */
+  strength?: number;
+}
+
+/** What a ControlNet call used, beyond the common parameters. */
+export interface ControlNetParameters extends GenerationParameters {
+  /** How the hint was made: `'hed'`, `'canny'`, or `'hint'` when one was given. */
+  readonly edges: EdgeDetector | 'hint';
+}
+
+/** The result of a ControlNet call: the images and the hint they followed. */
+export interface ControlNetResult extends GenerationResult {
+  /** The edge map fed to the UNet (output size, white edges on black). */
+  readonly hint: RgbImage;
+  readonly parameters: ControlNetParameters;
+}
+
+/**
+ * Kandinsky 3 ControlNet v1 (HED, spec §2.8, §4.7) over any backend: the control image's edge
+ * map, as a `[0, 1]` hint at the output size, goes into every UNet step next to the prompt.
+ * ```ts
+ * const controlnet = await ControlNetPipeline.create({ backend, folder, tokenizer });
+ * const { images, hint } = await controlnet.generate({ image, prompt: 'a green square', seed: 1 });
+ * ```
+ */
+export class ControlNetPipeline {
+  readonly components: Kandinsky3Components;
+
+  constructor(components: Kandinsky3Components) {
+    this.components = components;
+  }
+
+  /**
+   * Checks that the folder is a ControlNet v1 folder (convention C, `unet` variant
+   * `controlnet_hed`); throws INVALID_MODEL_MANIFEST otherwise. Nothing loads yet.
+   */
+  static async create(options: Kandinsky3ComponentsOptions): Promise<ControlNetPipeline> {
+    return new ControlNetPipeline(
+      await createK3dComponents(options, {
+        task: 'ControlNet',
+        unetVariant: 'controlnet_hed',
+        roles: [],
+        example: 'models/tiny/kandinsky3-tiny-controlnet-hed',
+      }),
+    );
+  }
+
+  async generate(options: ControlNetOptions): Promise<ControlNetResult> {
+    const components = this.components;
+    const call = new GenerationCall(options);
+    const { image, hint: givenHint } = options;
+    if ((image === undefined) === (givenHint === undefined)) {
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        image === undefined ? 'Neither image nor hint was given.' : 'Both image and hint were given.',
+        'Pass the control image as `image` (its edges become the hint) or a ready edge map as `hint`.',
+      );
+    }
+    const source = (image ?? givenHint)!;
+    assertRgbImage(source, image ? 'control image' : 'hint');
+    const { width, height, seeds, previewEvery } = resolveImageOptions(
+      { ...options, width: options.width ?? source.width, height: options.height ?? source.height },
+      components.defaultImageSize,
+    );
+    if (givenHint && (givenHint.width !== width || givenHint.height !== height)) {
+      throw kandinskyError(
+        'SHAPE_MISMATCH',
+        `The hint is ${givenHint.width}×${givenHint.height} but the output is ${width}×${height}.`,
+        'Pass a hint of the output size (the `hint` of an earlier result), or leave width and height unset.',
+        { hint: [givenHint.width, givenHint.height], output: [width, height] },
+      );
+    }
+    const edges = options.edges ?? 'hed';
+    if (edges !== 'hed' && edges !== 'canny') {
+      throw kandinskyError('INVALID_ARGUMENT', `edges ${describeValue(edges)} is not "hed" or "canny".`, 'Use "hed" (the model) or "canny" (no model).', {
+        edges,
+      });
+    }
+    if (options.strength !== undefined) {
+      assertStrength(options.strength);
+      if (!image) {
+        throw kandinskyError('INVALID_ARGUMENT', 'strength was given without an image to start from.', 'Pass `image` with `strength`, or drop `strength`.');
+      }
+    }
+    if (edges === 'canny') resolveCannyThresholds(options.canny);
+    if (edges === 'hed' && image && !components.folder.has('hed')) {
+      throw kandinskyError(
+        'INVALID_MODEL_MANIFEST',
+        `The model ${JSON.stringify(components.folder.index.variant.name)} has no hed edge detector.`,
+        'Use edges: "canny" (no model), or pass a ready edge map as `hint`.',
+      );
+    }
+    const steps = resolveSteps(options.steps, CONTROLNET_DEFAULT_STEPS);
+    const setup = await prepareK3dDenoising(components, call, {
+      variant: 'controlnet',
+      prompt: options.prompt,
+      negativePrompt: options.negativePrompt,
+      steps,
+      guidanceScale: options.guidanceScale ?? CONTROLNET_DEFAULT_GUIDANCE,
+    });
+    const { scheduler } = setup;
+    const hint = givenHint ?? (await this.#detect(call, image!, edges, width, height, options.canny));
+    const start = options.strength === undefined ? undefined : strengthTimesteps(scheduler, options.strength);
+    const encoded = start ? await components.encodeImage(call, image!, width, height) : undefined;
+    const unet = await components.session(call, 'unet', CONTROLNET_UNET_CONTRACT);
+    // The hint is fed with the whole CFG batch (spec §4.7: broadcast over it).
+    const count = setup.contexts.length;
+    const unit = imagesToTensor(hint, { range: 'zero-to-one' });
+    const hintBatch = createTensor('float32', [count, 3, height, width]);
+    for (let i = 0; i < count; i++) hintBatch.data.set(unit.data, i * unit.data.length);
+    const feeds = new UnetFeeds(setup.contexts, { inputs: { hint: hintBatch } });
+    const dims = [1, LATENT_CHANNELS, height / LATENT_SCALE, width / LATENT_SCALE];
+    const images = await components.generateImages(call, {
+      seeds,
+      unet: 'unet',
+      previewEvery,
+      rounding: 'round',
+      start: (generator) => {
+        const noise = generator.randn(dims);
+        if (!start || !encoded) return noise;
+        return start.timesteps.length > 0 ? scheduler.addNoise(encoded, noise, start.timesteps[0]!) : encoded;
+      },
+      denoise: {
+        scheduler,
+        ...(start ? { startIndex: start.startIndex } : {}),
+        guidance: setup.guidance,
+        predict: unetPrediction(unet, feeds, call),
+      },
+    });
+    const timesteps = start ? start.timesteps : scheduler.timesteps;
+    return {
+      images,
+      seeds,
+      timings: call.timings,
+      hint,
+      parameters: {
+        ...components.parameters('controlnet', options.prompt, {
+          width,
+          height,
+          seeds,
+          steps: timesteps.length,
+          guidanceScale: setup.guidanceScale,
+          strength: options.strength,
+          sampler: scheduler.name,
+          timesteps,
+          negativePrompt: setup.negativePrompt,
+        }),
+        edges: givenHint ? 'hint' : edges,
+      },
+    };
+  }
+
+  async #detect(
+    call: GenerationCall,
+    image: RgbImage,
+    edges: EdgeDetector,
+    width: number,
+    height: number,
+    canny: CannyOptions | undefined,
+  ): Promise<RgbImage> {
+    if (edges === 'canny') {
+      return call.stage('detect-edges', undefined, async () => {
+        const sized = image.width === width && image.height === height ? image : resizeLikePillow(image, { width, height, filter: 'bicubic' });
+        return cannyEdges(sized, canny);
+      });
+    }
+    const components = this.components;
+    const hed = await components.session(call, 'hed');
+    const config = await components.folder.config('hed', call.signal);
+    const detectResolution = typeof config.detect_resolution === 'number' ? config.detect_resolution : HED_DETECT_RESOLUTION;
+    const map = await call.stage('detect-edges', 'hed', () => detectHedEdges(hed, image, { width, height, detectResolution, signal: call.signal }));
+    await components.releaseAfterStage(['hed']);
+    return map;
+  }
+}
