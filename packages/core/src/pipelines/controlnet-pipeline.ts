@@ -1,6 +1,6 @@
 import { kandinskyError } from '../errors/error-constructors.js';
 import { describeValue } from '../errors/kandinsky-error.js';
-import { cannyEdges, resolveCannyThresholds, type CannyOptions } from '../image/canny-edges.js';
+import { cannyEdges, resolveCannyThresholds, softenEdgeMap, type CannyOptions } from '../image/canny-edges.js';
 import { imagesToTensor } from '../image/image-tensor.js';
 import { resizeLikePillow } from '../image/pillow-resize.js';
 import { assertRgbImage, type RgbImage } from '../image/rgb-image.js';
@@ -12,7 +12,7 @@ import { resolveImageOptions } from './generation-options.js';
 import type { BaseGenerationOptions, GenerationParameters, GenerationResult } from './generation-types.js';
 import { unetPrediction } from './guided-denoising.js';
 import { detectHedEdges, HED_DETECT_RESOLUTION } from './hed-edge-detector.js';
-import { createK3dComponents, prepareK3dDenoising, resolveSteps } from './k3d-denoising.js';
+import { createK3dComponents, prepareK3dDenoising } from './k3d-denoising.js';
 import { LATENT_CHANNELS, LATENT_SCALE, type Kandinsky3Components, type Kandinsky3ComponentsOptions } from './kandinsky3-components.js';
 import { UnetFeeds } from './unet-feeds.js';
 
@@ -44,8 +44,8 @@ export interface ControlNetOptions extends BaseGenerationOptions {
    */
   edges?: EdgeDetector;
   /**
-   * Canny thresholds, for `edges: 'canny'`.
-   * @default { lowThreshold: 100, highThreshold: 200 }
+   * Canny thresholds and softening, for `edges: 'canny'`.
+   * @default { lowThreshold: 100, highThreshold: 200, soften: true }
    */
   canny?: CannyOptions;
   /**
@@ -159,7 +159,7 @@ export class ControlNetPipeline {
         'Use edges: "canny" (no model), or pass a ready edge map as `hint`.',
       );
     }
-    const steps = resolveSteps(options.steps, CONTROLNET_DEFAULT_STEPS);
+    const steps = options.steps ?? CONTROLNET_DEFAULT_STEPS;
     const setup = await prepareK3dDenoising(components, call, {
       variant: 'controlnet',
       prompt: options.prompt,
@@ -230,7 +230,8 @@ export class ControlNetPipeline {
     if (edges === 'canny') {
       return call.stage('detect-edges', undefined, async () => {
         const sized = image.width === width && image.height === height ? image : resizeLikePillow(image, { width, height, filter: 'bicubic' });
-        return cannyEdges(sized, canny);
+        const lines = cannyEdges(sized, canny);
+        return canny?.soften === false ? lines : softenEdgeMap(lines);
       });
     }
     const components = this.components;

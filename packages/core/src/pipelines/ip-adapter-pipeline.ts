@@ -9,7 +9,7 @@ import { GenerationCall } from './generation-call.js';
 import { resolveImageOptions } from './generation-options.js';
 import type { BaseGenerationOptions, GenerationParameters, GenerationResult } from './generation-types.js';
 import { unetPrediction } from './guided-denoising.js';
-import { createK3dComponents, prepareK3dDenoising, resolveSteps } from './k3d-denoising.js';
+import { createK3dComponents, prepareK3dDenoising } from './k3d-denoising.js';
 import { LATENT_CHANNELS, LATENT_SCALE, type Kandinsky3Components, type Kandinsky3ComponentsOptions } from './kandinsky3-components.js';
 import { UnetFeeds } from './unet-feeds.js';
 
@@ -172,7 +172,7 @@ export class IpAdapterPipeline {
         { imageWeight },
       );
     }
-    const steps = resolveSteps(options.steps, IP_ADAPTER_DEFAULT_STEPS);
+    const steps = options.steps ?? IP_ADAPTER_DEFAULT_STEPS;
     const setup = await prepareK3dDenoising(components, call, {
       variant: 'ip-adapter',
       prompt,

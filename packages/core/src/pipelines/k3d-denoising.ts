@@ -1,4 +1,4 @@
-import { invalidArgument, kandinskyError } from '../errors/error-constructors.js';
+import { kandinskyError } from '../errors/error-constructors.js';
 import { describeValue } from '../errors/kandinsky-error.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -60,15 +60,6 @@ export interface K3dDenoising {
   /** The CFG batch `[uncond, cond]` (or `[cond]` without guidance). */
   readonly contexts: readonly EncodedPrompt[];
   readonly negativePrompt: string | undefined;
-}
-
-/** Checks `steps` (an integer ≥ 1) before anything loads. */
-export function resolveSteps(steps: number | undefined, fallback: number): number {
-  const value = steps ?? fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 1000) {
-    throw invalidArgument('steps', value, 'an integer in [1, 1000]', `Use e.g. ${fallback} (the reference default).`);
-  }
-  return value;
 }
 
 /**
