@@ -1,5 +1,5 @@
 /** The commands that generate images. */
-export type CommandName = 'generate' | 'img2img';
+export type CommandName = 'generate' | 'img2img' | 'variation' | 'controlnet';
 
 /** One `--option` of the command line. */
 export interface OptionSpec {
@@ -11,7 +11,7 @@ export interface OptionSpec {
   readonly short?: string;
 }
 
-const BOTH: readonly CommandName[] = ['generate', 'img2img'];
+const BOTH: readonly CommandName[] = ['generate', 'img2img', 'variation', 'controlnet'];
 
 /** Every option, keyed by its long name; the help texts (help-text.ts) describe them. */
 export const COMMAND_OPTIONS = {
@@ -20,6 +20,11 @@ export const COMMAND_OPTIONS = {
   steps: { type: 'string', commands: BOTH },
   guidance: { type: 'string', commands: BOTH },
   strength: { type: 'string', commands: ['img2img'] },
+  weights: { type: 'string', commands: ['variation'] },
+  prompt: { type: 'string', commands: ['variation'] },
+  'image-weight': { type: 'string', commands: ['variation'] },
+  edges: { type: 'string', commands: ['controlnet'] },
+  'save-hint': { type: 'string', commands: ['controlnet'] },
   size: { type: 'string', commands: BOTH },
   seed: { type: 'string', commands: BOTH },
   count: { type: 'string', commands: BOTH },

@@ -3,6 +3,8 @@ export const MAIN_HELP = `kandinsky — Kandinsky 3.1 image generation on ONNX R
 Usage:
   kandinsky generate "PROMPT" [options]     text → image (or --flash)
   kandinsky img2img IMAGE "PROMPT" [options] image → image
+  kandinsky variation IMAGE [IMAGE …] [options]  IP-Adapter: variation, mix, image + text
+  kandinsky controlnet IMAGE "PROMPT" [options]  ControlNet: follow IMAGE's edges (HED or Canny)
   kandinsky <command> --help                options of a command
 
 Without --model the tiny model of the @kandinsky/tiny-models package (coloured shapes, 64×64)

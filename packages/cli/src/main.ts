@@ -15,6 +15,8 @@ import { outputPaths } from './output-paths.js';
 import { parseOptions } from './parse-options.js';
 import { createProgressReporter } from './progress-reporter.js';
 import { usageError } from './usage-error.js';
+import { CONTROLNET_HELP, runControlNet } from './controlnet-command.js';
+import { VARIATION_HELP, runVariation } from './variation-command.js';
 import { SDK_VERSION } from './version.js';
 
 /** Codes that mean the user asked for something impossible (exit 2) rather than a failure (1). */
@@ -36,8 +38,16 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stdout.write(`${SDK_VERSION}\n`);
       return 0;
     }
+    if (command === 'variation' || command === 'controlnet') {
+      const parsed = parseOptions(command, rest);
+      if (parsed.values.help) {
+        io.stdout.write(command === 'variation' ? VARIATION_HELP : CONTROLNET_HELP);
+        return 0;
+      }
+      return await (command === 'variation' ? runVariation(parsed, io) : runControlNet(parsed, io));
+    }
     if (command !== 'generate' && command !== 'img2img') {
-      throw usageError(`Unknown command ${JSON.stringify(command)}.`, 'Use "kandinsky generate" or "kandinsky img2img"; see kandinsky --help.', {
+      throw usageError(`Unknown command ${JSON.stringify(command)}.`, 'Use "kandinsky generate", "img2img", "variation" or "controlnet"; see kandinsky --help.', {
         command,
       });
     }
