@@ -137,7 +137,7 @@ export { interpolate, type InterpolateOptions, type InterpolationMode } from './
 export { resizeLikePillow, type PillowFilter, type PillowResizeOptions } from './image/pillow-resize.js';
 export { centerCrop, crop, pad, type CropRectangle, type PadOptions, type PaddingMode } from './image/crop-pad.js';
 export { prepareClipPixelValues, type ClipPreprocessOptions } from './image/clip-preprocess.js';
-export { cannyEdges, softenEdgeMap, type CannyOptions } from './image/canny-edges.js';
+export { cannyEdges, type CannyOptions } from './image/canny-edges.js';
 export { hedEdgeMap } from './image/hed-edge-map.js';
 
 // Generation parameters in PNG text chunks.

@@ -178,11 +178,10 @@ describe('ControlNet v1 on the tiny model (spec §4.7)', () => {
     expect(measured.loose).toBeGreaterThan(MARGIN * WITHOUT_HINT.loose);
   });
 
-  // The softened Canny hint is a 3-pixel band, so the strict IoU against it is low by
-  // construction (0.10 measured); the within-1-px measure is the one that says "follows".
-  it(`the Canny option gives a hint the model follows too (≥ ${MARGIN}× the no-hint IoU within 1 px)`, async () => {
+  it(`the Canny option gives a hint the model follows too (≥ ${MARGIN}× the card's no-hint IoU)`, async () => {
     const measured = await outlineIou('canny');
     console.log(`[controlnet] canny hint: outline IoU ${measured.strict.toFixed(3)} strict, ${measured.loose.toFixed(3)} within 1 px`);
+    expect(measured.strict).toBeGreaterThan(MARGIN * WITHOUT_HINT.strict);
     expect(measured.loose).toBeGreaterThan(MARGIN * WITHOUT_HINT.loose);
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { cannyEdges, softenEdgeMap } from './canny-edges.js';
+import { cannyEdges } from './canny-edges.js';
 import { createRgbImage } from './rgb-image.js';
 import { decodeUint8 } from './test-support/image-fixture.js';
 import { thrown } from '../test-support/thrown.js';
@@ -42,16 +42,5 @@ describe('cannyEdges matches OpenCV cv2.Canny on 3-channel images', () => {
     const image = createRgbImage(4, 4);
     expect(thrown(() => cannyEdges(image, { lowThreshold: -1 }))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('lowThreshold -1') });
     expect(thrown(() => cannyEdges(image, { highThreshold: Number.NaN }))).toMatchObject({ code: 'INVALID_ARGUMENT' });
-  });
-});
-
-describe('softenEdgeMap', () => {
-  it('spreads a 255 line to a 153 core with 77 on both sides, and leaves black black', () => {
-    const map = createRgbImage(5, 5);
-    for (let y = 0; y < 5; y++) map.data.fill(255, 3 * (y * 5 + 2), 3 * (y * 5 + 2) + 3);
-    const soft = softenEdgeMap(map);
-    // Middle row: columns 0..4 see 0, 3·255, 4·255 (2 centre + 2 above/below), 3·255, 0 of 10 → ×3.
-    expect(Array.from({ length: 5 }, (_, x) => soft.data[3 * (2 * 5 + x)])).toEqual([0, 230, 255, 230, 0]);
-    expect(softenEdgeMap(createRgbImage(3, 3)).data.every((v) => v === 0)).toBe(true);
   });
 });

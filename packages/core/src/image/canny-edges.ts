@@ -14,14 +14,6 @@ export interface CannyOptions {
    * @default 200 (controlnet_aux `CannyDetector`)
    */
   readonly highThreshold?: number;
-  /**
-   * Soften the 1-pixel lines with {@link softenEdgeMap} before they become the hint. HED
-   * ControlNets were trained on soft HED maps; on the tiny model, raw Canny lines are not followed
-   * (outline IoU within 1 px 0.06, chance 0.09) and softened ones are (0.19).
-   * Used by the ControlNet pipeline, not by {@link cannyEdges}.
-   * @default true
-   */
-  readonly soften?: boolean;
 }
 
 // OpenCV canny.cpp: tan(22.5°) in Q15 fixed point.
@@ -146,29 +138,3 @@ export function cannyEdges(image: RgbImage, options: CannyOptions = {}): RgbImag
   return edges;
 }
 
-/**
- * An edge map with its lines spread over their 8 neighbours: a 3×3 blur weighted 2 at the centre
- * and 1 around (zero outside the image), times 3, clipped to 255. A straight 1-pixel line becomes
- * a 3-pixel band (255 with 230 on either side), a lone pixel a 153 dot with a 77 ring: soft edges
- * about as wide as a HED map's (spec §2.9).
- */
-export function softenEdgeMap(map: RgbImage): RgbImage {
-  assertRgbImage(map, 'edge map');
-  const { width, height } = map;
-  const out = createRgbImage(width, height);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let sum = 0;
-      for (let dy = -1; dy <= 1; dy++) {
-        for (let dx = -1; dx <= 1; dx++) {
-          const ny = y + dy;
-          const nx = x + dx;
-          if (ny < 0 || nx < 0 || ny >= height || nx >= width) continue;
-          sum += map.data[3 * (ny * width + nx)]! * (dx === 0 && dy === 0 ? 2 : 1);
-        }
-      }
-      out.data.fill(Math.min(255, Math.round((sum * 3) / 10)), 3 * (y * width + x), 3 * (y * width + x) + 3);
-    }
-  }
-  return out;
-}

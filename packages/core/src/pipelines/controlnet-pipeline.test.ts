@@ -33,15 +33,33 @@ describe('ControlNetPipeline v1 (mock models, spec §4.7)', () => {
     expect(result.parameters).toMatchObject({ mode: 'controlnet', edges: 'hed', steps: 3, width: 64, height: 64, negativePrompt: '' });
   });
 
-  it('makes a Canny hint without the hed model, and takes a ready hint as is', async () => {
-    const { pipeline, backend } = await controlNetWith();
+  it('draws Canny lines over the detector\'s flat-image level, or over 0 without a detector', async () => {
     const square = createRgbImage(64, 64);
     for (let y = 16; y < 48; y++) for (let x = 16; x < 48; x++) square.data.fill(255, 3 * (y * 64 + x), 3 * (y * 64 + x) + 3);
+    const { pipeline } = await controlNetWith();
     const canny = await pipeline.generate({ image: square, prompt: 'a', edges: 'canny', seed: 1, steps: 1 });
     expect(canny.parameters.edges).toBe('canny');
-    expect(canny.hint.data.some((value) => value === 255)).toBe(true);
-    expect(canny.hint.data[0]).toBe(0);
+    // The mock detector maps any image to 68 (sigmoid(−1)); Canny finds the square's outline.
+    expect(new Set(canny.hint.data)).toEqual(new Set([68, 255]));
+    expect(canny.hint.data[0]).toBe(68);
+    const backend = mockK3dBackend('controlnet');
+    const bare = await ControlNetPipeline.create({
+      backend,
+      folder: await ModelFolder.open(mockK3dFiles('controlnet', { withoutHed: true })),
+      tokenizer: mockTokenizer,
+    });
+    const withoutHed = await bare.generate({ image: square, prompt: 'a', edges: 'canny', seed: 1, steps: 1 });
+    expect(new Set(withoutHed.hint.data)).toEqual(new Set([0, 255]));
     expect(backend.loads.map((load) => load.model)).not.toContain('hed/model.onnx');
+    await expect(bare.generate({ image: square, prompt: 'a', seed: 1, steps: 1 })).rejects.toMatchObject({
+      code: 'INVALID_MODEL_MANIFEST',
+      hint: expect.stringContaining('canny'),
+    });
+  });
+
+  it('takes a ready hint as is', async () => {
+    const { pipeline } = await controlNetWith();
+    const canny = await pipeline.generate({ image, prompt: 'a', edges: 'canny', seed: 1, steps: 1 });
     const again = await pipeline.generate({ hint: canny.hint, prompt: 'a', seed: 1, steps: 1 });
     expect(again.parameters.edges).toBe('hint');
     expect(again.hint).toBe(canny.hint);

@@ -13,8 +13,11 @@ export const PROJECTION_BIAS = 1;
 const f = 'float32' as const;
 
 /** An in-memory convention-C folder: `'ip'` (IP-Adapter), `'controlnet'` (v1 HED) or a wrong variant. */
-export function mockK3dFiles(kind: 'ip' | 'controlnet', options: { unetVariant?: string; convention?: string } = {}): ModelFileSource {
-  const extra: Record<string, string> = kind === 'ip' ? { image_encoder: 'image_encoder' } : { hed: 'hed' };
+export function mockK3dFiles(
+  kind: 'ip' | 'controlnet',
+  options: { unetVariant?: string; convention?: string; withoutHed?: boolean } = {},
+): ModelFileSource {
+  const extra: Record<string, string> = kind === 'ip' ? { image_encoder: 'image_encoder' } : options.withoutHed ? {} : { hed: 'hed' };
   const files: Record<string, string> = {
     'model_index.json': JSON.stringify({
       format: 'kandinsky-ts',
