@@ -179,7 +179,9 @@ export { ModelFolder, type ComponentConfig, type ModelFileSource } from './model
 export {
   causalLanguageModelContract,
   COMPONENT_CONTRACTS,
+  CONTROLLED_UNET_CONTRACT,
   CONTROLNET_UNET_CONTRACT,
+  CONTROLNET_V2_CONTRACT,
   EDGE_DETECTOR_CONTRACT,
   IMAGE_ENCODER_CONTRACT,
   INPAINTING_UNET_CONTRACT,

@@ -3,7 +3,16 @@ import { createRgbImage } from '../image/rgb-image.js';
 import { ModelFolder } from '../model/model-folder.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ControlNetPipeline } from './controlnet-pipeline.js';
-import { PROJECTION_BIAS, WIDTH, mockK3dBackend, mockK3dFiles, mockTokenizer } from './test-support/mock-k3d.js';
+import {
+  PROJECTION_BIAS,
+  RESIDUAL_CHANNELS,
+  WIDTH,
+  mockControlNetV2Backend,
+  mockK3dBackend,
+  mockK3dFiles,
+  mockTokenizer,
+} from './test-support/mock-k3d.js';
+import type { ProgressEvent } from '../events/progress-event.js';
 
 async function controlNetWith(onUnet?: (feeds: Readonly<Record<string, Tensor>>) => void, lowMemory = false) {
   const backend = mockK3dBackend('controlnet', onUnet ? { onUnet } : {});
@@ -112,5 +121,51 @@ describe('ControlNetPipeline v1 (mock models, spec §4.7)', () => {
     expect(used.pendingRunCount).toBe(0);
     await pipeline.components.dispose();
     expect(used.liveSessions).toBe(0);
+  });
+
+  it('v2: runs the ControlNet on the CFG batch and feeds its residuals × controlScale inside the window', async () => {
+    const unetFeeds: Record<string, Tensor>[] = [];
+    const controlFeeds: Record<string, Tensor>[] = [];
+    const backend = mockControlNetV2Backend({ onUnet: (feeds) => unetFeeds.push({ ...feeds }), onControlNet: (feeds) => controlFeeds.push({ ...feeds }) });
+    const folder = await ModelFolder.open(mockK3dFiles('controlnet', { v2: true }));
+    const pipeline = await ControlNetPipeline.create({ backend, folder, tokenizer: mockTokenizer });
+    // 10 steps, window ⌊10·0.2⌋ = 2 … ⌊10·0.5⌋ = 5 (spec §4.7 v2 step 2).
+    const result = await pipeline.generate({ image, prompt: 'a red circle', seed: 1, steps: 10, controlScale: 0.5, controlStart: 0.2, controlEnd: 0.5 });
+    expect(unetFeeds).toHaveLength(10);
+    expect(unetFeeds[0]!.hint).toBeUndefined();
+    const timesteps = [901, 801, 701, 601, 501, 401, 301, 201, 101, 1];
+    unetFeeds.forEach((feeds, step) => {
+      RESIDUAL_CHANNELS.forEach((channels, k) => {
+        const residual = feeds[`down_res_${k}`]!;
+        expect(residual.dims).toEqual([2, channels, 8 >> (k + 1), 8 >> (k + 1)]);
+        const expected = step >= 2 && step <= 5 ? 0.5 * ((k + 1) * 1000 + timesteps[step]!) : 0;
+        expect((residual.data as Float32Array).every((value) => value === Math.fround(expected)), `step ${step} residual ${k}`).toBe(true);
+      });
+    });
+    // Run inside the window, plus once at step 0 for the residual shapes; same batch as the UNet.
+    expect(controlFeeds.map((feeds) => (feeds.timestep!.data as Float32Array)[0])).toEqual([901, 701, 601, 501, 401]);
+    expect(controlFeeds[0]!.hint!.dims).toEqual([2, 3, 64, 64]);
+    expect(controlFeeds[0]!.encoder_hidden_states).toEqual(unetFeeds[0]!.encoder_hidden_states);
+    expect(result.parameters.control).toEqual({ scale: 0.5, start: 0.2, end: 0.5 });
+    await pipeline.components.dispose();
+    expect(backend.liveSessions).toBe(0);
+  });
+
+  it('v2: checks the control options before loading; v1 warns that it ignores them', async () => {
+    const backend = mockControlNetV2Backend({});
+    const pipeline = await ControlNetPipeline.create({ backend, folder: await ModelFolder.open(mockK3dFiles('controlnet', { v2: true })), tokenizer: mockTokenizer });
+    for (const [options, message] of [
+      [{ controlScale: Number.NaN }, 'controlScale NaN'],
+      [{ controlStart: -0.1 }, 'controlStart -0.1 is not in [0, 1]'],
+      [{ controlStart: 0.8, controlEnd: 0.2 }, 'controlStart 0.8 is after controlEnd 0.2'],
+    ] as const) {
+      await expect(pipeline.generate({ image, prompt: 'a', seed: 1, ...options })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(message) });
+    }
+    expect(backend.loads).toHaveLength(0);
+    const { pipeline: v1 } = await controlNetWith();
+    const events: ProgressEvent[] = [];
+    const result = await v1.generate({ image, prompt: 'a', seed: 1, steps: 1, controlScale: 0.5, onProgress: (e) => events.push(e) });
+    expect(events.filter((e) => e.type === 'warning')).toEqual([expect.objectContaining({ code: 'OPTION_IGNORED', message: expect.stringContaining('controlScale') })]);
+    expect(result.parameters.control).toBeUndefined();
   });
 });

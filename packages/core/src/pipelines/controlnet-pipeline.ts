@@ -4,9 +4,11 @@ import { cannyEdges, resolveCannyThresholds, type CannyOptions } from '../image/
 import { imagesToTensor } from '../image/image-tensor.js';
 import { resizeLikePillow } from '../image/pillow-resize.js';
 import { assertRgbImage, createRgbImage, type RgbImage } from '../image/rgb-image.js';
-import { CONTROLNET_UNET_CONTRACT } from '../model/component-contracts.js';
+import { CONTROLLED_UNET_CONTRACT, CONTROLNET_UNET_CONTRACT, CONTROLNET_V2_CONTRACT } from '../model/component-contracts.js';
 import { assertStrength, strengthTimesteps } from '../schedulers/strength.js';
-import { createTensor } from '../tensor/tensor.js';
+import { createTensor, type Tensor } from '../tensor/tensor.js';
+import type { ModelSession } from '../backend/model-session.js';
+import { WarningCodes } from '../events/warning-codes.js';
 import { GenerationCall } from './generation-call.js';
 import { resolveImageOptions } from './generation-options.js';
 import type { BaseGenerationOptions, GenerationParameters, GenerationResult } from './generation-types.js';
@@ -70,12 +72,31 @@ export interface ControlNetOptions extends BaseGenerationOptions {
    * @default undefined (text → image with the hint)
    */
   strength?: number;
+  /**
+   * ControlNet v2 (a folder with a separate `controlnet`): factor `k` of the residuals added to the
+   * UNet skips (spec §4.7 v2). Ignored, with a warning, by a v1 folder.
+   * @default 1
+   */
+  controlScale?: number;
+  /**
+   * ControlNet v2: first step (as a fraction of the steps run) where the residuals apply; step i
+   * uses them when ⌊N·controlStart⌋ ≤ i ≤ ⌊N·controlEnd⌋ (spec §4.7 v2).
+   * @default 0
+   */
+  controlStart?: number;
+  /**
+   * ControlNet v2: last step (as a fraction) where the residuals apply.
+   * @default 1
+   */
+  controlEnd?: number;
 }
 
 /** What a ControlNet call used, beyond the common parameters. */
 export interface ControlNetParameters extends GenerationParameters {
   /** How the hint was made: `'hed'`, `'canny'`, or `'hint'` when one was given. */
   readonly edges: EdgeDetector | 'hint';
+  /** ControlNet v2 only: the residual scale and its step window. */
+  readonly control: { readonly scale: number; readonly start: number; readonly end: number } | undefined;
 }
 
 /** The result of a ControlNet call: the images and the hint they followed. */
@@ -86,8 +107,12 @@ export interface ControlNetResult extends GenerationResult {
 }
 
 /**
- * Kandinsky 3 ControlNet v1 (HED, spec §2.8, §4.7) over any backend: the control image's edge
- * map, as a `[0, 1]` hint at the output size, goes into every UNet step next to the prompt.
+ * Kandinsky 3 ControlNet (spec §2.8, §4.7) over any backend: the control image's edge map, as a
+ * `[0, 1]` hint at the output size, steers every UNet step. v1 (HED, `unet` variant
+ * `controlnet_hed`): the hint is a UNet input. v2 (`unet` variant `controlnet_v2` and a separate
+ * `controlnet`): per step the ControlNet turns sample, prompt and hint into three residuals that
+ * are scaled by `controlScale` inside the `controlStart`…`controlEnd` window (zeros outside) and
+ * fed to the UNet, which adds them to its skips.
  *
  * A Canny hint is drawn in the value range the ControlNet was trained on: lines at 255 over the
  * level the folder's `hed` detector gives a flat image (≈ 0 for a trained HED, 25 for the tiny
@@ -108,15 +133,15 @@ export class ControlNetPipeline {
   }
 
   /**
-   * Checks that the folder is a ControlNet v1 folder (convention C, `unet` variant
-   * `controlnet_hed`); throws INVALID_MODEL_MANIFEST otherwise. Nothing loads yet.
+   * Checks that the folder is a ControlNet folder (convention C, `unet` variant `controlnet_hed`,
+   * or `controlnet_v2` with a `controlnet`); throws INVALID_MODEL_MANIFEST otherwise. Nothing
+   * loads yet.
    */
   static async create(options: Kandinsky3ComponentsOptions): Promise<ControlNetPipeline> {
     return new ControlNetPipeline(
       await createK3dComponents(options, {
         task: 'ControlNet',
-        unetVariant: 'controlnet_hed',
-        roles: [],
+        variants: { controlnet_hed: [], controlnet_v2: ['controlnet'] },
         example: 'models/tiny/kandinsky3-tiny-controlnet-hed',
       }),
     );
@@ -167,7 +192,9 @@ export class ControlNetPipeline {
         'Use edges: "canny" (no model), or pass a ready edge map as `hint`.',
       );
     }
+    const control = resolveControl(options);
     const steps = options.steps ?? CONTROLNET_DEFAULT_STEPS;
+    const v2 = (await components.folder.config('unet', call.signal)).variant === 'controlnet_v2';
     const setup = await prepareK3dDenoising(components, call, {
       variant: 'controlnet',
       prompt: options.prompt,
@@ -179,13 +206,23 @@ export class ControlNetPipeline {
     const hint = givenHint ?? (await this.#detect(call, image!, edges, width, height, options.canny));
     const start = options.strength === undefined ? undefined : strengthTimesteps(scheduler, options.strength);
     const encoded = start ? await components.encodeImage(call, image!, width, height) : undefined;
-    const unet = await components.session(call, 'unet', CONTROLNET_UNET_CONTRACT);
     // The hint is fed with the whole CFG batch (spec §4.7: broadcast over it).
     const count = setup.contexts.length;
     const unit = imagesToTensor(hint, { range: 'zero-to-one' });
     const hintBatch = createTensor('float32', [count, 3, height, width]);
     for (let i = 0; i < count; i++) hintBatch.data.set(unit.data, i * unit.data.length);
-    const feeds = new UnetFeeds(setup.contexts, { inputs: { hint: hintBatch } });
+    if (!v2 && control.given.length > 0) {
+      call.warn(WarningCodes.OPTION_IGNORED, `${control.given.join(', ')} apply to ControlNet v2 folders only; this folder is v1 (the hint is a UNet input).`);
+    }
+    const steered = start ? start.timesteps.length : scheduler.timesteps.length;
+    const controlnet = v2 ? await components.session(call, 'controlnet', CONTROLNET_V2_CONTRACT) : undefined;
+    const unet = await components.session(call, 'unet', v2 ? CONTROLLED_UNET_CONTRACT : CONTROLNET_UNET_CONTRACT);
+    const feeds = new UnetFeeds(
+      setup.contexts,
+      controlnet
+        ? { perStep: controlResiduals(controlnet, new UnetFeeds(setup.contexts, { inputs: { hint: hintBatch } }), control, steered, call) }
+        : { inputs: { hint: hintBatch } },
+    );
     const dims = [1, LATENT_CHANNELS, height / LATENT_SCALE, width / LATENT_SCALE];
     const images = await components.generateImages(call, {
       seeds,
@@ -223,6 +260,7 @@ export class ControlNetPipeline {
           negativePrompt: setup.negativePrompt,
         }),
         edges: givenHint ? 'hint' : edges,
+        control: v2 ? { scale: control.scale, start: control.start, end: control.end } : undefined,
       },
     };
   }
@@ -267,4 +305,65 @@ export class ControlNetPipeline {
     }
     return this.#cannyBackground;
   }
+}
+
+/** `controlScale`, `controlStart`, `controlEnd` checked (spec §4.7 v2 defaults 1, 0, 1). */
+function resolveControl(options: ControlNetOptions): { scale: number; start: number; end: number; given: string[] } {
+  const given = (['controlScale', 'controlStart', 'controlEnd'] as const).filter((name) => options[name] !== undefined);
+  const scale = options.controlScale ?? 1;
+  const start = options.controlStart ?? 0;
+  const end = options.controlEnd ?? 1;
+  if (typeof scale !== 'number' || !Number.isFinite(scale) || scale < 0) {
+    throw kandinskyError('INVALID_ARGUMENT', `controlScale ${describeValue(scale)} is not a finite number ≥ 0.`, 'Use 1 (the reference) or e.g. 0.5 for a looser hint.', {
+      controlScale: scale,
+    });
+  }
+  for (const [name, value] of [
+    ['controlStart', start],
+    ['controlEnd', end],
+  ] as const) {
+    if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+      throw kandinskyError('INVALID_ARGUMENT', `${name} ${describeValue(value)} is not in [0, 1].`, 'Give the window as fractions of the steps, e.g. controlStart 0, controlEnd 0.5.', {
+        [name]: value,
+      });
+    }
+  }
+  if (start > end) {
+    throw kandinskyError('INVALID_ARGUMENT', `controlStart ${start} is after controlEnd ${end}.`, 'Use controlStart ≤ controlEnd.', { controlStart: start, controlEnd: end });
+  }
+  return { scale, start, end, given };
+}
+
+const RESIDUALS = ['down_res_0', 'down_res_1', 'down_res_2'] as const;
+
+/**
+ * The UNet's per-step residual inputs of ControlNet v2 (spec §4.7 v2, steps 1–3): the ControlNet
+ * on the step's CFG batch (the UNet's own sample, prompt and hint feeds), each residual × scale
+ * inside the window. Outside it the residuals are zeros (the reference multiplies them by 0); the
+ * ControlNet runs there only once, for their shapes, when no earlier step has run it.
+ */
+function controlResiduals(
+  controlnet: ModelSession,
+  feeds: UnetFeeds,
+  control: { scale: number; start: number; end: number },
+  steps: number,
+  call: GenerationCall,
+): (sample: Tensor<'float32'>, timestep: number, index: number) => Promise<Record<string, Tensor>> {
+  const first = Math.floor(steps * control.start);
+  const last = Math.floor(steps * control.end);
+  let zeros: Record<string, Tensor> | undefined;
+  return async (sample, timestep, index) => {
+    const inside = index >= first && index <= last && control.scale !== 0;
+    if (!inside && zeros) return zeros;
+    const outputs = await controlnet.run(await feeds.at(sample, timestep, index), { signal: call.signal });
+    const residuals: Record<string, Tensor> = {};
+    for (const name of RESIDUALS) {
+      const residual = outputs[name] as Tensor<'float32'>;
+      const scaled = createTensor('float32', residual.dims);
+      if (inside) for (let i = 0; i < scaled.data.length; i++) scaled.data[i] = residual.data[i]! * control.scale;
+      residuals[name] = scaled;
+    }
+    if (!inside) zeros = residuals;
+    return residuals;
+  };
 }

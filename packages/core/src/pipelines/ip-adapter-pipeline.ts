@@ -132,8 +132,7 @@ export class IpAdapterPipeline {
     return new IpAdapterPipeline(
       await createK3dComponents(options, {
         task: 'IP-Adapter',
-        unetVariant: 'ip_adapter',
-        roles: ['image_encoder'],
+        variants: { ip_adapter: ['image_encoder'] },
         example: 'models/tiny/kandinsky3-tiny-ip-adapter',
       }),
     );

@@ -13,10 +13,11 @@ import type { EncodedPrompt } from './prompt-encoder.js';
 export interface K3dFolderRequirement {
   /** The task, for messages ("IP-Adapter", "ControlNet"). */
   readonly task: string;
-  /** `unet/config.json` `variant` (docs/model-format.md §3.5, §3.6). */
-  readonly unetVariant: string;
-  /** Roles the task loads besides the text stack and MoVQ decoder. */
-  readonly roles: readonly string[];
+  /**
+   * Each accepted `unet/config.json` `variant` (docs/model-format.md §3.5, §3.6) with the roles the
+   * task then loads besides the text stack and the MoVQ decoder.
+   */
+  readonly variants: Readonly<Record<string, readonly string[]>>;
   /** The folder the user probably meant (for the hint). */
   readonly example: string;
 }
@@ -33,18 +34,22 @@ export async function createK3dComponents(
   const components = await Kandinsky3Components.create({ ...options, conventions: ['C'] });
   const { folder } = components;
   const name = JSON.stringify(folder.index.variant.name);
-  const missing = ['tokenizer', 'text_encoder', 'text_projection', 'unet', 'movq_decoder', 'scheduler', ...requirement.roles].filter(
+  const variant = folder.has('unet') ? (await folder.config('unet')).variant : undefined;
+  const roles = typeof variant === 'string' && Object.hasOwn(requirement.variants, variant) ? requirement.variants[variant]! : undefined;
+  const missing = ['tokenizer', 'text_encoder', 'text_projection', 'unet', 'movq_decoder', 'scheduler', ...(roles ?? [])].filter(
     (role) => !folder.has(role),
   );
-  const variant = folder.has('unet') ? (await folder.config('unet')).variant : undefined;
-  if (missing.length > 0 || variant !== requirement.unetVariant) {
+  if (roles === undefined || missing.length > 0) {
+    const expected = Object.entries(requirement.variants)
+      .map(([name, extra]) => `a unet of variant ${JSON.stringify(name)}${extra.length > 0 ? ` with ${extra.join(', ')}` : ''}`)
+      .join(', or ');
     throw kandinskyError(
       'INVALID_MODEL_MANIFEST',
       `The model ${name} is not a ${requirement.task} folder: ` +
-        (missing.length > 0 ? `it has no ${missing.join(', ')} component` : `its unet is the ${describeValue(variant)} variant`) +
-        ` (a ${requirement.task} folder has a unet of variant ${JSON.stringify(requirement.unetVariant)} and ${requirement.roles.join(', ')}).`,
+        (roles === undefined ? `its unet is the ${describeValue(variant)} variant` : `it has no ${missing.join(', ')} component`) +
+        ` (a ${requirement.task} folder has ${expected}).`,
       `Open a ${requirement.task} folder, e.g. ${requirement.example}.`,
-      { missing, variant, expectedVariant: requirement.unetVariant },
+      { missing, variant, expectedVariants: Object.keys(requirement.variants) },
     );
   }
   return components;

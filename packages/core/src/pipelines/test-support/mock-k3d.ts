@@ -15,9 +15,10 @@ const f = 'float32' as const;
 /** An in-memory convention-C folder: `'ip'` (IP-Adapter), `'controlnet'` (v1 HED) or a wrong variant. */
 export function mockK3dFiles(
   kind: 'ip' | 'controlnet',
-  options: { unetVariant?: string; convention?: string; withoutHed?: boolean } = {},
+  options: { unetVariant?: string; convention?: string; withoutHed?: boolean; v2?: boolean } = {},
 ): ModelFileSource {
   const extra: Record<string, string> = kind === 'ip' ? { image_encoder: 'image_encoder' } : options.withoutHed ? {} : { hed: 'hed' };
+  if (options.v2) extra.controlnet = 'controlnet';
   const files: Record<string, string> = {
     'model_index.json': JSON.stringify({
       format: 'kandinsky-ts',
@@ -28,16 +29,16 @@ export function mockK3dFiles(
         tokenizer: 'tokenizer',
         text_encoder: 'text_encoder',
         text_projection: 'text_projection',
-        unet: 'unet',
+        unet: options.v2 ? 'unet_v2' : 'unet',
         movq_encoder: 'movq_encoder',
         movq_decoder: 'movq_decoder',
         scheduler: 'scheduler',
         ...extra,
       },
     }),
-    'unet/config.json': JSON.stringify({
+    [options.v2 ? 'unet_v2/config.json' : 'unet/config.json']: JSON.stringify({
       kind: 'unet',
-      variant: options.unetVariant ?? (kind === 'ip' ? 'ip_adapter' : 'controlnet_hed'),
+      variant: options.unetVariant ?? (kind === 'ip' ? 'ip_adapter' : options.v2 ? 'controlnet_v2' : 'controlnet_hed'),
       default_image_size: 64,
     }),
     'hed/config.json': JSON.stringify({ kind: 'edge_detector', detect_resolution: 64 }),
@@ -160,6 +161,55 @@ export function mockK3dBackend(
       { name: 'encoder_attention_mask', dtype: 'int64', dims: ['B', 'L'] },
       ...extra,
     ],
+    outputs: [{ name: 'noise_pred', dtype: f, dims: ['B', 4, 'h', 'w'] }],
+    compute: (feeds) => {
+      options.onUnet?.(feeds);
+      const out = createTensor(f, feeds.sample!.dims);
+      (feeds.sample!.data as Float32Array).forEach((value, i) => (out.data[i] = 0.5 * value));
+      return { noise_pred: out };
+    },
+  });
+  return backend;
+}
+
+/** Channels of the mock ControlNet v2 residuals (the real ones: 384, 768, 1536). */
+export const RESIDUAL_CHANNELS = [2, 3, 5] as const;
+
+/**
+ * A ControlNet v2 folder's mocks: the `controlnet` returns `down_res_k` filled with
+ * `(k + 1)·1000 + timestep` (so a test can read scale and step back), the `unet` takes the three
+ * residuals instead of a hint.
+ */
+export function mockControlNetV2Backend(options: {
+  onUnet?: (feeds: Readonly<Record<string, Tensor>>) => void;
+  onControlNet?: (feeds: Readonly<Record<string, Tensor>>) => void;
+}): MockBackend {
+  const backend = mockK3dBackend('ip'); // text, image and MoVQ mocks; its unet is replaced below
+  const base = [
+    { name: 'sample', dtype: f, dims: ['B', 4, 'h', 'w'] },
+    { name: 'timestep', dtype: f, dims: ['B'] },
+    { name: 'encoder_hidden_states', dtype: f, dims: ['B', 'L', WIDTH] },
+    { name: 'encoder_attention_mask', dtype: 'int64' as const, dims: ['B', 'L'] },
+  ];
+  const residuals = RESIDUAL_CHANNELS.map((channels, k) => ({ name: `down_res_${k}`, dtype: f, dims: ['B', channels, `h${k}`, `w${k}`] }));
+  backend.register('controlnet/model.onnx', {
+    inputs: [...base, { name: 'hint', dtype: f, dims: ['B', 3, 'H', 'W'] }],
+    outputs: residuals,
+    compute: (feeds) => {
+      options.onControlNet?.(feeds);
+      const [b, , h, w] = feeds.sample!.dims as [number, number, number, number];
+      const t = (feeds.timestep!.data as Float32Array)[0]!;
+      const out: Record<string, Tensor> = {};
+      RESIDUAL_CHANNELS.forEach((channels, k) => {
+        const residual = createTensor(f, [b, channels, h >> (k + 1), w >> (k + 1)]);
+        residual.data.fill((k + 1) * 1000 + t);
+        out[`down_res_${k}`] = residual;
+      });
+      return out;
+    },
+  });
+  backend.register('unet_v2/model.onnx', {
+    inputs: [...base, ...residuals],
     outputs: [{ name: 'noise_pred', dtype: f, dims: ['B', 4, 'h', 'w'] }],
     compute: (feeds) => {
       options.onUnet?.(feeds);
