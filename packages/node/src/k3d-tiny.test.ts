@@ -15,6 +15,7 @@ import { shapeColour } from './test-support/shape-colour.js';
 import { worldScene, type ShapeKind } from './test-support/world-scene.js';
 import type { ControlNetPipeline, IpAdapterPipeline } from '@kandinsky/core';
 
+const BASE = tinyModelPath('kandinsky3-tiny');
 const IP = tinyModelPath('kandinsky3-tiny-ip-adapter');
 const CONTROLNET = tinyModelPath('kandinsky3-tiny-controlnet-hed');
 /** The model cards measure with DDPM 25 steps and w = 3 (models/tiny/*-ip-adapter, *-controlnet-hed README). */
@@ -34,6 +35,23 @@ const SOURCES: { colour: string; background: string; kind: ShapeKind }[] = [
   { colour: 'orange', background: 'white', kind: 'square' },
   { colour: 'purple', background: 'yellow', kind: 'circle' },
 ];
+
+describe('folders of the wrong kind', () => {
+  it('are refused before any model loads, naming the folder and what it lacks', async () => {
+    await expect(loadIpAdapter(BASE, { device: 'cpu' })).rejects.toMatchObject({
+      code: 'INVALID_MODEL_MANIFEST',
+      message: expect.stringContaining('"kandinsky3-tiny" has prompt convention "A"'),
+    });
+    await expect(loadControlNet(IP, { device: 'cpu' })).rejects.toMatchObject({
+      code: 'INVALID_MODEL_MANIFEST',
+      message: expect.stringContaining('not a ControlNet folder: its unet is the "ip_adapter" variant'),
+    });
+    await expect(loadIpAdapter(CONTROLNET, { device: 'cpu' })).rejects.toMatchObject({
+      code: 'INVALID_MODEL_MANIFEST',
+      message: expect.stringContaining('not a IP-Adapter folder'),
+    });
+  });
+});
 
 describe('IP-Adapter on the tiny model (spec §4.6)', () => {
   let ip: IpAdapterPipeline;
@@ -170,6 +188,23 @@ describe('ControlNet v1 on the tiny model (spec §4.7)', () => {
     }
     return { strict: strict / SOURCES.length, loose: loose / SOURCES.length };
   }
+
+  it('ControlNet + image → image: a lower strength keeps more of the start image', async () => {
+    // The prompt asks for another background: the start image's must fade as strength grows.
+    const source = worldScene({ colour: 'red', background: 'black', kind: 'circle' });
+    const prompt = 'a red circle on a white background';
+    const distances = [];
+    for (const strength of [0.3, 0.6, 1]) {
+      const { images } = await controlnet.generate({ image: source, prompt, strength, seed: 5, ...CARD });
+      distances.push(meanAbsoluteDifference(images[0]!, source));
+    }
+    console.log(`[controlnet] |output − start image| at strength 0.3, 0.6, 1: ${distances.map((d) => d.toFixed(1)).join(', ')}`);
+    expect(distances[0]!).toBeLessThan(distances[1]!);
+    expect(distances[1]!).toBeLessThan(distances[2]!);
+    // Measured 4.6 / 4.7 / 185.6: the black background survives 0.3 and 0.6, not 1.
+    expect(distances[0]!).toBeLessThan(20);
+    expect(distances[2]!).toBeGreaterThan(100);
+  });
 
   it(`the output's edges overlap the HED hint ≥ ${MARGIN}× the card's no-hint IoU`, async () => {
     const measured = await outlineIou('hed');

@@ -14,8 +14,16 @@ export const HED_DETECT_RESOLUTION = 512;
  */
 export function hedDetectSize(width: number, height: number, resolution: number): { width: number; height: number } {
   const k = resolution / Math.min(width, height);
-  const round64 = (side: number) => Math.max(64, Math.round((side * k) / 64) * 64);
+  const round64 = (side: number) => Math.max(64, roundHalfToEven((side * k) / 64) * 64);
   return { width: round64(width), height: round64(height) };
+}
+
+/** numpy's `np.round`: halves go to the even neighbour (2.5 → 2, 3.5 → 4). */
+function roundHalfToEven(value: number): number {
+  const floor = Math.floor(value);
+  const fraction = value - floor;
+  if (fraction !== 0.5) return Math.round(value);
+  return floor % 2 === 0 ? floor : floor + 1;
 }
 
 /**
