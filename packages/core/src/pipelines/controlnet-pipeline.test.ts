@@ -149,6 +149,9 @@ describe('ControlNetPipeline v1 (mock models, spec §4.7)', () => {
     expect(result.parameters.control).toEqual({ scale: 0.5, start: 0.2, end: 0.5 });
     await pipeline.components.dispose();
     expect(backend.liveSessions).toBe(0);
+    const lowMemory = await ControlNetPipeline.create({ backend, folder, tokenizer: mockTokenizer, lowMemory: true });
+    await lowMemory.generate({ image, prompt: 'a', seed: 1, steps: 2 });
+    expect(backend.liveSessions).toBe(0);
   });
 
   it('v2: checks the control options before loading; v1 warns that it ignores them', async () => {

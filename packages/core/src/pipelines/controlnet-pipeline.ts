@@ -241,6 +241,7 @@ export class ControlNetPipeline {
         predict: unetPrediction(unet, feeds, call),
       },
     });
+    if (controlnet) await components.releaseAfterStage(['controlnet']);
     const timesteps = start ? start.timesteps : scheduler.timesteps;
     return {
       images,
