@@ -9,6 +9,7 @@ const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const alias = {
   '@kandinsky/core/testing': source('./packages/core/src/testing.ts'),
   '@kandinsky/core': source('./packages/core/src/index.ts'),
+  '@kandinsky/beautifier': source('./packages/beautifier/src/index.ts'),
 };
 
 // Browser tests drive Debian's chromium through playwright-core (ENVIRONMENT.md): never
@@ -48,6 +49,15 @@ export default defineConfig({
           include: ['packages/node/src/**/*.test.ts', 'packages/cli/src/**/*.test.ts'],
           exclude: ['**/*.browser.test.ts'],
           testTimeout: 60_000,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: 'beautifier',
+          environment: 'node',
+          include: ['packages/beautifier/src/**/*.test.ts'],
+          testTimeout: 30_000,
         },
       },
       {

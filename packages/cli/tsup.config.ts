@@ -7,5 +7,5 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
-  external: ['@kandinsky/core', '@kandinsky/node', '@kandinsky/tiny-models'],
+  external: ['@kandinsky/core', '@kandinsky/node', '@kandinsky/beautifier', '@kandinsky/tiny-models'],
 });

@@ -1,5 +1,5 @@
-/** The commands that generate images. */
-export type CommandName = 'generate' | 'img2img' | 'variation' | 'controlnet';
+/** The commands that take options. */
+export type CommandName = 'generate' | 'img2img' | 'inpaint' | 'beautify' | 'variation' | 'controlnet';
 
 /** One `--option` of the command line. */
 export interface OptionSpec {
@@ -11,30 +11,43 @@ export interface OptionSpec {
   readonly short?: string;
 }
 
-const BOTH: readonly CommandName[] = ['generate', 'img2img', 'variation', 'controlnet'];
+const BOTH: readonly CommandName[] = ['generate', 'img2img'];
+/** The K3D editing commands (IP-Adapter, ControlNet): they take the image options inpaint takes, and --size. */
+const K3D: readonly CommandName[] = ['variation', 'controlnet'];
+const WITH_INPAINT: readonly CommandName[] = [...BOTH, 'inpaint', ...K3D];
+const ALL: readonly CommandName[] = [...WITH_INPAINT, 'beautify'];
+const LLM: readonly CommandName[] = ['generate', 'beautify'];
 
 /** Every option, keyed by its long name; the help texts (help-text.ts) describe them. */
 export const COMMAND_OPTIONS = {
-  negative: { type: 'string', commands: BOTH },
+  negative: { type: 'string', commands: WITH_INPAINT },
   flash: { type: 'boolean', commands: ['generate'] },
-  steps: { type: 'string', commands: BOTH },
-  guidance: { type: 'string', commands: BOTH },
+  steps: { type: 'string', commands: WITH_INPAINT },
+  guidance: { type: 'string', commands: WITH_INPAINT },
   strength: { type: 'string', commands: ['img2img'] },
   weights: { type: 'string', commands: ['variation'] },
   prompt: { type: 'string', commands: ['variation'] },
   'image-weight': { type: 'string', commands: ['variation'] },
   edges: { type: 'string', commands: ['controlnet'] },
   'save-hint': { type: 'string', commands: ['controlnet'] },
-  size: { type: 'string', commands: BOTH },
-  seed: { type: 'string', commands: BOTH },
-  count: { type: 'string', commands: BOTH },
-  model: { type: 'string', commands: BOTH },
-  device: { type: 'string', commands: BOTH },
-  out: { type: 'string', commands: BOTH },
-  'low-memory': { type: 'boolean', commands: BOTH },
-  json: { type: 'boolean', commands: BOTH },
-  quiet: { type: 'boolean', commands: BOTH },
-  help: { type: 'boolean', commands: BOTH, short: 'h' },
+  size: { type: 'string', commands: [...BOTH, ...K3D] },
+  seed: { type: 'string', commands: ALL },
+  count: { type: 'string', commands: WITH_INPAINT },
+  model: { type: 'string', commands: WITH_INPAINT },
+  device: { type: 'string', commands: ALL },
+  out: { type: 'string', commands: WITH_INPAINT },
+  'low-memory': { type: 'boolean', commands: WITH_INPAINT },
+  json: { type: 'boolean', commands: ALL },
+  quiet: { type: 'boolean', commands: ALL },
+  help: { type: 'boolean', commands: ALL, short: 'h' },
+  alpha: { type: 'boolean', commands: ['inpaint'] },
+  'dilate-mask': { type: 'boolean', commands: ['inpaint'] },
+  'paste-back': { type: 'boolean', commands: ['inpaint'] },
+  beautify: { type: 'boolean', commands: ['generate'] },
+  'llm-model': { type: 'string', commands: LLM },
+  'llm-url': { type: 'string', commands: LLM },
+  'llm-name': { type: 'string', commands: LLM },
+  'llm-key-env': { type: 'string', commands: LLM },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof COMMAND_OPTIONS;

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { NodeDevice } from '@kandinsky/node';
 import { parseInteger, parseNumber, parseSize } from './argument-parsers.js';
+import { toLlmRequest, type LlmRequest } from './beautify-command.js';
 import type { CommandName } from './command-options.js';
 import type { ParsedOptions } from './parse-options.js';
 import { usageError } from './usage-error.js';
@@ -35,6 +36,8 @@ export interface GenerationRequest {
   readonly lowMemory: boolean;
   readonly json: boolean;
   readonly quiet: boolean;
+  /** The LLM of `--beautify`; undefined without it. */
+  readonly beautify: LlmRequest | undefined;
 }
 
 /**
@@ -125,6 +128,8 @@ export function toGenerationRequest(command: CommandName, { values, positionals 
     lowMemory: values['low-memory'] === true,
     json: values.json === true,
     quiet: values.quiet === true,
+    // The image seed is not the LLM's: --beautify decodes greedily.
+    beautify: command === 'generate' ? toLlmRequest(command, values, undefined) : undefined,
   };
 }
 

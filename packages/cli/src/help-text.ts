@@ -1,8 +1,12 @@
+import { LLM_OPTIONS_HELP } from './beautify-command.js';
+
 export const MAIN_HELP = `kandinsky — Kandinsky 3.1 image generation on ONNX Runtime
 
 Usage:
   kandinsky generate "PROMPT" [options]     text → image (or --flash)
   kandinsky img2img IMAGE "PROMPT" [options] image → image
+  kandinsky inpaint IMAGE MASK "PROMPT"     repaint the white part of MASK
+  kandinsky beautify "PROMPT" [options]     expand a short prompt with an LLM (spec §4.9)
   kandinsky variation IMAGE [IMAGE …] [options]  IP-Adapter: variation, mix, image + text
   kandinsky controlnet IMAGE "PROMPT" [options]  ControlNet: follow IMAGE's edges (HED or Canny)
   kandinsky <command> --help                options of a command
@@ -32,7 +36,9 @@ Options:
   --flash              4-step Flash model, no guidance: takes no --steps, --guidance, --negative
   --steps N            denoising steps, 1–1000 (default 50 for the original sampler)
   --guidance W         guidance weight w ≥ 0 of (w+1)·cond − w·uncond (default 3)
-${COMMON}
+  --beautify           expand the prompt with an LLM first (see kandinsky beautify --help);
+                       the PNG keeps both prompts
+${LLM_OPTIONS_HELP}${COMMON}
 Example:
   kandinsky generate "a red circle on a white background" --seed 42 --out out/
 `;

@@ -4,12 +4,15 @@ import {
   type GenerationResult,
   type Kandinsky3,
   type ProgressEvent,
+  type PromptBeautifier,
 } from '@kandinsky/core';
 import { loadKandinsky3, writePng } from '@kandinsky/node';
+import { BEAUTIFY_HELP, beautifyCommand, createCliBeautifier } from './beautify-command.js';
 import type { CliIo } from './cli-io.js';
 import { resolveDefaultModel } from './default-model.js';
 import { toGenerationRequest, type GenerationRequest } from './generation-request.js';
 import { GENERATE_HELP, IMG2IMG_HELP, MAIN_HELP } from './help-text.js';
+import { INPAINT_HELP, runInpaint, toInpaintRequest } from './inpaint-command.js';
 import { readInputImage, type InputImage } from './input-image.js';
 import { outputPaths } from './output-paths.js';
 import { parseOptions } from './parse-options.js';
@@ -46,12 +49,27 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       }
       return await (command === 'variation' ? runVariation(parsed, io) : runControlNet(parsed, io));
     }
-    if (command !== 'generate' && command !== 'img2img') {
-      throw usageError(`Unknown command ${JSON.stringify(command)}.`, 'Use "kandinsky generate", "img2img", "variation" or "controlnet"; see kandinsky --help.', {
-        command,
-      });
+    if (command === 'beautify') {
+      const parsed = parseOptions(command, rest);
+      if (parsed.values.help) {
+        io.stdout.write(BEAUTIFY_HELP);
+        return 0;
+      }
+      return await beautifyCommand(parsed, io);
+    }
+    if (command !== 'generate' && command !== 'img2img' && command !== 'inpaint') {
+      throw usageError(
+        `Unknown command ${JSON.stringify(command)}.`,
+        'Use "kandinsky generate", "img2img", "inpaint", "variation", "controlnet" or "beautify"; see kandinsky --help.',
+        { command },
+      );
     }
     const parsed = parseOptions(command, rest);
+    if (command === 'inpaint') {
+      if (!parsed.values.help) return await runInpaint(toInpaintRequest(parsed), io);
+      io.stdout.write(INPAINT_HELP);
+      return 0;
+    }
     if (parsed.values.help) {
       io.stdout.write(command === 'generate' ? GENERATE_HELP : IMG2IMG_HELP);
       return 0;
@@ -74,8 +92,12 @@ async function generate(request: GenerationRequest, io: CliIo): Promise<number> 
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(request.json ? io.stderr : io.stdout, request.quiet);
 
   const pipeline = await loadKandinsky3(modelDirectory, { device: request.device, lowMemory: request.lowMemory, onProgress });
+  const llm = request.beautify === undefined ? undefined : await createCliBeautifier(request.beautify, request.device).catch(async (error: unknown) => {
+    await pipeline.dispose();
+    throw error;
+  });
   try {
-    const result = await run(pipeline, request, input, onProgress);
+    const result = await run(pipeline, request, input, onProgress, llm?.beautifier);
     const files = outputPaths(request.out, result.seeds, 'kandinsky');
     for (let imageIndex = 0; imageIndex < result.images.length; imageIndex++) {
       await writePng(files[imageIndex]!, result.images[imageIndex]!, toGenerationMetadata(result.parameters, { imageIndex, sdkVersion: SDK_VERSION }));
@@ -87,6 +109,7 @@ async function generate(request: GenerationRequest, io: CliIo): Promise<number> 
     }
     return 0;
   } finally {
+    await llm?.dispose();
     await pipeline.dispose();
   }
 }
@@ -96,9 +119,11 @@ function run(
   request: GenerationRequest,
   input: InputImage | undefined,
   onProgress: (event: ProgressEvent) => void,
+  beautify: PromptBeautifier | undefined,
 ): Promise<GenerationResult> {
   const common = {
     prompt: request.prompt,
+    ...(beautify === undefined ? {} : { beautify }),
     ...request.size,
     ...(request.seed === undefined ? {} : { seed: request.seed }),
     count: request.count,

@@ -139,6 +139,16 @@ export { centerCrop, crop, pad, type CropRectangle, type PadOptions, type Paddin
 export { prepareClipPixelValues, type ClipPreprocessOptions } from './image/clip-preprocess.js';
 export { cannyEdges, type CannyOptions } from './image/canny-edges.js';
 export { hedEdgeMap } from './image/hed-edge-map.js';
+export {
+  maskFromAlpha,
+  maskFromImage,
+  rectangleMask,
+  toInpaintingMask,
+  type InpaintingMaskInput,
+  type MaskRectangle,
+} from './image/inpainting-mask.js';
+export { dilateMask } from './image/mask-dilation.js';
+export { pasteBack, type PasteBackOptions } from './image/paste-back.js';
 
 // Generation parameters in PNG text chunks.
 export { readPngText, type PngTextEntry } from './metadata/png-text-chunks.js';
@@ -205,11 +215,15 @@ export {
 } from './pipelines/prompt-encoder.js';
 export { denoise, guidedStep, type DenoiseOptions, type DenoiseStep, type Guidance } from './pipelines/denoise.js';
 export { UnetFeeds, type UnetConditioning } from './pipelines/unet-feeds.js';
+export type { BeautifiedPrompt, BeautifyOptions, PromptBeautifier } from './pipelines/prompt-beautifier.js';
 export { PIXEL_MULTIPLE } from './pipelines/generation-options.js';
 export { Kandinsky3Components, type Kandinsky3ComponentsOptions } from './pipelines/kandinsky3-components.js';
 export { TextToImagePipeline } from './pipelines/text-to-image-pipeline.js';
 export { ImageToImagePipeline } from './pipelines/image-to-image-pipeline.js';
 export { FlashPipeline } from './pipelines/flash-pipeline.js';
+export { INPAINTING_GUIDANCE_SCALE, InpaintingPipeline } from './pipelines/inpainting-pipeline.js';
+export type { InpaintingOptions } from './pipelines/inpainting-options.js';
+export { inpaintingSize, prepareInpaintingInputs, type InpaintingInputs } from './pipelines/inpainting-inputs.js';
 export { Kandinsky3 } from './pipelines/kandinsky3.js';
 export { encodeK3dPrompt, type K3dPromptModels, type K3dPromptOptions, type K3dPromptVariant } from './pipelines/k3d-prompt-encoder.js';
 export {

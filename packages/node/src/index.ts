@@ -8,7 +8,9 @@ export {
   type NodeDevice,
 } from './execution-provider-probe.js';
 export { encodePng, readImage, writePng, type ReadImageOptions } from './image-io.js';
+export { readAlphaMask } from './alpha-mask.js';
 export { directoryFileSource, openModelFolder } from './model-directory.js';
 export { loadTokenizer } from './tokenizer.js';
 export { loadKandinsky3, type LoadKandinsky3Options } from './load-kandinsky3.js';
+export { loadOnnxCausalLM, type LoadOnnxCausalLMOptions } from './load-causal-lm.js';
 export { loadControlNet, loadIpAdapter } from './load-k3d-pipelines.js';

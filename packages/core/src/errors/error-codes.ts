@@ -37,6 +37,14 @@ export const ErrorCodes = {
   RUNTIME_ERROR: 'RUNTIME_ERROR',
   /** The operation was aborted through its AbortSignal. */
   ABORTED: 'ABORTED',
+  /** An operation took longer than its `timeout` (e.g. a request to an LLM server). */
+  TIMEOUT: 'TIMEOUT',
+  /** An LLM server could not be reached, or closed the connection before the answer ended. */
+  LLM_CONNECTION_FAILED: 'LLM_CONNECTION_FAILED',
+  /** An LLM server answered with an HTTP error status; `details.status` and the server's message say which. */
+  LLM_HTTP_ERROR: 'LLM_HTTP_ERROR',
+  /** An LLM server answered 2xx with something that is not the OpenAI protocol (HTML, malformed JSON). */
+  LLM_INVALID_RESPONSE: 'LLM_INVALID_RESPONSE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

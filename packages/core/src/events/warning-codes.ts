@@ -13,6 +13,8 @@ export const WarningCodes = {
   CACHE_UNAVAILABLE: 'CACHE_UNAVAILABLE',
   /** An option was accepted but has no effect in this mode (e.g. guidance scale with Flash). */
   OPTION_IGNORED: 'OPTION_IGNORED',
+  /** Prompt beautification failed (LLM error, timeout, nothing usable); the user's prompt is drawn (spec §4.9). */
+  BEAUTIFY_FALLBACK: 'BEAUTIFY_FALLBACK',
 } as const;
 
 /** One of {@link WarningCodes}. */

@@ -3,7 +3,12 @@ import { insertPngText, readPngText, type PngTextEntry } from './png-text-chunks
 
 /** The parameters that produced an image, as stored in its PNG. */
 export interface GenerationMetadata {
+  /** The prompt drawn (the beautified one when beautification was asked for). */
   prompt: string;
+  /** The user's prompt before beautification (spec §4.9); absent without beautification. */
+  userPrompt?: string;
+  /** `llm` when `prompt` is the LLM's expansion, `fallback` when the LLM failed and `prompt` is the user's. */
+  promptSource?: 'llm' | 'fallback';
   negativePrompt?: string;
   seed: number;
   steps: number;
@@ -44,6 +49,8 @@ export function formatGenerationParameters(metadata: GenerationMetadata): string
     ['Model', metadata.model],
     ['Mode', metadata.mode],
     ['Denoising strength', metadata.strength],
+    ['User prompt', metadata.userPrompt],
+    ['Prompt source', metadata.promptSource],
     ['Version', metadata.sdkVersion],
   ];
   lines.push(

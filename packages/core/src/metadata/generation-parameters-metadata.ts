@@ -38,6 +38,8 @@ export function toGenerationMetadata(parameters: GenerationParameters, options: 
   // "parameters" text then agree on which fields exist.
   return {
     prompt: parameters.prompt,
+    ...(parameters.userPrompt === undefined ? {} : { userPrompt: parameters.userPrompt }),
+    ...(parameters.promptSource === undefined ? {} : { promptSource: parameters.promptSource }),
     ...(parameters.negativePrompt === undefined ? {} : { negativePrompt: parameters.negativePrompt }),
     seed: parameters.seeds[imageIndex]!,
     steps: parameters.steps,

@@ -3,6 +3,7 @@ import { WarningCodes } from '../events/warning-codes.js';
 import { FlashSampler } from '../schedulers/flash-sampler.js';
 import { GenerationCall } from './generation-call.js';
 import { resolveImageOptions } from './generation-options.js';
+import { beautificationParameters, resolvePrompt } from './prompt-beautifier.js';
 import type { FlashOptions, GenerationResult } from './generation-types.js';
 import { unetPrediction } from './guided-denoising.js';
 import { FLASH_VARIANT, LATENT_CHANNELS, LATENT_SCALE, type Kandinsky3Components } from './kandinsky3-components.js';
@@ -23,6 +24,7 @@ export class FlashPipeline {
     const components = this.components;
     const call = new GenerationCall(options);
     const { width, height, seeds, previewEvery } = resolveImageOptions(options, components.defaultImageSize);
+    const prompt = await resolvePrompt(call, options.prompt, options.beautify, components.tokenizer);
     for (const [name, value] of [
       ['negativePrompt', options.negativePrompt],
       ['guidanceScale', options.guidanceScale],
@@ -32,7 +34,7 @@ export class FlashPipeline {
       }
     }
     const contexts = await components.encodePrompt(call, FLASH_VARIANT, {
-      prompt: options.prompt,
+      prompt: prompt.prompt,
       negativePrompt: undefined,
       withUnconditional: false,
     });
@@ -56,7 +58,8 @@ export class FlashPipeline {
       images,
       seeds,
       timings: call.timings,
-      parameters: components.parameters('flash', options.prompt, {
+      parameters: components.parameters('flash', prompt.prompt, {
+        ...beautificationParameters(prompt),
         width,
         height,
         seeds,

@@ -1,6 +1,7 @@
 import type { AbortSignalLike } from '../abort/abort-signal-like.js';
 import type { ProgressCallback } from '../events/progress-event.js';
 import type { RgbImage } from '../image/rgb-image.js';
+import type { PromptBeautifier } from './prompt-beautifier.js';
 
 /** Options every generation call takes. */
 export interface BaseGenerationOptions {
@@ -80,6 +81,14 @@ export interface TextToImageOptions extends BaseGenerationOptions {
    * @default 'original' for convention A folders, 'scheduler' for B
    */
   sampler?: 'original' | 'scheduler';
+  /**
+   * Expand the prompt with an LLM before drawing it (spec §4.9), e.g. `new Beautifier({ llm })`
+   * from `@kandinsky/beautifier`. The prompt drawn is `result.parameters.prompt`; the user's is
+   * `parameters.userPrompt`. On LLM failure the user's prompt is drawn and a BEAUTIFY_FALLBACK
+   * warning is emitted.
+   * @default undefined (the prompt is drawn as given)
+   */
+  beautify?: PromptBeautifier;
 }
 
 /** Options of `FlashPipeline.generate` (`Kandinsky3.flash`; spec §4.3). */
@@ -88,10 +97,18 @@ export interface FlashOptions extends BaseGenerationOptions {
   negativePrompt?: string;
   /** Accepted but **not used** by Flash (no CFG); a warning event says so. @default undefined */
   guidanceScale?: number;
+  /**
+   * Expand the prompt with an LLM before drawing it (spec §4.9), e.g. `new Beautifier({ llm })`
+   * from `@kandinsky/beautifier`. The prompt drawn is `result.parameters.prompt`; the user's is
+   * `parameters.userPrompt`. On LLM failure the user's prompt is drawn and a BEAUTIFY_FALLBACK
+   * warning is emitted.
+   * @default undefined (the prompt is drawn as given)
+   */
+  beautify?: PromptBeautifier;
 }
 
 /** Options of `ImageToImagePipeline.generate` (`Kandinsky3.imageToImage`; spec §4.4). */
-export interface ImageToImageOptions extends TextToImageOptions {
+export interface ImageToImageOptions extends Omit<TextToImageOptions, 'beautify'> {
   /** The starting image (resized to width × height with Pillow's bicubic filter when needed). */
   image: RgbImage;
   /**
@@ -103,8 +120,13 @@ export interface ImageToImageOptions extends TextToImageOptions {
 
 /** The parameters a call actually used (defaults resolved), for metadata and reproduction. */
 export interface GenerationParameters {
-  readonly mode: 'text-to-image' | 'flash' | 'image-to-image' | 'ip-adapter' | 'controlnet';
+  readonly mode: 'text-to-image' | 'flash' | 'image-to-image' | 'inpainting' | 'ip-adapter' | 'controlnet';
+  /** The prompt drawn: the user's, or its beautified form. */
   readonly prompt: string;
+  /** The user's prompt, present only when the call asked for beautification (spec §4.9). */
+  readonly userPrompt?: string;
+  /** Where `prompt` came from when beautification was asked for: the LLM, or the fallback to `userPrompt`. */
+  readonly promptSource?: 'llm' | 'fallback';
   readonly negativePrompt: string | undefined;
   readonly width: number;
   readonly height: number;

@@ -6,7 +6,7 @@ import type { Guidance } from './denoise.js';
 import type { GenerationCall } from './generation-call.js';
 import { resolveGuidanceScale } from './generation-options.js';
 import type { TextToImageOptions } from './generation-types.js';
-import { BASE_VARIANT, type Kandinsky3Components } from './kandinsky3-components.js';
+import { BASE_VARIANT, type Kandinsky3Components, type SamplerTask, type UnetVariant } from './kandinsky3-components.js';
 import { UnetFeeds, type UnetConditioning } from './unet-feeds.js';
 
 /** What the guided tasks (text → image, image → image) set up before their denoising loops. */
@@ -26,6 +26,14 @@ export interface GuidedDenoising {
   ) => Promise<(input: Tensor<'float32'>, timestep: number, index: number) => Promise<Tensor<'float32'>>>;
 }
 
+/** Which UNet and sampler section a guided task uses (inpainting: its own, spec §4.5). */
+export interface GuidedTask {
+  /** @default BASE_VARIANT */
+  readonly variant?: UnetVariant;
+  /** @default 'text_to_image' */
+  readonly samplerTask?: SamplerTask;
+}
+
 /**
  * Resolves the sampler, steps and guidance of a guided call and encodes its prompt (spec §4.1).
  * The UNet loads when the task asks for its prediction, after its own stages (low-memory mode
@@ -35,7 +43,9 @@ export async function prepareGuidedDenoising(
   components: Kandinsky3Components,
   call: GenerationCall,
   options: TextToImageOptions,
+  task: GuidedTask = {},
 ): Promise<GuidedDenoising> {
+  const variant = task.variant ?? BASE_VARIANT;
   const kind = options.sampler ?? (components.convention === 'A' ? 'original' : 'scheduler');
   if (kind !== 'original' && kind !== 'scheduler') {
     throw invalidArgument(
@@ -46,11 +56,11 @@ export async function prepareGuidedDenoising(
     );
   }
   const guidanceScale = resolveGuidanceScale(options.guidanceScale);
-  const scheduler = await components.scheduler(kind, options.steps ?? (kind === 'original' ? 50 : 25));
+  const scheduler = await components.scheduler(kind, options.steps ?? (kind === 'original' ? 50 : 25), task.samplerTask);
   // diffusers/K3D skip CFG for w ≤ 1 (spec §3.8); the original code always applies it.
   const guided = components.convention === 'A' || guidanceScale > 1;
   const order = components.convention === 'A' ? 'cond-first' : 'uncond-first';
-  const contexts = await components.encodePrompt(call, BASE_VARIANT, {
+  const contexts = await components.encodePrompt(call, variant, {
     prompt: options.prompt,
     negativePrompt: options.negativePrompt,
     withUnconditional: guided,
@@ -66,7 +76,7 @@ export async function prepareGuidedDenoising(
     guidance: guided ? { guidanceScale, order } : undefined,
     negativePrompt: guided ? options.negativePrompt : undefined,
     loadPrediction: async (conditioning = {}) =>
-      unetPrediction(await components.session(call, BASE_VARIANT.unet), new UnetFeeds(batch, conditioning), call),
+      unetPrediction(await components.session(call, variant.unet), new UnetFeeds(batch, conditioning), call),
   };
 }
 

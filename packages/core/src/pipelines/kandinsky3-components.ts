@@ -13,7 +13,7 @@ import type { ModelFolder } from '../model/model-folder.js';
 import type { PromptConvention } from '../model/model-index.js';
 import { TorchGenerator } from '../noise/torch-generator.js';
 import { createScheduler } from '../schedulers/create-scheduler.js';
-import { Kandinsky3Sampler, TEXT_TO_IMAGE_PERCENTILE } from '../schedulers/kandinsky-sampler.js';
+import { INPAINTING_PERCENTILE, Kandinsky3Sampler, TEXT_TO_IMAGE_PERCENTILE } from '../schedulers/kandinsky-sampler.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ComponentSessions } from './component-sessions.js';
@@ -62,6 +62,11 @@ export interface UnetVariant {
 
 export const BASE_VARIANT: UnetVariant = { unet: 'unet', projection: 'text_projection' };
 export const FLASH_VARIANT: UnetVariant = { unet: 'unet_flash', projection: 'text_projection_flash' };
+/** The 9-channel inpainting UNet and its projection (spec §2.5, §4.5). */
+export const INPAINTING_VARIANT: UnetVariant = { unet: 'unet_inpainting', projection: 'text_projection_inpainting' };
+
+/** Which section of `scheduler/sampler_config.json` the original sampler reads (spec §3.2: percentile per task). */
+export type SamplerTask = 'text_to_image' | 'inpainting';
 
 /**
  * What the Kandinsky 3 task pipelines share over one model folder: lazily loaded sessions (each
@@ -79,6 +84,14 @@ export class Kandinsky3Components {
   readonly #sessions: ComponentSessions;
   readonly #nullEmbeddings = new Map<string, Promise<Float32Array>>();
   readonly #schedulers = new Map<string, Promise<Scheduler>>();
+
+  /**
+   * The folder's tokenizer (a beautifier counts the 128 tokens the text encoder keeps with it;
+   * convention C pipelines encode prompts on their own).
+   */
+  get tokenizer(): TextTokenizer {
+    return this.#tokenizer;
+  }
 
   private constructor(options: Kandinsky3ComponentsOptions, convention: PromptConvention, defaultImageSize: number) {
     this.folder = options.folder;
@@ -127,11 +140,6 @@ export class Kandinsky3Components {
     }
     if (this.#sessions.loaded.includes(role)) return this.#sessions.get(role, contract, call.signal);
     return call.stage('load-model', role, () => this.#sessions.get(role, contract, call.signal));
-  }
-
-  /** The folder's tokenizer (convention C pipelines encode prompts on their own). */
-  get tokenizer(): TextTokenizer {
-    return this.#tokenizer;
   }
 
   /** In low-memory mode, disposes the sessions of `roles` (a stage has ended). */
@@ -186,6 +194,18 @@ export class Kandinsky3Components {
       const sized = image.width === width && image.height === height ? image : resizeLikePillow(image, { width, height, filter: 'bicubic' });
       return (await encoder.run({ image: imagesToTensor(sized) }, { signal: call.signal })).latent as Tensor<'float32'>;
     });
+    await this.releaseAfterStage(['movq_encoder']);
+    return latent;
+  }
+
+  /** MoVQ latent of an image tensor already in [−1, 1] at its working size (inpainting's masked image). */
+  async encodeImageTensor(call: GenerationCall, image: Tensor<'float32'>): Promise<Tensor<'float32'>> {
+    const encoder = await this.session(call, 'movq_encoder');
+    const latent = await call.stage(
+      'encode-image',
+      'movq_encoder',
+      async () => (await encoder.run({ image }, { signal: call.signal })).latent as Tensor<'float32'>,
+    );
     await this.releaseAfterStage(['movq_encoder']);
     return latent;
   }
@@ -267,13 +287,14 @@ export class Kandinsky3Components {
    * The scheduler of a guided task with its timesteps set for `steps`: `original` is the
    * Kandinsky 3.1 sampler (spec §3.2, `scheduler/sampler_config.json` when present), `scheduler`
    * the folder's diffusers `scheduler_config.json` (spec §3.3). Built once per kind and step count:
-   * calls keep their trajectories in their own states.
+   * calls keep their trajectories in their own states. `task` picks the original sampler's
+   * section of `sampler_config.json` (inpainting thresholds at 0.95, spec §3.2).
    */
-  scheduler(kind: 'original' | 'scheduler', steps: number): Promise<Scheduler> {
-    const key = `${kind}:${steps}`;
+  scheduler(kind: 'original' | 'scheduler', steps: number, task: SamplerTask = 'text_to_image'): Promise<Scheduler> {
+    const key = `${kind}:${steps}:${task}`;
     let scheduler = this.#schedulers.get(key);
     if (!scheduler) {
-      scheduler = this.#createScheduler(kind).then((created) => {
+      scheduler = this.#createScheduler(kind, task).then((created) => {
         created.setTimesteps(steps);
         return created;
       });
@@ -292,16 +313,17 @@ export class Kandinsky3Components {
     return { mode, prompt, convention: this.convention, model: this.folder.index.variant.name, ...resolved };
   }
 
-  async #createScheduler(kind: 'original' | 'scheduler'): Promise<Scheduler> {
+  async #createScheduler(kind: 'original' | 'scheduler', task: SamplerTask): Promise<Scheduler> {
     if (kind === 'original') {
-      let percentile: number | null = TEXT_TO_IMAGE_PERCENTILE;
+      let percentile: number | null = task === 'inpainting' ? INPAINTING_PERCENTILE : TEXT_TO_IMAGE_PERCENTILE;
       let eta = 1;
       try {
-        const config = (await this.folder.readJson(this.folder.componentPath('scheduler', 'sampler_config.json'))) as {
-          text_to_image?: { threshold_percentile?: number | null; eta?: number };
-        };
-        if (config.text_to_image?.threshold_percentile !== undefined) percentile = config.text_to_image.threshold_percentile;
-        if (config.text_to_image?.eta !== undefined) eta = config.text_to_image.eta;
+        const config = (await this.folder.readJson(this.folder.componentPath('scheduler', 'sampler_config.json'))) as Partial<
+          Record<SamplerTask, { threshold_percentile?: number | null; eta?: number }>
+        >;
+        const section = config[task];
+        if (section?.threshold_percentile !== undefined) percentile = section.threshold_percentile;
+        if (section?.eta !== undefined) eta = section.eta;
       } catch (error) {
         // sampler_config.json is optional: the spec's defaults apply (spec §4.2).
         if (!(KandinskyError.isInstance(error) && error.code === 'MODEL_NOT_FOUND')) throw error;

@@ -1,5 +1,6 @@
 import { GenerationCall } from './generation-call.js';
 import { resolveImageOptions } from './generation-options.js';
+import { beautificationParameters, resolvePrompt } from './prompt-beautifier.js';
 import type { GenerationResult, TextToImageOptions } from './generation-types.js';
 import { prepareGuidedDenoising } from './guided-denoising.js';
 import { BASE_VARIANT, LATENT_CHANNELS, LATENT_SCALE, type Kandinsky3Components } from './kandinsky3-components.js';
@@ -22,7 +23,8 @@ export class TextToImagePipeline {
     const components = this.components;
     const call = new GenerationCall(options);
     const { width, height, seeds, previewEvery } = resolveImageOptions(options, components.defaultImageSize);
-    const setup = await prepareGuidedDenoising(components, call, options);
+    const prompt = await resolvePrompt(call, options.prompt, options.beautify, components.tokenizer);
+    const setup = await prepareGuidedDenoising(components, call, { ...options, prompt: prompt.prompt });
     const { scheduler } = setup;
     const predict = await setup.loadPrediction();
     const dims = [1, LATENT_CHANNELS, height / LATENT_SCALE, width / LATENT_SCALE];
@@ -42,7 +44,8 @@ export class TextToImagePipeline {
       images,
       seeds,
       timings: call.timings,
-      parameters: components.parameters('text-to-image', options.prompt, {
+      parameters: components.parameters('text-to-image', prompt.prompt, {
+        ...beautificationParameters(prompt),
         width,
         height,
         seeds,
