@@ -59,5 +59,7 @@ echo "training took $((end - start)) s (wall clock: phase 1 $((phase1 - start)) 
 $PY export_tiny.py
 $PY evaluate.py
 $PY reference.py
+# reference.py rewrites reference/; the IP-Adapter and ControlNet whole-pipeline references follow.
+$PY k3d_pipeline_references.py
 $PY cards.py
 cd ../.. && node tools/tiny-models/check-onnx.mjs models/tiny/kandinsky3-tiny models/tiny/kandinsky3-tiny-ip-adapter models/tiny/kandinsky3-tiny-controlnet-hed

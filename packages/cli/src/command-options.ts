@@ -1,5 +1,5 @@
 /** The commands that take options. */
-export type CommandName = 'generate' | 'img2img' | 'inpaint' | 'beautify';
+export type CommandName = 'generate' | 'img2img' | 'inpaint' | 'beautify' | 'variation' | 'controlnet';
 
 /** One `--option` of the command line. */
 export interface OptionSpec {
@@ -12,7 +12,9 @@ export interface OptionSpec {
 }
 
 const BOTH: readonly CommandName[] = ['generate', 'img2img'];
-const WITH_INPAINT: readonly CommandName[] = [...BOTH, 'inpaint'];
+/** The K3D editing commands (IP-Adapter, ControlNet): they take the image options inpaint takes, and --size. */
+const K3D: readonly CommandName[] = ['variation', 'controlnet'];
+const WITH_INPAINT: readonly CommandName[] = [...BOTH, 'inpaint', ...K3D];
 const ALL: readonly CommandName[] = [...WITH_INPAINT, 'beautify'];
 const LLM: readonly CommandName[] = ['generate', 'beautify'];
 
@@ -25,7 +27,12 @@ export const COMMAND_OPTIONS = {
   'scheduler-config': { type: 'string', commands: BOTH },
   guidance: { type: 'string', commands: WITH_INPAINT },
   strength: { type: 'string', commands: ['img2img'] },
-  size: { type: 'string', commands: BOTH },
+  weights: { type: 'string', commands: ['variation'] },
+  prompt: { type: 'string', commands: ['variation'] },
+  'image-weight': { type: 'string', commands: ['variation'] },
+  edges: { type: 'string', commands: ['controlnet'] },
+  'save-hint': { type: 'string', commands: ['controlnet'] },
+  size: { type: 'string', commands: [...BOTH, ...K3D] },
   seed: { type: 'string', commands: ALL },
   count: { type: 'string', commands: WITH_INPAINT },
   model: { type: 'string', commands: WITH_INPAINT },

@@ -16,9 +16,11 @@ export interface TinyModels {
  * --model was given, so that a CLI installed without it works with any model folder. Node finds it
  * the usual way: in a `node_modules` folder beside the CLI or above it.
  * @param importTinyModels how to load the package; tests replace it to act out a missing package
+ * @param name the folder in the package (`variation` and `controlnet` use their own)
  */
 export async function resolveDefaultModel(
   importTinyModels: () => Promise<TinyModels> = () => import('@kandinsky/tiny-models'),
+  name: string = DEFAULT_MODEL,
 ): Promise<string> {
   let tinyModels: TinyModels;
   try {
@@ -37,5 +39,5 @@ export async function resolveDefaultModel(
       cause,
     );
   }
-  return tinyModels.tinyModelPath(DEFAULT_MODEL);
+  return tinyModels.tinyModelPath(name);
 }

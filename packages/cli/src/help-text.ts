@@ -8,6 +8,8 @@ Usage:
   kandinsky img2img IMAGE "PROMPT" [options] image → image
   kandinsky inpaint IMAGE MASK "PROMPT"     repaint the white part of MASK
   kandinsky beautify "PROMPT" [options]     expand a short prompt with an LLM (spec §4.9)
+  kandinsky variation IMAGE [IMAGE …] [options]  IP-Adapter: variation, mix, image + text
+  kandinsky controlnet IMAGE "PROMPT" [options]  ControlNet: follow IMAGE's edges (HED or Canny)
   kandinsky <command> --help                options of a command
 
 Without --model the tiny model of the @kandinsky/tiny-models package (coloured shapes, 64×64)

@@ -18,6 +18,8 @@ import { outputPaths } from './output-paths.js';
 import { parseOptions } from './parse-options.js';
 import { createProgressReporter } from './progress-reporter.js';
 import { usageError } from './usage-error.js';
+import { CONTROLNET_HELP, runControlNet } from './controlnet-command.js';
+import { VARIATION_HELP, runVariation } from './variation-command.js';
 import { SDK_VERSION } from './version.js';
 
 /** Codes that mean the user asked for something impossible (exit 2) rather than a failure (1). */
@@ -39,6 +41,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stdout.write(`${SDK_VERSION}\n`);
       return 0;
     }
+    if (command === 'variation' || command === 'controlnet') {
+      const parsed = parseOptions(command, rest);
+      if (parsed.values.help) {
+        io.stdout.write(command === 'variation' ? VARIATION_HELP : CONTROLNET_HELP);
+        return 0;
+      }
+      return await (command === 'variation' ? runVariation(parsed, io) : runControlNet(parsed, io));
+    }
     if (command === 'beautify') {
       const parsed = parseOptions(command, rest);
       if (parsed.values.help) {
@@ -48,9 +58,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return await beautifyCommand(parsed, io);
     }
     if (command !== 'generate' && command !== 'img2img' && command !== 'inpaint') {
-      throw usageError(`Unknown command ${JSON.stringify(command)}.`, 'Use "kandinsky generate", "img2img", "inpaint" or "beautify"; see kandinsky --help.', {
-        command,
-      });
+      throw usageError(
+        `Unknown command ${JSON.stringify(command)}.`,
+        'Use "kandinsky generate", "img2img", "inpaint", "variation", "controlnet" or "beautify"; see kandinsky --help.',
+        { command },
+      );
     }
     const parsed = parseOptions(command, rest);
     if (command === 'inpaint') {

@@ -158,6 +158,8 @@ export { interpolate, type InterpolateOptions, type InterpolationMode } from './
 export { resizeLikePillow, type PillowFilter, type PillowResizeOptions } from './image/pillow-resize.js';
 export { centerCrop, crop, pad, type CropRectangle, type PadOptions, type PaddingMode } from './image/crop-pad.js';
 export { prepareClipPixelValues, type ClipPreprocessOptions } from './image/clip-preprocess.js';
+export { cannyEdges, type CannyOptions } from './image/canny-edges.js';
+export { hedEdgeMap } from './image/hed-edge-map.js';
 export {
   maskFromAlpha,
   maskFromImage,
@@ -208,7 +210,9 @@ export { ModelFolder, type ComponentConfig, type ModelFileSource } from './model
 export {
   causalLanguageModelContract,
   COMPONENT_CONTRACTS,
+  CONTROLLED_UNET_CONTRACT,
   CONTROLNET_UNET_CONTRACT,
+  CONTROLNET_V2_CONTRACT,
   EDGE_DETECTOR_CONTRACT,
   IMAGE_ENCODER_CONTRACT,
   INPAINTING_UNET_CONTRACT,
@@ -242,6 +246,22 @@ export { INPAINTING_GUIDANCE_SCALE, InpaintingPipeline } from './pipelines/inpai
 export type { InpaintingOptions } from './pipelines/inpainting-options.js';
 export { inpaintingSize, prepareInpaintingInputs, type InpaintingInputs } from './pipelines/inpainting-inputs.js';
 export { Kandinsky3 } from './pipelines/kandinsky3.js';
+export { encodeK3dPrompt, type K3dPromptModels, type K3dPromptOptions, type K3dPromptVariant } from './pipelines/k3d-prompt-encoder.js';
+export {
+  IpAdapterPipeline,
+  type IpAdapterMixOptions,
+  type IpAdapterOptions,
+  type IpAdapterParameters,
+  type IpAdapterResult,
+  type IpAdapterVariationOptions,
+} from './pipelines/ip-adapter-pipeline.js';
+export {
+  ControlNetPipeline,
+  type ControlNetOptions,
+  type ControlNetParameters,
+  type ControlNetResult,
+  type EdgeDetector,
+} from './pipelines/controlnet-pipeline.js';
 export type {
   BaseGenerationOptions,
   FlashOptions,

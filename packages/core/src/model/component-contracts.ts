@@ -54,6 +54,21 @@ export const CONTROLNET_UNET_CONTRACT: ComponentContract = {
   outputs: UNET_CONTRACT.outputs,
 };
 
+/** The three ControlNet v2 residuals, added to the UNet skips of up levels 1–3 (spec §2.8). */
+const controlResiduals = [0, 1, 2].map((k) => ({ name: `down_res_${k}`, dtype: 'float32' as const, dims: ['B', `C${k}`, `h${k}`, `w${k}`] }));
+
+/** `controlnet`: the separate ControlNet v2 (spec §2.8 v2, `controlnet_v2.onnx`). */
+export const CONTROLNET_V2_CONTRACT: ComponentContract = {
+  inputs: [...unetInputs(4), { name: 'hint', dtype: 'float32', dims: ['B', 3, 'H', 'W'] }],
+  outputs: controlResiduals,
+};
+
+/** The UNet a ControlNet v2 steers: §2.4 inputs plus the three residuals (spec §2.8, `unet_ctrl.onnx`). */
+export const CONTROLLED_UNET_CONTRACT: ComponentContract = {
+  inputs: [...unetInputs(4), ...controlResiduals],
+  outputs: UNET_CONTRACT.outputs,
+};
+
 /** `movq_encoder` (spec §2.6). */
 export const MOVQ_ENCODER_CONTRACT: ComponentContract = {
   inputs: [{ name: 'image', dtype: 'float32', dims: ['B', 3, 'H', 'W'] }],
@@ -126,5 +141,6 @@ export const COMPONENT_CONTRACTS: Readonly<Record<string, ComponentContract>> = 
   movq_decoder: MOVQ_DECODER_CONTRACT,
   image_encoder: IMAGE_ENCODER_CONTRACT,
   hed: EDGE_DETECTOR_CONTRACT,
+  controlnet: CONTROLNET_V2_CONTRACT,
   sr_unet: SUPER_RESOLUTION_UNET_CONTRACT,
 });

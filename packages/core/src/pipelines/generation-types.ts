@@ -136,7 +136,7 @@ export interface ImageToImageOptions extends Omit<TextToImageOptions, 'beautify'
 
 /** The parameters a call actually used (defaults resolved), for metadata and reproduction. */
 export interface GenerationParameters {
-  readonly mode: 'text-to-image' | 'flash' | 'image-to-image' | 'inpainting';
+  readonly mode: 'text-to-image' | 'flash' | 'image-to-image' | 'inpainting' | 'ip-adapter' | 'controlnet';
   /** The prompt drawn: the user's, or its beautified form. */
   readonly prompt: string;
   /** The user's prompt, present only when the call asked for beautification (spec §4.9). */

@@ -50,6 +50,12 @@ export interface Kandinsky3ComponentsOptions {
    * @default {}
    */
   loadOptions?: LoadModelOptions;
+  /**
+   * The prompt conventions (spec §4.1) the caller's pipelines implement; a folder with another
+   * one is rejected with INVALID_MODEL_MANIFEST. The IP-Adapter and ControlNet pipelines pass `['C']`.
+   * @default ['A', 'B']
+   */
+  conventions?: readonly PromptConvention[];
 }
 
 /** The UNet and text projection a task runs: the base model's or Flash's (spec §3.5). */
@@ -74,7 +80,7 @@ export type SamplerTask = 'text_to_image' | 'inpainting';
  */
 export class Kandinsky3Components {
   readonly folder: ModelFolder;
-  readonly convention: 'A' | 'B';
+  readonly convention: PromptConvention;
   /** The model's default image side in pixels (`unet/config.json` `default_image_size`). */
   readonly defaultImageSize: number;
   readonly lowMemory: boolean;
@@ -83,12 +89,15 @@ export class Kandinsky3Components {
   readonly #nullEmbeddings = new Map<string, Promise<Float32Array>>();
   readonly #schedulers = new Map<string, Promise<Scheduler>>();
 
-  /** The folder's tokenizer (a beautifier counts the 128 tokens the text encoder keeps with it). */
+  /**
+   * The folder's tokenizer (a beautifier counts the 128 tokens the text encoder keeps with it;
+   * convention C pipelines encode prompts on their own).
+   */
   get tokenizer(): TextTokenizer {
     return this.#tokenizer;
   }
 
-  private constructor(options: Kandinsky3ComponentsOptions, convention: 'A' | 'B', defaultImageSize: number) {
+  private constructor(options: Kandinsky3ComponentsOptions, convention: PromptConvention, defaultImageSize: number) {
     this.folder = options.folder;
     this.convention = convention;
     this.defaultImageSize = defaultImageSize;
@@ -104,7 +113,16 @@ export class Kandinsky3Components {
   static async create(options: Kandinsky3ComponentsOptions): Promise<Kandinsky3Components> {
     const { folder } = options;
     const convention: PromptConvention | undefined = folder.index.convention;
-    if (convention !== 'A' && convention !== 'B') {
+    const accepted = options.conventions ?? ['A', 'B'];
+    if (convention === undefined || !accepted.includes(convention)) {
+      if (accepted.length === 1 && accepted[0] === 'C') {
+        throw kandinskyError(
+          'INVALID_MODEL_MANIFEST',
+          `The model ${JSON.stringify(folder.index.variant.name)} has prompt convention ${describeValue(convention)}; the IP-Adapter and ControlNet pipelines need "C" (K3D).`,
+          'Open a Kandinsky 3 IP-Adapter or ControlNet folder (convention C), e.g. models/tiny/kandinsky3-tiny-ip-adapter.',
+          { convention },
+        );
+      }
       throw kandinskyError(
         'INVALID_MODEL_MANIFEST',
         `The model ${JSON.stringify(folder.index.variant.name)} has prompt convention ${describeValue(convention)}; the Kandinsky 3 pipelines need "A" or "B".`,
@@ -116,9 +134,11 @@ export class Kandinsky3Components {
     return new Kandinsky3Components(options, convention, typeof size === 'number' ? size : 1024);
   }
 
-  /** The session of `role`, loaded on first use (a `load-model` stage) and checked against its contract. */
-  async session(call: GenerationCall, role: string): Promise<ModelSession> {
-    const contract = COMPONENT_CONTRACTS[role];
+  /**
+   * The session of `role`, loaded on first use (a `load-model` stage) and checked against
+   * `contract` (an IP-Adapter or ControlNet `unet` names its own).
+   */
+  async session(call: GenerationCall, role: string, contract = COMPONENT_CONTRACTS[role]): Promise<ModelSession> {
     if (contract === undefined) {
       throw kandinskyError('INVALID_ARGUMENT', `No component contract for role ${describeValue(role)}.`, 'Use a role of docs/model-format.md §1.1.');
     }

@@ -10,6 +10,7 @@ import type { InpaintingOptions } from './inpainting-options.js';
 import { InpaintingPipeline } from './inpainting-pipeline.js';
 import { Kandinsky3Components, type Kandinsky3ComponentsOptions } from './kandinsky3-components.js';
 import { TextToImagePipeline } from './text-to-image-pipeline.js';
+import type { PromptConvention } from '../model/model-index.js';
 
 /**
  * One Kandinsky 3 model folder with its task pipelines, sharing one set of lazily loaded sessions:
@@ -41,7 +42,7 @@ export class Kandinsky3 {
   }
 
   /** The prompt convention of the folder (spec §4.1). */
-  get convention(): 'A' | 'B' {
+  get convention(): PromptConvention {
     return this.components.convention;
   }
 
