@@ -1,0 +1,314 @@
+import {
+  crop,
+  DPMSolverMultistepScheduler,
+  imagesToTensor,
+  interpolate,
+  invalidArgument,
+  kandinskyError,
+  pad,
+  planViews,
+  runStage,
+  SUPER_RESOLUTION_UNET_CONTRACT,
+  tensorToImages,
+  throwIfAborted,
+  TorchGenerator,
+  type AbortSignalLike,
+  type Backend,
+  type LoadModelOptions,
+  type ModelFolder,
+  type ModelSession,
+  type ProgressCallback,
+  type Tensor,
+} from '@kandinsky/core';
+import { defaultViewBatchSize, DEFAULT_ACTIVATION_BYTES_PER_PIXEL } from './memory-plan.js';
+import { upscaleGeometry, type UpscaleGeometry } from './output-geometry.js';
+import { readSuperResolutionConfig, type SuperResolutionModelConfig } from './sr-model-config.js';
+import { tiledDenoise, type UnetCallRecord } from './tiled-denoise.js';
+import {
+  DEFAULT_MAX_OUTPUT_PIXELS,
+  type UpscaleOptions,
+  type UpscaleParameters,
+  type UpscaleResult,
+} from './upscale-options.js';
+
+/** Options of {@link KandiSuperRes.create}. */
+export interface KandiSuperResOptions {
+  /** Where the model runs. */
+  backend: Backend;
+  /** An opened KandiSuperRes folder (`_class_name` `KandiSuperResPipeline`). */
+  folder: ModelFolder;
+  /**
+   * Release the UNet session after every call instead of keeping it for the next one.
+   * @default false
+   */
+  lowMemory?: boolean;
+  /**
+   * Options for the model load.
+   * @default {}
+   */
+  loadOptions?: LoadModelOptions;
+}
+
+/** A validated upscale request: every option resolved, nothing loaded yet. */
+interface UpscalePlan {
+  readonly parameters: UpscaleParameters;
+  readonly geometry: UpscaleGeometry;
+  readonly scheduler: DPMSolverMultistepScheduler;
+  readonly views: ReturnType<typeof planViews>;
+  /** The input as `[1, 3, h, w]` in [−1, 1] (spec §4.8.1 step 1). */
+  readonly lowRes: Tensor<'float32'>;
+}
+
+const DEFAULT_STEPS = 5;
+
+function checkInteger(name: string, value: unknown, minimum: number, hint: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum) {
+    throw invalidArgument(name, value, `an integer ≥ ${minimum}`, hint);
+  }
+  return value;
+}
+
+/**
+ * KandiSuperRes diffusion super-resolution (spec §2.10, §4.8.1): pixel-space DPM-Solver++ over
+ * the whole output canvas, tiled into MultiDiffusion views (§4.8.2) so that 4K outputs run with
+ * 1024² UNet calls. Runs on any core {@link Backend}.
+ * ```ts
+ * const sr = await KandiSuperRes.create({ backend, folder });
+ * const { image } = await sr.upscale({ image: lowRes, seed: 0 });
+ * ```
+ */
+export class KandiSuperRes {
+  readonly backend: Backend;
+  readonly folder: ModelFolder;
+  readonly config: SuperResolutionModelConfig;
+  private readonly schedulerConfig: Record<string, unknown>;
+  private readonly lowMemory: boolean;
+  private readonly loadOptions: LoadModelOptions;
+  private session: Promise<ModelSession> | undefined;
+
+  private constructor(options: KandiSuperResOptions, config: SuperResolutionModelConfig, schedulerConfig: Record<string, unknown>) {
+    this.backend = options.backend;
+    this.folder = options.folder;
+    this.config = config;
+    this.schedulerConfig = schedulerConfig;
+    this.lowMemory = options.lowMemory ?? false;
+    this.loadOptions = options.loadOptions ?? {};
+  }
+
+  /**
+   * Checks that the folder is a KandiSuperRes folder (INVALID_MODEL_MANIFEST otherwise) and reads
+   * its configuration; the UNet loads on the first `upscale`.
+   */
+  static async create(options: KandiSuperResOptions): Promise<KandiSuperRes> {
+    const config = await readSuperResolutionConfig(options.folder);
+    const schedulerConfig = (await options.folder.readJson(
+      options.folder.componentPath('sr_unet', 'scheduler_config.json'),
+    )) as Record<string, unknown>;
+    // Validates the scheduler configuration now rather than on the first call.
+    new DPMSolverMultistepScheduler(schedulerConfig);
+    return new KandiSuperRes(options, config, schedulerConfig);
+  }
+
+  /** The scale factors the model supports. */
+  get scales(): readonly number[] {
+    return this.config.scales;
+  }
+
+  /**
+   * Upscales `options.image` by `scale` (spec §4.8.1). Every option is checked before the model
+   * loads; on error or abort the session is released.
+   */
+  async upscale(options: UpscaleOptions): Promise<UpscaleResult> {
+    return this.run(options);
+  }
+
+  /** @internal `upscale` with a hook on every UNet call (reference tests). */
+  async run(options: UpscaleOptions, onUnetCall?: (record: UnetCallRecord) => void): Promise<UpscaleResult> {
+    const plan = this.plan(options);
+    const { signal, onProgress } = options;
+    throwIfAborted(signal);
+    const { geometry, parameters } = plan;
+    let failed = false;
+    try {
+      const session = await this.loadSession(signal, onProgress);
+      const { sample, lowres } = prepareCanvas(plan);
+      await runStage(
+        onProgress,
+        'upscale',
+        () =>
+          tiledDenoise({
+            session,
+            scheduler: plan.scheduler,
+            sample,
+            lowres,
+            views: plan.views,
+            viewBatchSize: parameters.viewBatchSize,
+            signal,
+            onProgress,
+            onUnetCall,
+          }),
+        { component: 'sr_unet' },
+      );
+      return { image: finishImage(sample, geometry), parameters };
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      if (failed || this.lowMemory) await this.releaseSession();
+    }
+  }
+
+  /** Releases the UNet session; it loads again on the next call. */
+  async dispose(): Promise<void> {
+    await this.releaseSession();
+  }
+
+  private plan(options: UpscaleOptions): UpscalePlan {
+    if (typeof options !== 'object' || options === null) {
+      throw invalidArgument('options', options, 'an object with an image', 'Call upscale({ image }).');
+    }
+    const { image } = options;
+    const lowRes = imagesToTensor(image); // INVALID_IMAGE for anything but a well-formed RgbImage
+    const scale = options.scale ?? this.config.scales[0]!;
+    if (!this.config.scales.includes(scale)) {
+      throw invalidArgument(
+        'scale',
+        scale,
+        `one of ${this.config.scales.join(', ')} (what this model was trained for)`,
+        'Use the model folder made for that scale (KandiSuperRes ×4 or ×2).',
+      );
+    }
+    const steps = checkInteger('steps', options.steps ?? DEFAULT_STEPS, 1, 'KandiSuperRes uses 5 steps.');
+    const seed = options.seed ?? 0;
+    new TorchGenerator(seed); // INVALID_ARGUMENT for a seed torch would refuse
+    const multiple = this.config.sizeMultiple;
+    const window = options.window ?? this.config.tileWindow;
+    if (typeof window !== 'number' || !Number.isInteger(window) || window < multiple || window % multiple !== 0) {
+      throw kandinskyError(
+        'INVALID_TILE_LAYOUT',
+        `window ${String(window)} is not a positive multiple of the model's size multiple ${multiple}.`,
+        `Use a window that is a multiple of ${multiple}, e.g. ${this.config.tileWindow}.`,
+        { window, sizeMultiple: multiple },
+      );
+    }
+    const stride = options.stride ?? Math.min(this.config.tileStride, window);
+    const maxOutputPixels = options.maxOutputPixels ?? DEFAULT_MAX_OUTPUT_PIXELS;
+    checkInteger('maxOutputPixels', maxOutputPixels, 1, 'Pass a pixel count, e.g. 8192 * 8192.');
+    const geometry = upscaleGeometry(image.width, image.height, scale, multiple, window);
+    const canvasPixels = geometry.canvasWidth * geometry.canvasHeight;
+    if (canvasPixels > maxOutputPixels) {
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        `Upscaling ${image.width}×${image.height} by ${scale} needs a ${geometry.canvasWidth}×${geometry.canvasHeight} canvas (${canvasPixels} pixels), more than maxOutputPixels ${maxOutputPixels}.`,
+        'Pass a smaller image, or raise maxOutputPixels if the machine has the memory (see the README formula).',
+        { canvasWidth: geometry.canvasWidth, canvasHeight: geometry.canvasHeight, maxOutputPixels },
+      );
+    }
+    // planViews checks the stride (INVALID_TILE_LAYOUT when larger than the window or not ≥ 1).
+    const views = planViews({
+      height: geometry.canvasHeight,
+      width: geometry.canvasWidth,
+      windowHeight: window,
+      windowWidth: window,
+      strideHeight: stride,
+      strideWidth: stride,
+    });
+    const scheduler = new DPMSolverMultistepScheduler(this.schedulerConfig);
+    scheduler.setTimesteps(steps); // INVALID_STEPS beyond the training timesteps
+    const viewPixels = views[0]!.height * views[0]!.width;
+    const viewBatchSize =
+      options.viewBatchSize === undefined
+        ? defaultViewBatchSize(this.backend.capabilities.maxMemoryBytes, {
+            canvasPixels,
+            viewPixels,
+            views: views.length,
+            activationBytesPerPixel: this.config.activationBytesPerPixel ?? DEFAULT_ACTIVATION_BYTES_PER_PIXEL,
+          })
+        : checkInteger('viewBatchSize', options.viewBatchSize, 1, 'Pass how many views go through the UNet at once, e.g. 1.');
+    return {
+      geometry,
+      scheduler,
+      views,
+      lowRes,
+      parameters: {
+        scale,
+        steps,
+        seed,
+        window,
+        stride,
+        viewBatchSize,
+        views: views.length,
+        inputWidth: image.width,
+        inputHeight: image.height,
+      },
+    };
+  }
+
+  private loadSession(signal: AbortSignalLike | undefined, onProgress: ProgressCallback | undefined): Promise<ModelSession> {
+    if (this.session === undefined) {
+      const loading = runStage(
+        onProgress,
+        'load-model',
+        () => this.folder.loadSession(this.backend, 'sr_unet', SUPER_RESOLUTION_UNET_CONTRACT, { ...this.loadOptions, signal }),
+        { component: 'sr_unet' },
+      );
+      this.session = loading;
+      loading.catch(() => {
+        if (this.session === loading) this.session = undefined;
+      });
+    }
+    return this.session!;
+  }
+
+  private async releaseSession(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    if (session === undefined) return;
+    try {
+      await (await session).dispose();
+    } catch {
+      // A load that failed has nothing to release.
+    }
+  }
+}
+
+/**
+ * The canvas noise (drawn once for the whole canvas, spec §4.8.2) and the low-res image in
+ * [−1, 1] upsampled bilinearly with align_corners=False (spec §4.8.1 step 3), edge-padded to
+ * the canvas when a side had to be padded.
+ */
+function prepareCanvas(plan: UpscalePlan): { sample: Tensor<'float32'>; lowres: Tensor<'float32'> } {
+  const { geometry, parameters } = plan;
+  let lowres = interpolate(plan.lowRes, { width: geometry.width, height: geometry.height, mode: 'bilinear', alignCorners: false });
+  if (geometry.canvasWidth !== geometry.width || geometry.canvasHeight !== geometry.height) {
+    lowres = pad(lowres, {
+      right: geometry.canvasWidth - geometry.width,
+      bottom: geometry.canvasHeight - geometry.height,
+      mode: 'replicate',
+    });
+  }
+  const sample = new TorchGenerator(parameters.seed).randn([1, 3, geometry.canvasHeight, geometry.canvasWidth]);
+  return { sample, lowres };
+}
+
+/**
+ * spec §4.8.1 step 7: clip to [−1, 1], cut the padding, resize with bilinear align_corners=True
+ * when an odd input side made the canvas larger than `scale ×` the input, 8-bit by truncation.
+ */
+function finishImage(sample: Tensor<'float32'>, geometry: UpscaleGeometry): UpscaleResult['image'] {
+  let canvas = sample;
+  if (geometry.canvasWidth !== geometry.width || geometry.canvasHeight !== geometry.height) {
+    canvas = crop(canvas, { left: 0, top: 0, width: geometry.width, height: geometry.height });
+  }
+  if (geometry.targetWidth !== geometry.width || geometry.targetHeight !== geometry.height) {
+    const data = canvas.data;
+    for (let index = 0; index < data.length; index++) data[index] = Math.min(1, Math.max(-1, data[index]!));
+    canvas = interpolate(canvas, {
+      width: geometry.targetWidth,
+      height: geometry.targetHeight,
+      mode: 'bilinear',
+      alignCorners: true,
+    });
+  }
+  return tensorToImages(canvas, { rounding: 'truncate' })[0]!;
+}
