@@ -10,6 +10,7 @@ Usage:
   kandinsky beautify "PROMPT" [options]     expand a short prompt with an LLM (spec §4.9)
   kandinsky variation IMAGE [IMAGE …] [options]  IP-Adapter: variation, mix, image + text
   kandinsky controlnet IMAGE "PROMPT" [options]  ControlNet: follow IMAGE's edges (HED or Canny)
+  kandinsky upscale IMAGE [options]         KandiSuperRes ×4 super-resolution, up to 8192²
   kandinsky <command> --help                options of a command
 
 Without --model the tiny model of the @kandinsky/tiny-models package (coloured shapes, 64×64)

@@ -20,6 +20,7 @@ import { createProgressReporter } from './progress-reporter.js';
 import { usageError } from './usage-error.js';
 import { CONTROLNET_HELP, runControlNet } from './controlnet-command.js';
 import { VARIATION_HELP, runVariation } from './variation-command.js';
+import { upscaleCommand } from './upscale-command.js';
 import { SDK_VERSION } from './version.js';
 
 /** Codes that mean the user asked for something impossible (exit 2) rather than a failure (1). */
@@ -57,10 +58,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       }
       return await beautifyCommand(parsed, io);
     }
+    if (command === 'upscale') return await upscaleCommand(rest, io);
     if (command !== 'generate' && command !== 'img2img' && command !== 'inpaint') {
       throw usageError(
         `Unknown command ${JSON.stringify(command)}.`,
-        'Use "kandinsky generate", "img2img", "inpaint", "variation", "controlnet" or "beautify"; see kandinsky --help.',
+        'Use "kandinsky generate", "img2img", "inpaint", "variation", "controlnet", "beautify" or "upscale"; see kandinsky --help.',
         { command },
       );
     }
