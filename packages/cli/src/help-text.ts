@@ -23,6 +23,8 @@ const COMMON = `  --size WxH           image size, sides multiple of 64 (default
   --model DIR          model folder (default: kandinsky3-tiny from @kandinsky/tiny-models)
   --device D           auto | cpu | cuda | webgpu (default auto)
   --out PATH           folder, or a .png file name (default: current folder)
+  --upscale 4|2        then upscale with KandiSuperRes (see kandinsky upscale); the PNG records both
+  --upscale-model DIR  KandiSuperRes folder for --upscale (default: kandisuperres-x4, tiny)
   --low-memory         release each stage's models after use
   --json               print a JSON summary on stdout (progress goes to stderr)
   --quiet              no progress output

@@ -106,6 +106,50 @@ describe('kandinsky upscale', () => {
   });
 });
 
+describe('generate --upscale', () => {
+  it('generates, then upscales, and the PNG records both', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'kandinsky-upscale-'));
+    const streams = io();
+    const file = join(folder, 'circle.png');
+    expect(await main(['generate', 'a red circle on a white background', '--seed', '1', '--steps', '4', '--upscale', '4', '--out', file], streams)).toBe(0);
+    const image = await readImage(file);
+    expect([image.width, image.height]).toEqual([256, 256]);
+    const metadata = extractGenerationMetadata(readFileSync(file));
+    expect(metadata).toMatchObject({
+      prompt: 'a red circle on a white background',
+      seed: 1,
+      steps: 4,
+      width: 64,
+      height: 64,
+      upscale: { model: 'kandisuperres-x4-tiny', scale: 4, steps: 5, seed: 0, width: 256, height: 256 },
+    });
+
+    // Upscaling that file again keeps its generation record and replaces the upscale record.
+    const again = io();
+    const bigger = join(folder, 'bigger.png');
+    expect(await main(['upscale', file, '--out', bigger, '--window', '256', '--stride', '200'], again)).toBe(0);
+    expect(extractGenerationMetadata(readFileSync(bigger))).toMatchObject({
+      prompt: 'a red circle on a white background',
+      width: 64,
+      upscale: { scale: 4, width: 1024, height: 1024 },
+    });
+  });
+
+  it('refuses a scale the SR model lacks before generating anything', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'kandinsky-upscale-'));
+    for (const [argv, message] of [
+      [['--upscale', '3'], /--upscale must be 4 or 2, got "3"/],
+      [['--upscale', '2'], /upscales by 4 only/],
+      [['--upscale-model', folder], /--upscale-model needs --upscale/],
+    ] as const) {
+      const streams = io();
+      expect(await main(['generate', 'a red circle', ...argv, '--out', folder], streams)).toBe(2);
+      expect(streams.err()).toMatch(message);
+    }
+    expect(readdirSync(folder)).toEqual([]);
+  });
+});
+
 describe('upscale progress', () => {
   it('draws a bar with percentage and ETA over steps × views on a terminal', () => {
     const streams = io(true);

@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { extractGenerationMetadata, type GenerationMetadata } from '@kandinsky/core';
 import { loadKandiSuperRes, readImage, writePng } from '@kandinsky/node';
 import type { CliIo } from './cli-io.js';
 import { resolveDefaultModel } from './default-model.js';
@@ -64,17 +66,27 @@ export async function upscaleCommand(args: readonly string[], io: CliIo): Promis
       onProgress,
     });
     const file = upscaleOutputPath(request, parameters.scale);
-    await writePng(file, output, {
-      prompt: '',
-      seed: parameters.seed,
-      steps: parameters.steps,
-      width: output.width,
-      height: output.height,
-      model: sr.folder.index.variant.name,
-      sampler: 'DPMSolverMultistepScheduler',
-      mode: `upscale-x${parameters.scale}`,
-      sdkVersion: SDK_VERSION,
-    });
+    const model = sr.folder.index.variant.name;
+    const source = await generationMetadataOf(request.imagePath);
+    // A generated PNG keeps its generation record and gains the upscale; any other image gets a
+    // record of the upscale alone.
+    const metadata: GenerationMetadata = source
+      ? {
+          ...source,
+          upscale: { model, scale: parameters.scale, steps: parameters.steps, seed: parameters.seed, width: output.width, height: output.height },
+        }
+      : {
+          prompt: '',
+          seed: parameters.seed,
+          steps: parameters.steps,
+          width: output.width,
+          height: output.height,
+          model,
+          sampler: 'DPMSolverMultistepScheduler',
+          mode: `upscale-x${parameters.scale}`,
+          sdkVersion: SDK_VERSION,
+        };
+    await writePng(file, output, metadata);
     if (request.json) {
       io.stdout.write(`${JSON.stringify({ file, parameters }, null, 2)}\n`);
     } else {
@@ -83,5 +95,14 @@ export async function upscaleCommand(args: readonly string[], io: CliIo): Promis
     return 0;
   } finally {
     await sr.dispose();
+  }
+}
+
+/** The Kandinsky metadata of a PNG written by this SDK, if any (never fails the command). */
+async function generationMetadataOf(path: string): Promise<GenerationMetadata | undefined> {
+  try {
+    return extractGenerationMetadata(new Uint8Array(await readFile(path)));
+  } catch {
+    return undefined;
   }
 }
