@@ -245,19 +245,21 @@ export class KandiSuperRes {
   }
 
   private loadSession(signal: AbortSignalLike | undefined, onProgress: ProgressCallback | undefined): Promise<ModelSession> {
-    if (this.session === undefined) {
+    let session = this.session;
+    if (session === undefined) {
       const loading = runStage(
         onProgress,
         'load-model',
         () => this.folder.loadSession(this.backend, 'sr_unet', SUPER_RESOLUTION_UNET_CONTRACT, { ...this.loadOptions, signal }),
         { component: 'sr_unet' },
       );
-      this.session = loading;
+      session = this.session = loading;
+      // A failed load is forgotten so that the next call retries.
       loading.catch(() => {
         if (this.session === loading) this.session = undefined;
       });
     }
-    return this.session!;
+    return session;
   }
 
   private async releaseSession(): Promise<void> {
