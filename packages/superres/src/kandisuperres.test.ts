@@ -79,6 +79,15 @@ describe('KandiSuperRes.upscale on MockBackend', () => {
     await sr.dispose();
   });
 
+  it('keeps the folder’s overlap ratio when only the window is given', async () => {
+    const { sr } = await create(); // folder: window 32, stride 24
+    const { parameters } = await sr.upscale({ image: pattern(24, 16), window: 16 });
+    expect([parameters.window, parameters.stride]).toEqual([16, 12]);
+    // 96 × 64 canvas: ⌈(96 − 16)/12⌉ + 1 = 8 columns, ⌈(64 − 16)/12⌉ + 1 = 5 rows.
+    expect(parameters.views).toBe(40);
+    await sr.dispose();
+  });
+
   it('picks the view batch from maxMemoryBytes, and 1 when the backend cannot tell', async () => {
     const image = pattern(24, 16);
     const input = { canvasPixels: 96 * 64, viewPixels: 32 * 32, views: 12, activationBytesPerPixel: 1024 };

@@ -191,7 +191,13 @@ export class KandiSuperRes {
         { window, sizeMultiple: multiple },
       );
     }
-    const stride = options.stride ?? Math.min(this.config.tileStride, window);
+    // A window given without a stride keeps the folder's overlap ratio (800/1024 for the real
+    // model) rather than a stride that might exceed the new window.
+    const stride =
+      options.stride ??
+      (options.window === undefined
+        ? this.config.tileStride
+        : Math.max(1, Math.floor((window * this.config.tileStride) / this.config.tileWindow)));
     const maxOutputPixels = options.maxOutputPixels ?? DEFAULT_MAX_OUTPUT_PIXELS;
     checkInteger('maxOutputPixels', maxOutputPixels, 1, 'Pass a pixel count, e.g. 8192 * 8192.');
     const geometry = upscaleGeometry(image.width, image.height, scale, multiple, window);

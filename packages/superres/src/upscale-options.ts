@@ -29,7 +29,8 @@ export interface UpscaleOptions {
   window?: number;
   /**
    * MultiDiffusion stride in output pixels, at most `window`.
-   * @default the folder's `tile_stride`, else 800 (spec §4.8.1 step 5)
+   * @default the folder's `tile_stride`, else 800 (spec §4.8.1 step 5); with only `window` given,
+   *   ⌊window · tile_stride / tile_window⌋ (the same overlap ratio)
    */
   stride?: number;
   /**
