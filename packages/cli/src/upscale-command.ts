@@ -25,6 +25,8 @@ Options:
   --window N           view size in output pixels, a multiple of 8 (default: the model's, 1024)
   --stride N           distance between views, ≤ window (default: the model's, 800)
   --max-pixels N       largest output accepted, in pixels (default 67108864 = 8192²)
+  --flash              the 4-step Flash loop on the whole image (a model with flash_timesteps;
+                       no --steps/--window/--stride/--view-batch; sides cut to multiples of 32 first)
   --model DIR          KandiSuperRes folder (default: kandisuperres-x4 from @kandinsky/tiny-models)
   --device D           auto | cpu | cuda | webgpu (default auto)
   --out PATH           a .png file, or a folder for IMAGE-x4.png (default: current folder)
@@ -57,6 +59,7 @@ export async function upscaleCommand(args: readonly string[], io: CliIo): Promis
     const { image: output, parameters } = await sr.upscale({
       image,
       seed: request.seed,
+      ...(request.flash ? { flash: true } : {}),
       ...optional('scale', request.scale),
       ...optional('steps', request.steps),
       ...optional('viewBatchSize', request.viewBatchSize),

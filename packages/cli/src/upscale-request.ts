@@ -15,6 +15,7 @@ export const UPSCALE_OPTIONS = {
   window: { type: 'string' },
   stride: { type: 'string' },
   'max-pixels': { type: 'string' },
+  flash: { type: 'boolean' },
   model: { type: 'string' },
   device: { type: 'string' },
   out: { type: 'string' },
@@ -38,6 +39,8 @@ export interface UpscaleRequest {
   readonly window: number | undefined;
   readonly stride: number | undefined;
   readonly maxOutputPixels: number | undefined;
+  /** The Flash loop (spec §3.7) instead of DPM-Solver++. */
+  readonly flash: boolean;
   /** Absolute model folder; undefined selects the tiny ×4 model. */
   readonly modelDirectory: string | undefined;
   readonly device: NodeDevice | 'auto';
@@ -131,6 +134,7 @@ export function toUpscaleRequest(args: readonly string[]): UpscaleRequest {
     window,
     stride,
     maxOutputPixels: integer('max-pixels', 1, Number.MAX_SAFE_INTEGER, 'Pass the largest output in pixels, e.g. 100000000.'),
+    flash: values.flash === true,
     modelDirectory: model === undefined ? undefined : resolve(model),
     device: device as NodeDevice | 'auto',
     out: out === undefined ? undefined : resolve(out),

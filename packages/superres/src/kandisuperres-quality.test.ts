@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crop, type Backend, type ModelSession, type RgbImage } from '@kandinsky/core';
+import { crop, pad, type Backend, type ModelSession, type RgbImage } from '@kandinsky/core';
 import { createNodeBackend, readImage } from '@kandinsky/node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { KandiSuperRes } from './kandisuperres.js';
@@ -16,7 +16,7 @@ interface HeldOut {
 const heldOut = JSON.parse(readFileSync(join(FIXTURES, 'held-out.json'), 'utf8')) as HeldOut;
 
 /** models/tiny/kandisuperres-x4/README.md, "Measured quality": SR 5 steps vs bicubic, PyTorch, untiled. */
-const CARD = { heldOut64: { sr: 28.96, bicubic: 25.62 }, largeCanvas: { sr: 26.75, bicubic: 23.58 } };
+const CARD = { heldOut64: { sr: 28.96, flash: 28.99, bicubic: 25.62 }, largeCanvas: { sr: 26.75, bicubic: 23.58 } };
 
 /** PSNR in dB of two same-size 8-bit images on [0, 1]. */
 function psnr(a: RgbImage, b: RgbImage): number {
@@ -84,6 +84,23 @@ describe('KandiSuperRes on the tiny ×4 model, held-out images', () => {
     console.info(`held-out 64: SR ${mean(scores).toFixed(2)} dB, bicubic ${mean(heldOut.held_out_64.psnr_bicubic).toFixed(2)} dB`);
     expect(mean(heldOut.held_out_64.psnr_bicubic)).toBeCloseTo(CARD.heldOut64.bicubic, 2);
     expect(margin).toBeGreaterThanOrEqual(CARD.heldOut64.sr - CARD.heldOut64.bicubic - 1);
+  });
+
+  it('Flash loop: beats bicubic on the same 64 images by the card margin minus 1 dB', async () => {
+    // Flash takes sides in multiples of 32 (spec §4.8.3 step 1), the card's images are 16²: each
+    // is edge-padded to 32² (right and bottom) and the top-left 64² of its 128² output is scored.
+    const hr = tiles(await readImage(join(FIXTURES, 'held-out-64-hr.png')), 64, 64, 64);
+    const lr = tiles(await readImage(join(FIXTURES, 'held-out-64-lr.png')), 16, 16, 64);
+    const scores: number[] = [];
+    for (let index = 0; index < 64; index++) {
+      const padded = pad(lr[index]!, { right: 16, bottom: 16, mode: 'replicate' });
+      const { image, parameters } = await sr.upscale({ image: padded, flash: true, seed: 0 });
+      expect(parameters).toMatchObject({ flash: true, steps: 4 });
+      scores.push(psnr(crop(image, { left: 0, top: 0, width: 64, height: 64 }), hr[index]!));
+    }
+    const margin = mean(scores) - mean(heldOut.held_out_64.psnr_bicubic);
+    console.info(`held-out 64, Flash: SR ${mean(scores).toFixed(2)} dB, bicubic ${mean(heldOut.held_out_64.psnr_bicubic).toFixed(2)} dB`);
+    expect(margin).toBeGreaterThanOrEqual(CARD.heldOut64.flash - CARD.heldOut64.bicubic - 1);
   });
 
   it('beats bicubic on 8 canvases 32×48 → 128×192 tiled into 3 × 4 views of 64² (stride 48)', async () => {

@@ -4,6 +4,7 @@ import {
   imagesToTensor,
   interpolate,
   invalidArgument,
+  resizeLikePillow,
   kandinskyError,
   pad,
   planViews,
@@ -20,6 +21,7 @@ import {
   type ProgressCallback,
   type Tensor,
 } from '@kandinsky/core';
+import { flashDenoise, FLASH_LOW_RES_MULTIPLE } from './flash-loop.js';
 import { defaultViewBatchSize, DEFAULT_ACTIVATION_BYTES_PER_PIXEL } from './memory-plan.js';
 import { upscaleGeometry, type UpscaleGeometry } from './output-geometry.js';
 import { readSuperResolutionConfig, type SuperResolutionModelConfig } from './sr-model-config.js';
@@ -124,6 +126,7 @@ export class KandiSuperRes {
 
   /** @internal `upscale` with a hook on every UNet call (reference tests). */
   async run(options: UpscaleOptions, onUnetCall?: (record: UnetCallRecord) => void): Promise<UpscaleResult> {
+    if (typeof options === 'object' && options !== null && options.flash === true) return this.runFlash(options);
     const plan = this.plan(options);
     const { signal, onProgress } = options;
     throwIfAborted(signal);
@@ -158,6 +161,104 @@ export class KandiSuperRes {
     }
   }
 
+  /** The Flash path (spec §4.8.3 steps 1, 2 and 4; the latent refiner of step 3 is not implemented). */
+  private async runFlash(options: UpscaleOptions): Promise<UpscaleResult> {
+    const timesteps = this.config.flashTimesteps;
+    if (timesteps === undefined) {
+      throw invalidArgument('flash', true, 'false for this model', 'The folder declares no flash_timesteps: use a KandiSuperRes Flash folder, or drop flash.');
+    }
+    for (const name of ['steps', 'window', 'stride', 'viewBatchSize'] as const) {
+      if (options[name] !== undefined) {
+        throw invalidArgument(name, options[name], 'undefined with flash', `Flash runs ${timesteps.length} fixed steps on the whole image: drop ${name}.`);
+      }
+    }
+    const { image, signal, onProgress } = options;
+    imagesToTensor(image); // INVALID_IMAGE for anything but a well-formed RgbImage
+    const scale = this.checkScale(options.scale);
+    const seed = options.seed ?? 0;
+    new TorchGenerator(seed); // INVALID_ARGUMENT for a seed torch would refuse
+    const lowWidth = image.width - (image.width % FLASH_LOW_RES_MULTIPLE);
+    const lowHeight = image.height - (image.height % FLASH_LOW_RES_MULTIPLE);
+    if (lowWidth === 0 || lowHeight === 0) {
+      throw kandinskyError(
+        'INVALID_IMAGE',
+        `Flash super-resolution needs both sides ≥ ${FLASH_LOW_RES_MULTIPLE}, got ${image.width}×${image.height}.`,
+        'Upscale a larger image, or use the DPM-Solver++ path (flash: false), which takes any size.',
+        { width: image.width, height: image.height },
+      );
+    }
+    const geometry: UpscaleGeometry = {
+      targetWidth: image.width * scale,
+      targetHeight: image.height * scale,
+      width: lowWidth * scale,
+      height: lowHeight * scale,
+      canvasWidth: lowWidth * scale,
+      canvasHeight: lowHeight * scale,
+    };
+    this.checkOutputSize(options, geometry, image.width, image.height, scale);
+    throwIfAborted(signal);
+    const side = Math.max(geometry.width, geometry.height);
+    const parameters: UpscaleParameters = {
+      flash: true,
+      scale,
+      steps: timesteps.length,
+      seed,
+      window: side,
+      stride: side,
+      viewBatchSize: 1,
+      views: 1,
+      inputWidth: image.width,
+      inputHeight: image.height,
+    };
+    let failed = false;
+    try {
+      const session = await this.loadSession(signal, onProgress);
+      // spec §4.8.3 step 1: Pillow's default resize filter (bicubic) down to multiples of 32.
+      const low =
+        lowWidth === image.width && lowHeight === image.height ? image : resizeLikePillow(image, { width: lowWidth, height: lowHeight });
+      const lowres = interpolate(imagesToTensor(low), { width: geometry.width, height: geometry.height, mode: 'bilinear', alignCorners: false });
+      const sample = await runStage(
+        onProgress,
+        'upscale',
+        () => flashDenoise({ session, lowres, timesteps, seed, signal, onProgress }),
+        { component: 'sr_unet' },
+      );
+      return { image: finishImage(sample, geometry), parameters };
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      if (failed || this.lowMemory) await this.releaseSession();
+    }
+  }
+
+  private checkScale(requested: number | undefined): number {
+    const scale = requested ?? this.config.scales[0]!;
+    if (!this.config.scales.includes(scale)) {
+      throw invalidArgument(
+        'scale',
+        scale,
+        `one of ${this.config.scales.join(', ')} (what this model was trained for)`,
+        'Use the model folder made for that scale (KandiSuperRes ×4 or ×2).',
+      );
+    }
+    return scale;
+  }
+
+  private checkOutputSize(options: UpscaleOptions, geometry: UpscaleGeometry, width: number, height: number, scale: number): void {
+    const maxOutputPixels = options.maxOutputPixels ?? DEFAULT_MAX_OUTPUT_PIXELS;
+    checkInteger('maxOutputPixels', maxOutputPixels, 1, 'Pass a pixel count, e.g. 8192 * 8192.');
+    const canvasPixels = geometry.canvasWidth * geometry.canvasHeight;
+    if (canvasPixels > maxOutputPixels) {
+      throw kandinskyError(
+        'INVALID_ARGUMENT',
+        `Upscaling ${width}×${height} by ${scale} needs a ${geometry.canvasWidth}×${geometry.canvasHeight} canvas (${canvasPixels} pixels), more than maxOutputPixels ${maxOutputPixels}.`,
+        'Pass a smaller image, or raise maxOutputPixels if the machine has the memory (see the README formula).',
+        { canvasWidth: geometry.canvasWidth, canvasHeight: geometry.canvasHeight, maxOutputPixels },
+      );
+    }
+  }
+
   /** Releases the UNet session; it loads again on the next call. */
   async dispose(): Promise<void> {
     await this.releaseSession();
@@ -169,15 +270,7 @@ export class KandiSuperRes {
     }
     const { image } = options;
     const lowRes = imagesToTensor(image); // INVALID_IMAGE for anything but a well-formed RgbImage
-    const scale = options.scale ?? this.config.scales[0]!;
-    if (!this.config.scales.includes(scale)) {
-      throw invalidArgument(
-        'scale',
-        scale,
-        `one of ${this.config.scales.join(', ')} (what this model was trained for)`,
-        'Use the model folder made for that scale (KandiSuperRes ×4 or ×2).',
-      );
-    }
+    const scale = this.checkScale(options.scale);
     const steps = checkInteger('steps', options.steps ?? DEFAULT_STEPS, 1, 'KandiSuperRes uses 5 steps.');
     const seed = options.seed ?? 0;
     new TorchGenerator(seed); // INVALID_ARGUMENT for a seed torch would refuse
@@ -198,18 +291,9 @@ export class KandiSuperRes {
       (options.window === undefined
         ? this.config.tileStride
         : Math.max(1, Math.floor((window * this.config.tileStride) / this.config.tileWindow)));
-    const maxOutputPixels = options.maxOutputPixels ?? DEFAULT_MAX_OUTPUT_PIXELS;
-    checkInteger('maxOutputPixels', maxOutputPixels, 1, 'Pass a pixel count, e.g. 8192 * 8192.');
     const geometry = upscaleGeometry(image.width, image.height, scale, multiple, window);
+    this.checkOutputSize(options, geometry, image.width, image.height, scale);
     const canvasPixels = geometry.canvasWidth * geometry.canvasHeight;
-    if (canvasPixels > maxOutputPixels) {
-      throw kandinskyError(
-        'INVALID_ARGUMENT',
-        `Upscaling ${image.width}×${image.height} by ${scale} needs a ${geometry.canvasWidth}×${geometry.canvasHeight} canvas (${canvasPixels} pixels), more than maxOutputPixels ${maxOutputPixels}.`,
-        'Pass a smaller image, or raise maxOutputPixels if the machine has the memory (see the README formula).',
-        { canvasWidth: geometry.canvasWidth, canvasHeight: geometry.canvasHeight, maxOutputPixels },
-      );
-    }
     // planViews checks the stride (INVALID_TILE_LAYOUT when larger than the window or not ≥ 1).
     const views = planViews({
       height: geometry.canvasHeight,
@@ -237,6 +321,7 @@ export class KandiSuperRes {
       views,
       lowRes,
       parameters: {
+        flash: false,
         scale,
         steps,
         seed,

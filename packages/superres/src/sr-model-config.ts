@@ -23,6 +23,11 @@ export interface SuperResolutionModelConfig {
    * state it as `activation_bytes_per_pixel`.
    */
   readonly activationBytesPerPixel: number | undefined;
+  /**
+   * Timesteps of the Flash SR loop (spec §3.7) when the weights run it (`flash_timesteps`, e.g.
+   * [979, 729, 479, 229]); undefined: no Flash path.
+   */
+  readonly flashTimesteps: readonly number[] | undefined;
 }
 
 function positiveInteger(config: Record<string, unknown>, key: string, fallback: number | undefined): number | undefined {
@@ -65,5 +70,22 @@ export async function readSuperResolutionConfig(folder: ModelFolder): Promise<Su
   const tileWindow = positiveInteger(config, 'tile_window', DEFAULT_TILE_WINDOW)!;
   const tileStride = positiveInteger(config, 'tile_stride', DEFAULT_TILE_STRIDE)!;
   const activationBytesPerPixel = positiveInteger(config, 'activation_bytes_per_pixel', undefined);
-  return { scales, sizeMultiple, tileWindow, tileStride, activationBytesPerPixel };
+  const flashList = config.flash_timesteps;
+  let flashTimesteps: number[] | undefined;
+  if (flashList !== undefined) {
+    const valid =
+      Array.isArray(flashList) &&
+      flashList.length > 0 &&
+      flashList.every((t, i) => Number.isInteger(t) && t >= 0 && t < 1000 && (i === 0 || t < flashList[i - 1]));
+    if (!valid) {
+      throw kandinskyError(
+        'INVALID_MODEL_MANIFEST',
+        `sr_unet/config.json: flash_timesteps must be descending integers in [0, 999], got ${describeValue(flashList)}.`,
+        'Re-export the model folder (spec §3.7: [979, 729, 479, 229]).',
+        { flash_timesteps: flashList },
+      );
+    }
+    flashTimesteps = flashList as number[];
+  }
+  return { scales, sizeMultiple, tileWindow, tileStride, activationBytesPerPixel, flashTimesteps };
 }

@@ -39,6 +39,14 @@ export interface UpscaleOptions {
    */
   viewBatchSize?: number;
   /**
+   * Run the KandiSuperRes Flash loop (spec §3.7, §4.8.3 without the latent refiner) instead of
+   * DPM-Solver++: its fixed timesteps on the whole canvas at once, no tiling. Needs a folder that
+   * declares `flash_timesteps`; takes no `steps`, `window`, `stride` or `viewBatchSize`. The
+   * low-res sides are first resized (Pillow bicubic) down to multiples of 32, as the reference does.
+   * @default false
+   */
+  flash?: boolean;
+  /**
    * Largest output accepted, in pixels (width × height of the denoised canvas); larger jobs
    * throw INVALID_ARGUMENT before any model loads.
    * @default 8192 × 8192
@@ -59,6 +67,8 @@ export interface UpscaleOptions {
 
 /** What `upscale` used, for metadata and reproduction. */
 export interface UpscaleParameters {
+  /** True for the Flash loop; `window`/`stride` are then the canvas and `views` 1. */
+  readonly flash: boolean;
   readonly scale: number;
   readonly steps: number;
   readonly seed: number;
