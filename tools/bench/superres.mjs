@@ -4,9 +4,11 @@
 //   - wall time of the upscale call (model already loaded),
 //   - the share spent outside ModelSession.run (goal ≤ 5 %): the SDK's own work,
 //   - peak RSS next to the package README's formula (goal: within 15 %):
-//       predicted peak = RSS with the model loaded + 40·C + 12·v·(V + 1) + B·v·(36 + A)
+//       predicted peak = RSS with the model loaded + 40·C + 12·v·(V + 1) + B·v·(36 + g·A)
 //     where A, the runtime's working bytes per view pixel, is calibrated first on a job of one
-//     1024² view and one step (its peak RSS minus the loaded RSS minus its own formula terms).
+//     1024² view and one step (its peak RSS minus the loaded RSS minus its own formula terms), and
+//     g = 2 for B > 1 (onnxruntime's CPU arena, CPU_ARENA_GROWTH), 1 at B = 1.
+//   The default view batch on CPU is 1; pass --view-batch N to measure batches.
 //
 //   node tools/bench/superres.mjs [--size 1024] [--window 1024] [--stride 800] [--view-batch N] [--steps 5] [--json]
 //
@@ -127,6 +129,7 @@ const estimate = superres.estimateUpscaleMemory({
   views: parameters.views,
   viewBatchSize: parameters.viewBatchSize,
   activationBytesPerPixel,
+  cpuArena: true,
 });
 const predicted = loadedRss + estimate.total;
 const outsideShare = (wallMs - timing.inRun) / wallMs;
@@ -152,6 +155,7 @@ const result = {
     batch: estimate.batch / MiB,
     activations: estimate.activations / MiB,
     activationBytesPerPixel,
+    arenaGrowth: parameters.viewBatchSize > 1 ? superres.CPU_ARENA_GROWTH : 1,
     predictedPeak: predicted / MiB,
   },
   peakOverPredicted: peak / predicted,
@@ -163,7 +167,7 @@ if (json) {
   console.log(`superres ${result.input} → ${result.output}, window ${window} / stride ${stride}: ${result.views} views × ${steps} steps, batch ${result.viewBatchSize} (${result.unetCalls} UNet calls)`);
   console.log(`  wall ${f(result.wallSeconds, 1)} s, in ModelSession.run ${f(result.inRunSeconds, 1)} s, outside ${f(outsideShare * 100, 2)} % (goal ≤ 5 %)`);
   console.log(
-    `  peak RSS ${f(result.peakRssMiB)} MiB; formula: loaded ${f(result.loadedRssMiB)} + canvas ${f(result.formulaMiB.canvas)} + history ${f(result.formulaMiB.history)} + batch ${f(result.formulaMiB.batch)} + runtime ${f(result.formulaMiB.activations)} (A = ${f(activationBytesPerPixel)} B/px) = ${f(result.formulaMiB.predictedPeak)} MiB; ratio ${f(result.peakOverPredicted, 3)} (goal within 15 %)`,
+    `  peak RSS ${f(result.peakRssMiB)} MiB; formula: loaded ${f(result.loadedRssMiB)} + canvas ${f(result.formulaMiB.canvas)} + history ${f(result.formulaMiB.history)} + batch ${f(result.formulaMiB.batch)} + runtime ${f(result.formulaMiB.activations)} (A = ${f(activationBytesPerPixel)} B/px, g = ${result.formulaMiB.arenaGrowth}) = ${f(result.formulaMiB.predictedPeak)} MiB; ratio ${f(result.peakOverPredicted, 3)} (goal within 15 %)`,
   );
   console.log(`  ${result.machine}`);
 }

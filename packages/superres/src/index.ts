@@ -10,11 +10,13 @@ export {
   type UpscaleResult,
 } from './upscale-options.js';
 export {
+  CPU_ARENA_GROWTH,
   DEFAULT_ACTIVATION_BYTES_PER_PIXEL,
   defaultViewBatchSize,
   estimateUpscaleMemory,
   MEMORY_BUDGET_SHARE,
   REFERENCE_VIEW_BATCH_SIZE,
+  UNBATCHED_DEVICES,
   type UpscaleMemoryEstimate,
   type UpscaleMemoryInput,
 } from './memory-plan.js';

@@ -88,7 +88,7 @@ describe('KandiSuperRes.upscale on MockBackend', () => {
     await sr.dispose();
   });
 
-  it('picks the view batch from maxMemoryBytes, and 1 when the backend cannot tell', async () => {
+  it('picks the view batch from maxMemoryBytes on a GPU, and 1 when the backend cannot tell', async () => {
     const image = pattern(24, 16);
     const input = { canvasPixels: 96 * 64, viewPixels: 32 * 32, views: 12, activationBytesPerPixel: 1024 };
     const fixed = estimateUpscaleMemory({ ...input, viewBatchSize: 0 }).total;
@@ -99,11 +99,29 @@ describe('KandiSuperRes.upscale on MockBackend', () => {
       [2 * (fixed + 100 * perView), 12], // never more than the views
       [1, 1], // never less than one
     ] as const) {
-      const { sr } = await create({ capabilities: { maxMemoryBytes } });
+      const { sr } = await create({ device: 'webgpu', capabilities: { maxMemoryBytes } });
       const { parameters } = await sr.upscale({ image });
       expect(parameters.viewBatchSize).toBe(expected);
       await sr.dispose();
     }
+  });
+
+  it('runs one view per UNet call on CPU and wasm whatever the memory (no speed-up from batching there)', async () => {
+    for (const device of ['cpu', 'wasm'] as const) {
+      const { sr } = await create({ device, capabilities: { maxMemoryBytes: 2 ** 40 } });
+      const { parameters } = await sr.upscale({ image: pattern(24, 16) });
+      expect(parameters.viewBatchSize).toBe(1);
+      await sr.dispose();
+    }
+  });
+
+  it('doubles the runtime term for batches on the CPU arena only', () => {
+    const input = { canvasPixels: 4096 ** 2, viewPixels: 1024 ** 2, views: 25, activationBytesPerPixel: 543 };
+    // README table: B = 1 → 640 + 312 + 36 + 543 MiB.
+    const one = estimateUpscaleMemory({ ...input, viewBatchSize: 1, cpuArena: true });
+    expect([one.canvas, one.history, one.batch, one.activations].map((bytes) => bytes / 2 ** 20)).toEqual([640, 312, 36, 543]);
+    expect(estimateUpscaleMemory({ ...input, viewBatchSize: 10, cpuArena: true }).activations / 2 ** 20).toBe(10 * 543 * 2);
+    expect(estimateUpscaleMemory({ ...input, viewBatchSize: 10 }).activations / 2 ** 20).toBe(10 * 543);
   });
 
   it('reports every view of every step, then the step, inside one upscale stage', async () => {

@@ -313,7 +313,7 @@ export class KandiSuperRes {
             viewPixels,
             views: views.length,
             activationBytesPerPixel: this.config.activationBytesPerPixel ?? DEFAULT_ACTIVATION_BYTES_PER_PIXEL,
-          })
+          }, this.backend.device)
         : checkInteger('viewBatchSize', options.viewBatchSize, 1, 'Pass how many views go through the UNet at once, e.g. 1.');
     return {
       geometry,
