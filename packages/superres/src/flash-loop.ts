@@ -3,8 +3,8 @@ import {
   FlashSampler,
   kandinskyError,
   throwIfAborted,
-  TorchGenerator,
   createTensor,
+  type TorchGenerator,
   type AbortSignalLike,
   type ModelSession,
   type ProgressCallback,
@@ -20,7 +20,8 @@ export interface FlashDenoiseOptions {
   /** `[1, 3, H, W]`: the low-res image upsampled to the output canvas. */
   readonly lowres: Tensor<'float32'>;
   readonly timesteps: readonly number[];
-  readonly seed: number;
+  /** `TorchGenerator(seed)`, fresh: the loop draws x0 and then one z per step from it. */
+  readonly generator: TorchGenerator;
   readonly signal?: AbortSignalLike | undefined;
   readonly onProgress?: ProgressCallback | undefined;
 }
@@ -29,12 +30,11 @@ export interface FlashDenoiseOptions {
  * The KandiSuperRes Flash SR loop on the whole canvas, no tiling (spec §3.7, §4.8.3 step 2):
  * x0 ~ N(0, I); per t, x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·z with fresh z (linear schedule), x0 = UNet(x_t,
  * t, lowres). Noise comes from one `TorchGenerator(seed)` in the reference's order (x0, then one z
- * per step). Returns the last x0.
+ * per step). Returns the last x0; the refiner continues the same generator.
  */
 export async function flashDenoise(options: FlashDenoiseOptions): Promise<Tensor<'float32'>> {
-  const { session, lowres, timesteps, seed, signal, onProgress } = options;
+  const { session, lowres, timesteps, generator, signal, onProgress } = options;
   const sampler = new FlashSampler({ schedule: 'linear', prediction: 'sample', timesteps });
-  const generator = new TorchGenerator(seed);
   const dims = lowres.dims;
   const start = generator.randn(dims);
   let sample = sampler.addNoise(start, generator.randn(dims), timesteps[0]!);

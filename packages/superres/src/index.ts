@@ -2,7 +2,16 @@
  * @kandinsky/superres — KandiSuperRes ×4 / ×2 diffusion super-resolution with MultiDiffusion
  * tiling (spec §2.10, §4.8), on any Kandinsky TS backend. Depends on `@kandinsky/core` only.
  */
-export { KandiSuperRes, type KandiSuperResOptions } from './kandisuperres.js';
+export { KandiSuperRes, REFINER_COMPONENTS, type KandiSuperResOptions } from './kandisuperres.js';
+export {
+  MOVQ_DECODE_OVERLAP,
+  MOVQ_ENCODE_OVERLAP,
+  MOVQ_TILE_PIXELS,
+  REFINER_OVERLAP,
+  REFINER_TILE,
+  REFINER_TIMESTEP,
+} from './flash-refiner.js';
+export { REFINER_CONTEXT_ROLE } from './refiner-context.js';
 export {
   DEFAULT_MAX_OUTPUT_PIXELS,
   type UpscaleOptions,

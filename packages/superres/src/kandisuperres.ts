@@ -6,6 +6,8 @@ import {
   invalidArgument,
   resizeLikePillow,
   kandinskyError,
+  MOVQ_DECODER_CONTRACT,
+  MOVQ_ENCODER_CONTRACT,
   pad,
   planViews,
   runStage,
@@ -13,7 +15,9 @@ import {
   tensorToImages,
   throwIfAborted,
   TorchGenerator,
+  UNET_CONTRACT,
   type AbortSignalLike,
+  type ComponentContract,
   type Backend,
   type LoadModelOptions,
   type ModelFolder,
@@ -22,6 +26,8 @@ import {
   type Tensor,
 } from '@kandinsky/core';
 import { flashDenoise, FLASH_LOW_RES_MULTIPLE } from './flash-loop.js';
+import { refineFlashOutput } from './flash-refiner.js';
+import { readRefinerContext, REFINER_CONTEXT_ROLE, type RefinerContext } from './refiner-context.js';
 import { defaultViewBatchSize, DEFAULT_ACTIVATION_BYTES_PER_PIXEL } from './memory-plan.js';
 import { upscaleGeometry, type UpscaleGeometry } from './output-geometry.js';
 import { readSuperResolutionConfig, type SuperResolutionModelConfig } from './sr-model-config.js';
@@ -63,6 +69,9 @@ interface UpscalePlan {
 
 const DEFAULT_STEPS = 5;
 
+/** The components of the Flash latent refiner (spec §4.8.3 step 3), in a KandiSuperRes Flash folder. */
+export const REFINER_COMPONENTS: readonly string[] = Object.freeze(['unet_flash', 'movq_encoder', 'movq_decoder', REFINER_CONTEXT_ROLE]);
+
 function checkInteger(name: string, value: unknown, minimum: number, hint: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum) {
     throw invalidArgument(name, value, `an integer ≥ ${minimum}`, hint);
@@ -86,7 +95,10 @@ export class KandiSuperRes {
   private readonly schedulerConfig: Record<string, unknown>;
   private readonly lowMemory: boolean;
   private readonly loadOptions: LoadModelOptions;
-  private session: Promise<ModelSession> | undefined;
+  /** True when the folder has the Flash latent refiner's components (spec §4.8.3 step 3). */
+  readonly hasRefiner: boolean;
+  private readonly sessions = new Map<string, Promise<ModelSession>>();
+  private refinerContext: Promise<RefinerContext> | undefined;
 
   private constructor(options: KandiSuperResOptions, config: SuperResolutionModelConfig, schedulerConfig: Record<string, unknown>) {
     this.backend = options.backend;
@@ -95,6 +107,7 @@ export class KandiSuperRes {
     this.schedulerConfig = schedulerConfig;
     this.lowMemory = options.lowMemory ?? false;
     this.loadOptions = options.loadOptions ?? {};
+    this.hasRefiner = REFINER_COMPONENTS.every((role) => options.folder.has(role));
   }
 
   /**
@@ -108,6 +121,15 @@ export class KandiSuperRes {
     )) as Record<string, unknown>;
     // Validates the scheduler configuration now rather than on the first call.
     new DPMSolverMultistepScheduler(schedulerConfig);
+    const refinerRoles = REFINER_COMPONENTS.filter((role) => options.folder.has(role));
+    if (refinerRoles.length > 0 && (refinerRoles.length < REFINER_COMPONENTS.length || config.flashTimesteps === undefined)) {
+      throw kandinskyError(
+        'INVALID_MODEL_MANIFEST',
+        `The folder ${options.folder.files.location} has ${refinerRoles.join(', ')} but the Flash refiner needs ${REFINER_COMPONENTS.join(', ')} and sr_unet flash_timesteps.`,
+        'Export the whole KandiSuperRes Flash folder, or remove the refiner components (spec §4.8.3).',
+        { refinerComponents: refinerRoles, flashTimesteps: config.flashTimesteps },
+      );
+    }
     return new KandiSuperRes(options, config, schedulerConfig);
   }
 
@@ -133,7 +155,7 @@ export class KandiSuperRes {
     const { geometry, parameters } = plan;
     let failed = false;
     try {
-      const session = await this.loadSession(signal, onProgress);
+      const session = await this.loadSession('sr_unet', SUPER_RESOLUTION_UNET_CONTRACT, signal, onProgress);
       const { sample, lowres } = prepareCanvas(plan);
       await runStage(
         onProgress,
@@ -157,11 +179,11 @@ export class KandiSuperRes {
       failed = true;
       throw error;
     } finally {
-      if (failed || this.lowMemory) await this.releaseSession();
+      if (failed || this.lowMemory) await this.releaseSessions();
     }
   }
 
-  /** The Flash path (spec §4.8.3 steps 1, 2 and 4; the latent refiner of step 3 is not implemented). */
+  /** The Flash path (spec §4.8.3): SR loop on the whole canvas, then the latent refiner when enabled. */
   private async runFlash(options: UpscaleOptions): Promise<UpscaleResult> {
     const timesteps = this.config.flashTimesteps;
     if (timesteps === undefined) {
@@ -171,6 +193,15 @@ export class KandiSuperRes {
       if (options[name] !== undefined) {
         throw invalidArgument(name, options[name], 'undefined with flash', `Flash runs ${timesteps.length} fixed steps on the whole image: drop ${name}.`);
       }
+    }
+    const refine = options.refine ?? this.hasRefiner;
+    if (typeof refine !== 'boolean' || (refine && !this.hasRefiner)) {
+      throw invalidArgument(
+        'refine',
+        options.refine,
+        this.hasRefiner ? 'a boolean' : 'false or undefined for this folder',
+        `The refiner needs ${REFINER_COMPONENTS.join(', ')} in the folder (spec §4.8.3 step 3).`,
+      );
     }
     const { image, signal, onProgress } = options;
     imagesToTensor(image); // INVALID_IMAGE for anything but a well-formed RgbImage
@@ -200,6 +231,7 @@ export class KandiSuperRes {
     const side = Math.max(geometry.width, geometry.height);
     const parameters: UpscaleParameters = {
       flash: true,
+      refine,
       scale,
       steps: timesteps.length,
       seed,
@@ -212,23 +244,37 @@ export class KandiSuperRes {
     };
     let failed = false;
     try {
-      const session = await this.loadSession(signal, onProgress);
+      const session = await this.loadSession('sr_unet', SUPER_RESOLUTION_UNET_CONTRACT, signal, onProgress);
       // spec §4.8.3 step 1: Pillow's default resize filter (bicubic) down to multiples of 32.
       const low =
         lowWidth === image.width && lowHeight === image.height ? image : resizeLikePillow(image, { width: lowWidth, height: lowHeight });
       const lowres = interpolate(imagesToTensor(low), { width: geometry.width, height: geometry.height, mode: 'bilinear', alignCorners: false });
-      const sample = await runStage(
+      const generator = new TorchGenerator(seed);
+      let sample = await runStage(
         onProgress,
         'upscale',
-        () => flashDenoise({ session, lowres, timesteps, seed, signal, onProgress }),
+        () => flashDenoise({ session, lowres, timesteps, generator, signal, onProgress }),
         { component: 'sr_unet' },
       );
+      if (refine) {
+        const [encoder, unet, decoder] = [
+          await this.loadSession('movq_encoder', MOVQ_ENCODER_CONTRACT, signal, onProgress),
+          await this.loadSession('unet_flash', UNET_CONTRACT, signal, onProgress),
+          await this.loadSession('movq_decoder', MOVQ_DECODER_CONTRACT, signal, onProgress),
+        ];
+        this.refinerContext ??= readRefinerContext(this.folder, signal).catch((error: unknown) => {
+          this.refinerContext = undefined;
+          throw error;
+        });
+        const context = await this.refinerContext;
+        sample = await refineFlashOutput({ encoder, unet, decoder, context }, { image: sample, generator, signal, onProgress });
+      }
       return { image: finishImage(sample, geometry), parameters };
     } catch (error) {
       failed = true;
       throw error;
     } finally {
-      if (failed || this.lowMemory) await this.releaseSession();
+      if (failed || this.lowMemory) await this.releaseSessions();
     }
   }
 
@@ -259,9 +305,9 @@ export class KandiSuperRes {
     }
   }
 
-  /** Releases the UNet session; it loads again on the next call. */
+  /** Releases every session; they load again on the next call. */
   async dispose(): Promise<void> {
-    await this.releaseSession();
+    await this.releaseSessions();
   }
 
   private plan(options: UpscaleOptions): UpscalePlan {
@@ -270,6 +316,9 @@ export class KandiSuperRes {
     }
     const { image } = options;
     const lowRes = imagesToTensor(image); // INVALID_IMAGE for anything but a well-formed RgbImage
+    if (options.refine !== undefined) {
+      throw invalidArgument('refine', options.refine, 'undefined without flash', 'The latent refiner belongs to the Flash path (spec §4.8.3): pass flash: true, or drop refine.');
+    }
     const scale = this.checkScale(options.scale);
     const steps = checkInteger('steps', options.steps ?? DEFAULT_STEPS, 1, 'KandiSuperRes uses 5 steps.');
     const seed = options.seed ?? 0;
@@ -322,6 +371,7 @@ export class KandiSuperRes {
       lowRes,
       parameters: {
         flash: false,
+        refine: false,
         scale,
         steps,
         seed,
@@ -335,32 +385,39 @@ export class KandiSuperRes {
     };
   }
 
-  private loadSession(signal: AbortSignalLike | undefined, onProgress: ProgressCallback | undefined): Promise<ModelSession> {
-    let session = this.session;
+  private loadSession(
+    role: string,
+    contract: ComponentContract,
+    signal: AbortSignalLike | undefined,
+    onProgress: ProgressCallback | undefined,
+  ): Promise<ModelSession> {
+    let session = this.sessions.get(role);
     if (session === undefined) {
       const loading = runStage(
         onProgress,
         'load-model',
-        () => this.folder.loadSession(this.backend, 'sr_unet', SUPER_RESOLUTION_UNET_CONTRACT, { ...this.loadOptions, signal }),
-        { component: 'sr_unet' },
+        () => this.folder.loadSession(this.backend, role, contract, { ...this.loadOptions, signal }),
+        { component: role },
       );
-      session = this.session = loading;
+      session = loading;
+      this.sessions.set(role, loading);
       // A failed load is forgotten so that the next call retries.
       loading.catch(() => {
-        if (this.session === loading) this.session = undefined;
+        if (this.sessions.get(role) === loading) this.sessions.delete(role);
       });
     }
     return session;
   }
 
-  private async releaseSession(): Promise<void> {
-    const session = this.session;
-    this.session = undefined;
-    if (session === undefined) return;
-    try {
-      await (await session).dispose();
-    } catch {
-      // A load that failed has nothing to release.
+  private async releaseSessions(): Promise<void> {
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const session of sessions) {
+      try {
+        await (await session).dispose();
+      } catch {
+        // A load that failed has nothing to release.
+      }
     }
   }
 }

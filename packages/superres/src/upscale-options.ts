@@ -39,13 +39,20 @@ export interface UpscaleOptions {
    */
   viewBatchSize?: number;
   /**
-   * Run the KandiSuperRes Flash loop (spec §3.7, §4.8.3 without the latent refiner) instead of
-   * DPM-Solver++: its fixed timesteps on the whole canvas at once, no tiling. Needs a folder that
-   * declares `flash_timesteps`; takes no `steps`, `window`, `stride` or `viewBatchSize`. The
-   * low-res sides are first resized (Pillow bicubic) down to multiples of 32, as the reference does.
+   * Run the KandiSuperRes Flash loop (spec §3.7, §4.8.3) instead of DPM-Solver++: its fixed
+   * timesteps on the whole canvas at once, no tiling. Needs a folder that declares
+   * `flash_timesteps`; takes no `steps`, `window`, `stride` or `viewBatchSize`. The low-res sides
+   * are first resized (Pillow bicubic) down to multiples of 32, as the reference does.
    * @default false
    */
   flash?: boolean;
+  /**
+   * With `flash`: run the latent refiner (spec §4.8.3 step 3: MoVQ encode, one Flash-UNet pass at
+   * t = 229 over 352-latent tiles, MoVQ decode). Needs a folder with `unet_flash`,
+   * `movq_encoder`, `movq_decoder` and `refiner_context`.
+   * @default true when the folder has the refiner's components, else false
+   */
+  refine?: boolean;
   /**
    * Largest output accepted, in pixels (width × height of the denoised canvas); larger jobs
    * throw INVALID_ARGUMENT before any model loads.
@@ -69,6 +76,8 @@ export interface UpscaleOptions {
 export interface UpscaleParameters {
   /** True for the Flash loop; `window`/`stride` are then the canvas and `views` 1. */
   readonly flash: boolean;
+  /** True when the Flash output went through the latent refiner (spec §4.8.3 step 3). */
+  readonly refine: boolean;
   readonly scale: number;
   readonly steps: number;
   readonly seed: number;
