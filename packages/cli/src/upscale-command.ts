@@ -21,12 +21,13 @@ Options:
   --scale 4|2          scale factor; must be the model's (default: the model's)
   --steps N            DPM-Solver++ steps, 1–1000 (default 5)
   --seed N             seed of the canvas noise (default 0)
-  --view-batch N       views per model call (default: from the device memory)
+  --view-batch N       views per model call (default: 1 on CPU, from the device memory on GPUs)
   --window N           view size in output pixels, a multiple of 8 (default: the model's, 1024)
   --stride N           distance between views, ≤ window (default: the model's, 800)
   --max-pixels N       largest output accepted, in pixels (default 67108864 = 8192²)
   --flash              the 4-step Flash loop on the whole image (a model with flash_timesteps;
-                       no --steps/--window/--stride/--view-batch; sides cut to multiples of 32 first)
+                       no --steps/--window/--stride/--view-batch; sides cut to multiples of 32 first;
+                       then the latent refiner when the folder has unet_flash, MoVQ, refiner_context)
   --model DIR          KandiSuperRes folder (default: kandisuperres-x4 from @kandinsky/tiny-models)
   --device D           auto | cpu | cuda | webgpu (default auto)
   --out PATH           a .png file, or a folder for IMAGE-x4.png (default: current folder)

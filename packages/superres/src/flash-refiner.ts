@@ -154,5 +154,13 @@ export async function refineFlashOutput(models: FlashRefinerModels, options: Ref
       }),
     { component: 'unet_flash' },
   );
-  return runStage(onProgress, 'decode', () => movqDecode(decoder, refined, signal), { component: 'movq_decoder' });
+  const decoded = await runStage(onProgress, 'decode', () => movqDecode(decoder, refined, signal), { component: 'movq_decoder' });
+  if (decoded.dims.join() !== image.dims.join()) {
+    throw kandinskyError(
+      'RUNTIME_ERROR',
+      `The refiner decoded [${decoded.dims.join(', ')}] from an image of [${image.dims.join(', ')}].`,
+      'Check movq_encoder / movq_decoder against docs/model-format.md §3.7 (×8 down, ×8 up).',
+    );
+  }
+  return decoded;
 }

@@ -1,3 +1,5 @@
+import type { Device } from '@kandinsky/core';
+
 const FLOAT32_BYTES = 4;
 const CHANNELS = 3;
 
@@ -21,7 +23,7 @@ export const CPU_ARENA_GROWTH = 2;
  * B = 1 against 313 s at B = 10 on 2 cores, docs/benchmarks.md) and costs {@link CPU_ARENA_GROWTH}
  * times the working memory per item.
  */
-export const UNBATCHED_DEVICES: readonly string[] = Object.freeze(['cpu', 'wasm']);
+export const UNBATCHED_DEVICES: readonly Device[] = Object.freeze(['cpu', 'wasm'] as const);
 
 /** The largest view batch picked by default: the reference code's `view_batch_size` (spec §4.8.1). */
 export const REFERENCE_VIEW_BATCH_SIZE = 15;
@@ -97,7 +99,7 @@ export function estimateUpscaleMemory(input: UpscaleMemoryInput): UpscaleMemoryE
 export function defaultViewBatchSize(
   maxMemoryBytes: number | undefined,
   input: Omit<UpscaleMemoryInput, 'viewBatchSize'>,
-  device?: string,
+  device?: Device,
 ): number {
   const ceiling = Math.max(1, Math.min(input.views, REFERENCE_VIEW_BATCH_SIZE));
   if (device !== undefined && UNBATCHED_DEVICES.includes(device)) return 1;

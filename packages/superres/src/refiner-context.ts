@@ -12,7 +12,7 @@ export interface RefinerContext {
 }
 
 function manifestError(message: string, details?: Record<string, unknown>) {
-  return kandinskyError('INVALID_MODEL_MANIFEST', `refiner_context: ${message}`, 'Re-export the KandiSuperRes Flash folder (docs/model-format.md §3.8).', details);
+  return kandinskyError('INVALID_MODEL_MANIFEST', `refiner_context: ${message}`, 'Re-export the KandiSuperRes Flash folder (packages/superres/README.md, "Flash").', details);
 }
 
 function dimension(config: Record<string, unknown>, key: string): number {

@@ -35,7 +35,7 @@ export interface UpscaleOptions {
   stride?: number;
   /**
    * Views per UNet call. Any value gives the same image; larger batches trade memory for speed.
-   * @default chosen from the backend's `maxMemoryBytes` and the view size (see `defaultViewBatchSize`)
+   * @default 1 on cpu / wasm backends; elsewhere chosen from the backend's `maxMemoryBytes` and the view size (see `defaultViewBatchSize`)
    */
   viewBatchSize?: number;
   /**
@@ -65,7 +65,8 @@ export interface UpscaleOptions {
    */
   signal?: AbortSignalLike;
   /**
-   * Progress: `stage` events (`load-model`, `upscale`), one `tile` event per view per step
+   * Progress: `stage` events (`load-model`, `upscale`; with the Flash refiner also `encode-image`,
+   * `refine` with one `tile` event per latent tile, and `decode`), one `tile` event per view per step
    * (`{ index, total, step, totalSteps, view }`) and one `step` event per step.
    * @default undefined
    */
