@@ -46,7 +46,8 @@ export interface KandiSuperResOptions {
   /** An opened KandiSuperRes folder (`_class_name` `KandiSuperResPipeline`). */
   folder: ModelFolder;
   /**
-   * Release the UNet session after every call instead of keeping it for the next one.
+   * Release the sessions (the SR UNet, and the refiner's when it ran) after every call instead of
+   * keeping them for the next one.
    * @default false
    */
   lowMemory?: boolean;
