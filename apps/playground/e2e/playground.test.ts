@@ -1,0 +1,176 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { extractGenerationMetadata, type RgbImage } from '@kandinsky/core';
+import { loadKandinsky3 } from '../../../packages/node/src/load-kandinsky3.js';
+import { tinyModelPath } from '@kandinsky/tiny-models';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shapeColour } from '../../../packages/node/src/test-support/shape-colour.js';
+import { OUTPUT_DIRECTORY, compareImages, generate, logRequests, startPlayground, type Playground, type RequestLog } from './playground-harness.js';
+
+// Every run of these tests is the real stack: Vite serving the app, the worker, onnxruntime-web's
+// WASM build and the tiny model folder over HTTP.
+const MODEL_FILES = /^\/models\/kandinsky3-tiny\/.*\.onnx$/;
+
+type Result = Awaited<ReturnType<typeof generate>>;
+function image(result: Result): { png: Uint8Array; image: RgbImage } {
+  if ('error' in result) throw new Error(`the page showed an error: ${result.error}`);
+  return result;
+}
+
+describe('playground in headless Chromium (onnxruntime-web, worker)', () => {
+  let playground: Playground;
+  let context: BrowserContext;
+  let page: Page;
+  let requests: RequestLog;
+  let redCircle: { png: Uint8Array; image: RgbImage };
+
+  beforeAll(async () => {
+    playground = await startPlayground();
+    context = await playground.browser.newContext({ viewport: { width: 960, height: 1000 } });
+    // Main-thread tasks over 50 ms, recorded from the first script on.
+    await context.addInitScript(() => {
+      const durations: number[] = [];
+      (window as unknown as { longTasks: number[] }).longTasks = durations;
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) durations.push(entry.duration);
+      }).observe({ type: 'longtask', buffered: true });
+    });
+    requests = logRequests(context);
+    page = await context.newPage();
+    // One WASM thread: the tests compare against onnxruntime-node with one thread.
+    await page.goto(`${playground.url}?threads=1`);
+  }, 60_000);
+
+  afterAll(async () => {
+    await playground?.close();
+  });
+
+  it('text → image on WASM gives the shape the prompt\'s colour, with the PNG metadata of core', async () => {
+    const cases: [string, string][] = [
+      ['a red circle on a white background', 'red'],
+      ['a blue square on a yellow background', 'blue'],
+      ['a green triangle on a black background', 'green'],
+    ];
+    const found: string[] = [];
+    for (const [index, [prompt, colour]] of cases.entries()) {
+      const result = image(await generate(page, { mode: 'text2image', prompt, seed: 1000 + index, device: 'wasm' }));
+      const colours = shapeColour(result.image);
+      found.push(`${prompt} → ${colours.shape} on ${colours.background}`);
+      expect(colours.shape, found.join('; ')).toBe(colour);
+      const metadata = extractGenerationMetadata(result.png);
+      expect(metadata).toMatchObject({ prompt, seed: 1000 + index });
+      if (index === 0) redCircle = result;
+    }
+    expect(await page.textContent('[data-testid=device]')).toMatch(/^WASM/);
+    await page.screenshot({ path: join(OUTPUT_DIRECTORY, 'text2image.png') });
+  });
+
+  it('keeps the page\'s main thread free while the worker generates (no long task over 50 ms)', async () => {
+    await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks.length = 0));
+    image(await generate(page, { mode: 'text2image', prompt: 'a yellow circle on a blue background', seed: 5 }));
+    const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+    console.log(`[web] long tasks on the main thread during text → image: ${longTasks.length}, longest ${Math.max(0, ...longTasks).toFixed(0)} ms`);
+    expect(longTasks.filter((duration) => duration > 50)).toEqual([]);
+  });
+
+  it('gives the same image as @kandinsky/node on the CPU for the same seed', async () => {
+    const prompt = 'a purple square on a white background';
+    const web = image(await generate(page, { mode: 'text2image', prompt, seed: 7, steps: 20 }));
+    const node = await loadKandinsky3(tinyModelPath('kandinsky3-tiny'), { device: 'cpu', intraOperatorThreads: 1 });
+    try {
+      const reference = (await node.textToImage({ prompt, seed: 7, steps: 20 })).images[0]!;
+      const difference = compareImages(web.image, reference);
+      console.log(`[web] WASM vs onnxruntime-node CPU, seed 7, 20 steps: ${difference.differing} of ${reference.data.length} bytes differ, max ${difference.max}, mean ${difference.mean.toFixed(4)}`);
+      // Both runtimes run the same fp32 kernels; float summation order may differ in the last
+      // bit, which rounding to uint8 hides almost everywhere.
+      expect(difference.max).toBeLessThanOrEqual(2);
+      expect(difference.differing).toBeLessThanOrEqual(reference.data.length / 100);
+    } finally {
+      await node.dispose();
+    }
+  });
+
+  it('runs Flash in 4 steps with the prompt\'s colour', async () => {
+    const result = image(await generate(page, { mode: 'flash', prompt: 'a blue circle on a white background', seed: 11 }));
+    expect(shapeColour(result.image).shape).toBe('blue');
+    expect(extractGenerationMetadata(result.png)).toMatchObject({ steps: 4 });
+    await page.screenshot({ path: join(OUTPUT_DIRECTORY, 'flash.png') });
+  });
+
+  it('runs image → image on an uploaded PNG, changing it more as strength grows', async () => {
+    const source = join(OUTPUT_DIRECTORY, 'img2img-source.png');
+    await writeFile(source, redCircle.png);
+    await page.selectOption('[data-testid=mode]', 'img2img');
+    await page.setInputFiles('[data-testid=image-input]', source);
+    const distances: number[] = [];
+    for (const strength of [0.3, 1]) {
+      const result = image(await generate(page, { mode: 'img2img', prompt: 'a blue square on a black background', seed: 4, strength }));
+      distances.push(compareImages(result.image, redCircle.image).mean);
+    }
+    expect(distances[0]).toBeLessThan(distances[1]!);
+    await page.screenshot({ path: join(OUTPUT_DIRECTORY, 'img2img.png') });
+  });
+
+  it('cancels a run in the worker, and the next run works', async () => {
+    await page.selectOption('[data-testid=mode]', 'text2image');
+    await page.fill('[data-testid=steps]', '400');
+    await page.click('[data-testid=generate]');
+    await page.waitForFunction(() => /denoise (\d+)\//.test(document.querySelector('[data-testid=stage]')!.textContent ?? ''), null, { timeout: 60_000 });
+    await page.click('[data-testid=cancel]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=stage]')!.textContent === 'cancelled', null, { timeout: 30_000 });
+    const progress = await page.evaluate(() => Number(document.querySelector<HTMLProgressElement>('[data-testid=progress]')!.value));
+    expect(progress).toBeLessThan(400);
+    expect(await page.isVisible('[data-testid=error]')).toBe(false);
+    image(await generate(page, { mode: 'text2image', prompt: 'a red square on a white background', seed: 3, steps: 10 }));
+  });
+
+  it('shows a missing model folder as an error and stays usable', async () => {
+    await page.fill('[data-testid=model-url]', '/models/no-such-model/');
+    const failed = await generate(page, { mode: 'text2image', seed: 1, steps: 5 });
+    expect('error' in failed && failed.error).toMatch(/MODEL_NOT_FOUND: .*no-such-model.*HTTP 404/);
+    await page.fill('[data-testid=model-url]', '/models/kandinsky3-tiny/');
+    image(await generate(page, { mode: 'text2image', seed: 1, steps: 5 }));
+    expect(await page.isVisible('[data-testid=error]')).toBe(false);
+  });
+
+  it('serves a second page load from the cache, and re-fetches a corrupted cached file', async () => {
+    await page.reload();
+    requests.paths.length = 0;
+    const first = image(await generate(page, { mode: 'text2image', prompt: 'a red circle on a white background', seed: 1, steps: 5, device: 'wasm' }));
+    const fetched = requests.paths.filter((path) => MODEL_FILES.test(path));
+    expect(fetched).toEqual([]);
+    expect(await page.evaluate(() => (window as unknown as { kandinskyPlayground: { fromCache: number } }).kandinskyPlayground.fromCache)).toBeGreaterThan(0);
+
+    // Truncate the cached UNet as a broken disk or an interrupted write would.
+    const unet = new URL('/models/kandinsky3-tiny/unet/model.onnx', playground.url).href;
+    await page.evaluate(async (url) => {
+      const cache = await caches.open('kandinsky-models-v1');
+      const stored = await cache.match(url);
+      const bytes = new Uint8Array(await stored!.arrayBuffer());
+      await cache.put(url, new Response(bytes.slice(0, 1000), { headers: stored!.headers }));
+    }, unet);
+    await page.reload();
+    requests.paths.length = 0;
+    const again = image(await generate(page, { mode: 'text2image', prompt: 'a red circle on a white background', seed: 1, steps: 5, device: 'wasm' }));
+    expect(requests.paths.filter((path) => MODEL_FILES.test(path))).toEqual(['/models/kandinsky3-tiny/unet/model.onnx']);
+    expect(compareImages(again.image, first.image).max).toBe(0);
+    const repaired = await page.evaluate(async (url) => (await (await caches.open('kandinsky-models-v1')).match(url))!.arrayBuffer().then((b) => b.byteLength), unet);
+    expect(repaired).toBeGreaterThan(1000);
+  });
+
+  it('loads onnxruntime-web\'s wasm from the app itself and nothing from outside', () => {
+    expect(requests.external).toEqual([]);
+  });
+
+  it('runs text → image on WebGPU (SwiftShader) to the WASM result', async () => {
+    const options = { mode: 'text2image', prompt: 'a green circle on a white background', seed: 21, steps: 2 } as const;
+    const wasm = image(await generate(page, { ...options, device: 'wasm' }));
+    const webgpu = image(await generate(page, { ...options, device: 'webgpu', timeout: 240_000 }));
+    expect(await page.textContent('[data-testid=device]')).toMatch(/^WebGPU/);
+    const difference = compareImages(webgpu.image, wasm.image);
+    console.log(`[web] WebGPU (SwiftShader) vs WASM, 2 steps: max ${difference.max}, mean ${difference.mean.toFixed(4)}`);
+    expect(difference.max).toBeLessThanOrEqual(2);
+    await page.screenshot({ path: join(OUTPUT_DIRECTORY, 'text2image-webgpu.png') });
+  }, 300_000);
+});
