@@ -4,6 +4,7 @@ import { extractGenerationMetadata, type RgbImage } from '@kandinsky/core';
 import { loadKandinsky3 } from '../../../packages/node/src/load-kandinsky3.js';
 import { tinyModelPath } from '@kandinsky/tiny-models';
 import type { BrowserContext, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shapeColour } from '../../../packages/node/src/test-support/shape-colour.js';
 import { OUTPUT_DIRECTORY, compareImages, generate, logRequests, startPlayground, type Playground, type RequestLog } from './playground-harness.js';
@@ -110,6 +111,50 @@ describe('playground in headless Chromium (onnxruntime-web, worker)', () => {
     }
     expect(distances[0]).toBeLessThan(distances[1]!);
     await page.screenshot({ path: join(OUTPUT_DIRECTORY, 'img2img.png') });
+  });
+
+  it('inpaints inside an uploaded mask in the prompt\'s colour and leaves far pixels alone', async () => {
+    // The first scene of the Node inpainting test: a green square (centre 20,20, half side 10) on
+    // white, masked by its box + 3 px, repainted red (seed 500).
+    const source = new Uint8Array(64 * 64 * 3);
+    const mask = new Uint8Array(64 * 64 * 3);
+    const shape: number[] = [];
+    for (let y = 0; y < 64; y++) {
+      for (let x = 0; x < 64; x++) {
+        const i = y * 64 + x;
+        const inside = Math.abs(x + 0.5 - 20) <= 10 && Math.abs(y + 0.5 - 20) <= 10;
+        if (inside) shape.push(i);
+        source.set(inside ? [40, 180, 70] : [245, 245, 245], i * 3);
+        if (x >= 7 && x < 7 + 27 && y >= 7 && y < 7 + 27) mask.set([255, 255, 255], i * 3);
+      }
+    }
+    const sourcePath = join(OUTPUT_DIRECTORY, 'inpaint-source.png');
+    const maskPath = join(OUTPUT_DIRECTORY, 'inpaint-mask.png');
+    await writeFile(sourcePath, await sharp(source, { raw: { width: 64, height: 64, channels: 3 } }).png().toBuffer());
+    await writeFile(maskPath, await sharp(mask, { raw: { width: 64, height: 64, channels: 3 } }).png().toBuffer());
+    await page.selectOption('[data-testid=mode]', 'inpaint');
+    await page.setInputFiles('[data-testid=image-input]', sourcePath);
+    await page.setInputFiles('[data-testid=mask-input]', maskPath);
+    const result = image(await generate(page, { mode: 'inpaint', prompt: 'a red square on a white background', seed: 500 }));
+    const tally = new Map<string, number>();
+    for (const i of shape) {
+      const colour = shapeColour({ width: 1, height: 1, data: result.image.data.subarray(i * 3, i * 3 + 3) }).background;
+      tally.set(colour, (tally.get(colour) ?? 0) + 1);
+    }
+    expect([...tally.entries()].sort((a, b) => b[1] - a[1])[0]![0]).toBe('red');
+    // Far pixels: 9 px or more outside the mask box (7…33).
+    let sum = 0;
+    let count = 0;
+    for (let y = 0; y < 64; y++) {
+      for (let x = 0; x < 64; x++) {
+        if (x >= 7 - 8 && x < 34 + 8 && y >= 7 - 8 && y < 34 + 8) continue;
+        for (let c = 0; c < 3; c++) sum += Math.abs(result.image.data[(y * 64 + x) * 3 + c]! - source[(y * 64 + x) * 3 + c]!);
+        count += 3;
+      }
+    }
+    console.log(`[web] inpainting far pixels |Δ| ${(sum / count).toFixed(2)} of 255`);
+    expect(sum / count).toBeLessThanOrEqual(3);
+    await page.screenshot({ path: join(OUTPUT_DIRECTORY, 'inpaint.png') });
   });
 
   it('cancels a run in the worker, and the next run works', async () => {
