@@ -179,6 +179,16 @@ describe('playground in headless Chromium (onnxruntime-web, worker)', () => {
     expect(await page.isVisible('[data-testid=error]')).toBe(false);
   });
 
+  it('shows a file that is not an image as INVALID_IMAGE', async () => {
+    const notAnImage = join(OUTPUT_DIRECTORY, 'not-an-image.png');
+    await writeFile(notAnImage, 'this is text, not a PNG');
+    await page.selectOption('[data-testid=mode]', 'img2img');
+    await page.setInputFiles('[data-testid=image-input]', notAnImage);
+    await page.waitForSelector('[data-testid=error]', { state: 'visible' });
+    expect(await page.textContent('[data-testid=error]')).toMatch(/^INVALID_IMAGE: Cannot decode the image <23 bytes, image\/png>/);
+    await page.selectOption('[data-testid=mode]', 'text2image');
+  });
+
   it('serves a second page load from the cache, and re-fetches a corrupted cached file', async () => {
     await page.reload();
     requests.paths.length = 0;
