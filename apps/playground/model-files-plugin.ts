@@ -81,6 +81,11 @@ export function modelFilesPlugin(): Plugin {
     res.statusCode = answer.status;
     res.setHeader('content-type', answer.type);
     res.setHeader('cache-control', 'no-cache');
+    // These responses skip Vite's own header handling: a script loaded as a worker on a
+    // cross-origin isolated page (ORT's thread workers) must carry COEP itself.
+    res.setHeader('cross-origin-opener-policy', 'same-origin');
+    res.setHeader('cross-origin-embedder-policy', 'require-corp');
+    res.setHeader('cross-origin-resource-policy', 'same-origin');
     if (answer.file) {
       res.setHeader('content-length', String(statSync(answer.file).size));
       createReadStream(answer.file).pipe(res);

@@ -218,6 +218,22 @@ describe('playground in headless Chromium (onnxruntime-web, worker)', () => {
     expect(requests.external).toEqual([]);
   });
 
+  it('runs WASM with threads on the cross-origin isolated page by default', async () => {
+    const threaded = await context.newPage();
+    try {
+      await threaded.goto(playground.url);
+      const options = { mode: 'text2image', prompt: 'a purple square on a white background', seed: 7, steps: 20, device: 'wasm' } as const;
+      const result = image(await generate(threaded, options));
+      expect(await threaded.textContent('[data-testid=device]')).toMatch(/^WASM, [2-4] threads$/);
+      const single = image(await generate(page, options));
+      const difference = compareImages(result.image, single.image);
+      console.log(`[web] ${await threaded.textContent('[data-testid=device]')} vs 1 thread, seed 7, 20 steps: ${difference.differing} bytes differ, max ${difference.max}`);
+      expect(difference.max).toBeLessThanOrEqual(2);
+    } finally {
+      await threaded.close();
+    }
+  });
+
   it('runs text → image on WebGPU (SwiftShader) to the WASM result', async () => {
     const options = { mode: 'text2image', prompt: 'a green circle on a white background', seed: 21, steps: 2 } as const;
     const wasm = image(await generate(page, { ...options, device: 'wasm' }));

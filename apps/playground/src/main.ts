@@ -94,7 +94,7 @@ async function ensureLoaded(): Promise<void> {
   try {
     const loaded = await client.load(request, { onProgress });
     loadedKey = key;
-    deviceOut.textContent = loaded.device === 'webgpu' ? `WebGPU${loaded.probe.adapter ? ` (${loaded.probe.adapter})` : ''}` : 'WASM';
+    deviceOut.textContent = loaded.device === 'webgpu' ? `WebGPU${loaded.probe.adapter ? ` (${loaded.probe.adapter})` : ''}` : `WASM, ${loaded.threads} thread${loaded.threads === 1 ? '' : 's'}`;
   } catch (error) {
     deviceOut.textContent = 'not loaded';
     throw error;

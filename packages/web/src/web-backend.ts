@@ -32,10 +32,9 @@ export interface WebBackendOptions {
    */
   wasmPaths?: string;
   /**
-   * WASM threads. More than 1 needs a cross-origin isolated page (COOP/COEP headers). Not more
-   * than 1 by default: with onnxruntime-web 1.30 in a dedicated worker, session creation with
-   * threads never finished in headless Chromium 156 (dev server and static build alike).
-   * @default 1
+   * WASM threads. More than 1 needs a cross-origin isolated page (COOP/COEP headers), and every
+   * script the runtime starts as a thread worker must be served with COEP too.
+   * @default `min(4, hardwareConcurrency)` on a cross-origin isolated page, else 1
    */
   numThreads?: number;
   /**
@@ -54,10 +53,13 @@ export class WebBackend implements Backend {
   readonly capabilities: BackendCapabilities;
   /** What {@link probeDevice} found when the backend was made. */
   readonly probe: WebDeviceProbe;
+  /** WASM threads per session (onnxruntime-web's `env.wasm.numThreads`). */
+  readonly threads: number;
 
-  constructor(device: WebDevice, probe: WebDeviceProbe, options: WebBackendOptions) {
+  constructor(device: WebDevice, probe: WebDeviceProbe, options: WebBackendOptions, threads = 1) {
     this.device = device;
     this.probe = probe;
+    this.threads = threads;
     const maxMemoryBytes = options.maxMemoryBytes ?? (device === 'wasm' ? WASM_ADDRESS_SPACE : undefined);
     this.capabilities = { maxMemoryBytes };
   }
@@ -99,10 +101,11 @@ export class WebBackend implements Backend {
 }
 
 /** Sets onnxruntime-web's process-wide WASM options once (they apply to every later session). */
-function configureWasm(options: WebBackendOptions): void {
+function configureWasm(options: WebBackendOptions): number {
   if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-  const threads = options.numThreads ?? 1;
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  const threads = options.numThreads ?? (isolated ? Math.min(4, cores) : 1);
   if (!Number.isInteger(threads) || threads < 1) {
     throw invalidArgument('numThreads', threads, 'an integer ≥ 1', 'Use 1, or more on a cross-origin isolated page.');
   }
@@ -115,6 +118,7 @@ function configureWasm(options: WebBackendOptions): void {
     );
   }
   ort.env.wasm.numThreads = threads;
+  return threads;
 }
 
 /**
@@ -134,7 +138,7 @@ export async function createWebBackend(options: WebBackendOptions = {}): Promise
   if (maxMemoryBytes !== undefined && !(typeof maxMemoryBytes === 'number' && Number.isFinite(maxMemoryBytes) && maxMemoryBytes > 0)) {
     throw invalidArgument('maxMemoryBytes', maxMemoryBytes, 'a positive number of bytes', 'Pass e.g. 2 * 2 ** 30 for 2 GiB, or leave it out.');
   }
-  configureWasm(options);
+  const threads = configureWasm(options);
   const probe = await probeDevice();
   let device: WebDevice = requested === 'auto' ? (probe.webgpu ? 'webgpu' : 'wasm') : requested;
   if (device === 'webgpu' && !probe.webgpu) {
@@ -145,5 +149,5 @@ export async function createWebBackend(options: WebBackendOptions = {}): Promise
       { device: 'webgpu', reason: probe.webgpuReason },
     );
   }
-  return new WebBackend(device, probe, options);
+  return new WebBackend(device, probe, options, threads);
 }

@@ -21,7 +21,7 @@ export interface WorkerCallOptions {
 /** The page half of the pair. */
 export interface WorkerClient {
   /** Opens a model folder in the worker (downloads happen on first use). */
-  load(request: WorkerLoadRequest, options?: WorkerCallOptions): Promise<{ device: WebDevice; probe: WebDeviceProbe; cached: boolean }>;
+  load(request: WorkerLoadRequest, options?: WorkerCallOptions): Promise<{ device: WebDevice; threads: number; probe: WebDeviceProbe; cached: boolean }>;
   /** Runs one generation in the worker. */
   generate(request: WorkerGenerateRequest, options?: WorkerCallOptions): Promise<WorkerGenerateResult>;
   /** Deletes the model cache. */
@@ -72,7 +72,7 @@ export function createWorkerClient(worker: WorkerLike): WorkerClient {
         return;
       case 'loaded':
         pending.delete(message.id);
-        call.resolve({ device: message.device, probe: message.probe, cached: message.cached });
+        call.resolve({ device: message.device, threads: message.threads, probe: message.probe, cached: message.cached });
         return;
       case 'result':
         pending.delete(message.id);

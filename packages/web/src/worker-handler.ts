@@ -102,9 +102,8 @@ export function handleWorkerRequests(scope: WorkerScopeLike, options: HandleWork
         }
         loaded.model
           .then(async (opened) => {
-            const device = (opened.backend as { device?: 'wasm' | 'webgpu' }).device ?? 'wasm';
-            const probe = (opened.backend as { probe?: WebDeviceProbe }).probe!;
-            post({ type: 'loaded', id, device, probe, cached: await opened.files.isCached() });
+            const backend = opened.backend as { device?: 'wasm' | 'webgpu'; probe?: WebDeviceProbe; threads?: number };
+            post({ type: 'loaded', id, device: backend.device ?? 'wasm', threads: backend.threads ?? 1, probe: backend.probe!, cached: await opened.files.isCached() });
           })
           .catch(fail);
         return;

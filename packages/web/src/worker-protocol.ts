@@ -77,7 +77,7 @@ export type WorkerRequest =
   | { readonly type: 'clear-cache'; readonly id: number };
 
 export type WorkerResponse =
-  | { readonly type: 'loaded'; readonly id: number; readonly device: WebDevice; readonly probe: WebDeviceProbe; readonly cached: boolean }
+  | { readonly type: 'loaded'; readonly id: number; readonly device: WebDevice; readonly threads: number; readonly probe: WebDeviceProbe; readonly cached: boolean }
   | { readonly type: 'progress'; readonly id: number; readonly event: ProgressEvent }
   | { readonly type: 'result'; readonly id: number; readonly result: WorkerGenerateResult }
   | { readonly type: 'done'; readonly id: number }
