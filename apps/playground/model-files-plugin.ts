@@ -13,7 +13,7 @@ export const MODELS_DIRECTORY = join(root, 'models/tiny');
 export const ORT_DIRECTORY = join(root, 'node_modules/onnxruntime-web/dist');
 // The default `onnxruntime-web` entry runs WASM and WebGPU through the JSEP build.
 const ORT_FILES = ['ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs'];
-const MODEL_FOLDERS = ['kandinsky3-tiny'];
+const MODEL_FOLDERS = ['kandinsky3-tiny', 'kandinsky3-tiny-ip-adapter', 'kandinsky3-tiny-controlnet-hed'];
 
 function walk(directory: string): string[] {
   return readdirSync(directory, { withFileTypes: true }).flatMap((entry) =>

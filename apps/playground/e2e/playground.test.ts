@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extractGenerationMetadata, type RgbImage } from '@kandinsky/core';
+import { loadControlNet, loadIpAdapter } from '../../../packages/node/src/load-k3d-pipelines.js';
 import { loadKandinsky3 } from '../../../packages/node/src/load-kandinsky3.js';
 import { tinyModelPath } from '@kandinsky/tiny-models';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -25,6 +26,7 @@ describe('playground in headless Chromium (onnxruntime-web, worker)', () => {
   let page: Page;
   let requests: RequestLog;
   let redCircle: { png: Uint8Array; image: RgbImage };
+  let blueCircle: { png: Uint8Array; image: RgbImage };
 
   beforeAll(async () => {
     playground = await startPlayground();
@@ -96,6 +98,7 @@ describe('playground in headless Chromium (onnxruntime-web, worker)', () => {
     const result = image(await generate(page, { mode: 'flash', prompt: 'a blue circle on a white background', seed: 11 }));
     expect(shapeColour(result.image).shape).toBe('blue');
     expect(extractGenerationMetadata(result.png)).toMatchObject({ steps: 4 });
+    blueCircle = result;
     await page.screenshot({ path: join(OUTPUT_DIRECTORY, 'flash.png') });
   });
 
@@ -155,6 +158,65 @@ describe('playground in headless Chromium (onnxruntime-web, worker)', () => {
     console.log(`[web] inpainting far pixels |Δ| ${(sum / count).toFixed(2)} of 255`);
     expect(sum / count).toBeLessThanOrEqual(3);
     await page.screenshot({ path: join(OUTPUT_DIRECTORY, 'inpaint.png') });
+  });
+
+  it('runs variation and mixing on the IP-Adapter folder, to the bytes of @kandinsky/node', async () => {
+    const red = join(OUTPUT_DIRECTORY, 'variation-red.png');
+    const blue = join(OUTPUT_DIRECTORY, 'variation-blue.png');
+    await writeFile(red, redCircle.png);
+    await writeFile(blue, blueCircle.png);
+    await page.selectOption('[data-testid=mode]', 'variation');
+    await page.setInputFiles('[data-testid=image-input]', red);
+    await page.setInputFiles('[data-testid=second-image-input]', []);
+    const variation = image(await generate(page, { mode: 'variation', prompt: '', seed: 3, steps: 10 }));
+    await page.setInputFiles('[data-testid=second-image-input]', blue);
+    await page.fill('[data-testid=mix-weight]', '0.5');
+    const mix = image(await generate(page, { mode: 'variation', prompt: '', seed: 3, steps: 10 }));
+    await page.screenshot({ path: join(OUTPUT_DIRECTORY, 'variation.png') });
+    await page.setInputFiles('[data-testid=second-image-input]', []);
+    const ip = await loadIpAdapter(tinyModelPath('kandinsky3-tiny-ip-adapter'), { device: 'cpu', intraOperatorThreads: 1 });
+    try {
+      const expectedVariation = (await ip.variation({ image: redCircle.image, seed: 3, steps: 10 })).images[0]!;
+      const expectedMix = (await ip.mix({ images: [redCircle.image, blueCircle.image], weights: [0.5, 0.5], seed: 3, steps: 10 })).images[0]!;
+      const [dv, dm] = [compareImages(variation.image, expectedVariation), compareImages(mix.image, expectedMix)];
+      console.log(`[web] IP-Adapter WASM vs Node CPU: variation max ${dv.max} (${dv.differing} bytes differ), mix max ${dm.max} (${dm.differing})`);
+      expect(dv.max).toBeLessThanOrEqual(2);
+      expect(dm.max).toBeLessThanOrEqual(2);
+      // The mix is another image than the variation of the first source alone.
+      expect(compareImages(mix.image, variation.image).mean).toBeGreaterThan(5);
+    } finally {
+      await ip.components.dispose();
+    }
+  });
+
+  it('runs ControlNet on the edges of an uploaded image, shows the edge map, to the bytes of @kandinsky/node', async () => {
+    const source = join(OUTPUT_DIRECTORY, 'controlnet-source.png');
+    await writeFile(source, redCircle.png);
+    await page.selectOption('[data-testid=mode]', 'controlnet');
+    await page.setInputFiles('[data-testid=image-input]', source);
+    const prompt = 'a green circle on a white background';
+    const result = image(await generate(page, { mode: 'controlnet', prompt, seed: 5, steps: 10 }));
+    // The edge map canvas now holds the hint: white edges on black, so not all one colour.
+    const edgeStats = await page.evaluate(() => {
+      const canvas = document.querySelector<HTMLCanvasElement>('[data-testid=edge-map]')!;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let bright = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i]! > 127) bright++;
+      return { bright, pixels: data.length / 4 };
+    });
+    expect(edgeStats.bright).toBeGreaterThan(0);
+    expect(edgeStats.bright).toBeLessThan(edgeStats.pixels / 2);
+    await page.screenshot({ path: join(OUTPUT_DIRECTORY, 'controlnet.png') });
+    const controlnet = await loadControlNet(tinyModelPath('kandinsky3-tiny-controlnet-hed'), { device: 'cpu', intraOperatorThreads: 1 });
+    try {
+      const expected = (await controlnet.generate({ image: redCircle.image, prompt, seed: 5, steps: 10 })).images[0]!;
+      const difference = compareImages(result.image, expected);
+      console.log(`[web] ControlNet WASM vs Node CPU: max ${difference.max} (${difference.differing} bytes differ)`);
+      expect(difference.max).toBeLessThanOrEqual(2);
+    } finally {
+      await controlnet.components.dispose();
+    }
+    await page.selectOption('[data-testid=mode]', 'text2image');
   });
 
   it('cancels a run in the worker, and the next run works', async () => {

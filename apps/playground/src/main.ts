@@ -21,11 +21,19 @@ const sourceCanvas = $<HTMLCanvasElement>('source-canvas');
 const maskCanvas = $<HTMLCanvasElement>('mask-canvas');
 
 const client = createWorkerClient(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' }));
-const ENABLED_MODES: readonly WorkerMode[] = ['text2image', 'flash', 'img2img', 'inpaint'];
+const ENABLED_MODES: readonly WorkerMode[] = ['text2image', 'flash', 'img2img', 'inpaint', 'variation', 'controlnet'];
+/** The modes that run on their own model folder rather than the base folder of the URL field. */
+const MODE_FOLDERS: Partial<Record<WorkerMode, string>> = {
+  variation: '/models/kandinsky3-tiny-ip-adapter/',
+  controlnet: '/models/kandinsky3-tiny-controlnet-hed/',
+};
+const IMAGE_MODES: readonly WorkerMode[] = ['img2img', 'inpaint', 'variation', 'controlnet'];
 
 const threads = new URLSearchParams(location.search).get('threads');
 let sourceImage: RgbImage | undefined;
-let loadedKey: string | undefined;
+let secondImage: RgbImage | undefined;
+/** The load request each folder URL was last loaded with. */
+const loadedKeys = new Map<string, string>();
 let controller: AbortController | undefined;
 
 /** State the automated tests read: the last run's timings and what the page saw. */
@@ -78,22 +86,22 @@ function onProgress(event: ProgressEvent): void {
   }
 }
 
-async function ensureLoaded(): Promise<void> {
+async function ensureLoaded(folder: string): Promise<void> {
   const request = {
-    baseUrl: new URL(modelUrl.value, location.href).href,
+    baseUrl: folder,
     device: deviceSelect.value as 'auto' | 'wasm' | 'webgpu',
     wasmPaths: new URL('/ort/', location.href).href,
     // `?threads=N` picks the WASM thread count (default: the backend's choice).
     ...(threads ? { numThreads: Number(threads) } : {}),
   };
   const key = JSON.stringify(request);
-  if (key === loadedKey) return;
+  if (loadedKeys.get(folder) === key) return;
   deviceOut.textContent = 'loading…';
-  // The worker drops its model when a load fails: load again next time, whatever the key.
-  loadedKey = undefined;
+  // The worker drops a folder whose load failed: load again next time, whatever the key.
+  loadedKeys.delete(folder);
   try {
     const loaded = await client.load(request, { onProgress });
-    loadedKey = key;
+    loadedKeys.set(folder, key);
     deviceOut.textContent = loaded.device === 'webgpu' ? `WebGPU${loaded.probe.adapter ? ` (${loaded.probe.adapter})` : ''}` : `WASM, ${loaded.threads} thread${loaded.threads === 1 ? '' : 's'}`;
   } catch (error) {
     deviceOut.textContent = 'not loaded';
@@ -119,14 +127,15 @@ async function run(): Promise<void> {
   errorBox.hidden = true;
   const current = mode.value as WorkerMode;
   if (!ENABLED_MODES.includes(current)) throw new Error(`The mode ${current} is not available yet.`);
-  if ((current === 'img2img' || current === 'inpaint') && !sourceImage) throw new Error('Choose an image first (image input).');
+  if (IMAGE_MODES.includes(current) && !sourceImage) throw new Error('Choose an image first (image input).');
+  const folder = new URL(MODE_FOLDERS[current] ?? modelUrl.value, location.href).href;
   controller = new AbortController();
   generate.disabled = true;
   cancel.disabled = false;
   progressBar.value = 0;
   stage.textContent = 'starting';
   try {
-    await ensureLoaded();
+    await ensureLoaded(folder);
     const steps = numberField('steps');
     const guidance = numberField('guidance');
     const width = numberField('width');
@@ -134,6 +143,7 @@ async function run(): Promise<void> {
     const output = await client.generate(
       {
         mode: current,
+        baseUrl: folder,
         prompt: $<HTMLInputElement>('prompt').value,
         seed: numberField('seed') ?? 0,
         ...(steps !== undefined ? { steps } : {}),
@@ -141,12 +151,14 @@ async function run(): Promise<void> {
         ...(width !== undefined && current !== 'inpaint' ? { width } : {}),
         ...(height !== undefined && current !== 'inpaint' ? { height } : {}),
         ...(current === 'img2img' ? { strength: numberField('strength') ?? 0.7 } : {}),
-        ...(sourceImage && (current === 'img2img' || current === 'inpaint') ? { image: sourceImage } : {}),
+        ...(sourceImage && IMAGE_MODES.includes(current) ? { image: sourceImage } : {}),
+        ...(secondImage && current === 'variation' ? { secondImage, mixWeight: Number($<HTMLInputElement>('mix-weight').value) } : {}),
         ...(current === 'inpaint' ? { mask: paintedMask() } : {}),
         previewEvery: 5,
       },
       { onProgress, signal: controller.signal },
     );
+    if (output.hint) drawImage($<HTMLCanvasElement>('edge-map'), output.hint);
     const blob = new Blob([output.png as Uint8Array<ArrayBuffer>], { type: 'image/png' });
     const url = URL.createObjectURL(blob);
     if (result.src.startsWith('blob:')) URL.revokeObjectURL(result.src);
@@ -194,6 +206,17 @@ $<HTMLInputElement>('image-input').addEventListener('change', (event) => {
       maskCanvas.height = image.height;
     })
     .catch(showError);
+});
+$<HTMLInputElement>('second-image-input').addEventListener('change', (event) => {
+  errorBox.hidden = true;
+  readFileInput(event.target as HTMLInputElement)
+    .then((image) => {
+      secondImage = image;
+    })
+    .catch(showError);
+});
+$<HTMLInputElement>('mix-weight').addEventListener('input', (event) => {
+  $<HTMLOutputElement>('mix-weight-value').textContent = (event.target as HTMLInputElement).value;
 });
 $<HTMLInputElement>('mask-input').addEventListener('change', (event) => {
   errorBox.hidden = true;

@@ -2,7 +2,7 @@ import type { GenerationParameters, ProgressEvent } from '@kandinsky/core';
 import type { WebDevice, WebDeviceProbe } from './probe-device.js';
 
 /** The modes the worker runs, named as the playground's `mode` select values. */
-export type WorkerMode = 'text2image' | 'flash' | 'img2img' | 'inpaint';
+export type WorkerMode = 'text2image' | 'flash' | 'img2img' | 'inpaint' | 'variation' | 'controlnet';
 
 /** Pixels that cross the worker boundary (the buffer is transferred, not copied). */
 export interface TransferredImage {
@@ -39,6 +39,19 @@ export interface WorkerGenerateRequest {
   readonly strength?: number;
   /** Start image (img2img, inpaint). */
   readonly image?: TransferredImage;
+  /** Second image of a mix (variation mode); without it, a variation of `image`. */
+  readonly secondImage?: TransferredImage;
+  /**
+   * Weight of `secondImage` in a mix; `image` gets `1 - mixWeight`.
+   * @default 0.5
+   */
+  readonly mixWeight?: number;
+  /**
+   * The model folder to run on, as passed to `load`: the variation mode needs an IP-Adapter
+   * folder and ControlNet a ControlNet folder, while the others share a base folder.
+   * @default the folder loaded last
+   */
+  readonly baseUrl?: string;
   /** Inpainting mask at the image's size, one byte per pixel: 255 repaint, 0 keep. */
   readonly mask?: Uint8Array;
   /** @default 0 (no previews) */
@@ -58,6 +71,8 @@ export interface WorkerGenerateResult {
   readonly png: Uint8Array;
   readonly image: TransferredImage;
   readonly parameters: GenerationParameters;
+  /** The edge map a ControlNet run was guided by. */
+  readonly hint?: TransferredImage;
   readonly timings: Readonly<Record<string, number>>;
 }
 
