@@ -160,6 +160,34 @@ describe('playground in headless Chromium (onnxruntime-web, worker)', () => {
     await page.screenshot({ path: join(OUTPUT_DIRECTORY, 'inpaint.png') });
   });
 
+  it('paints the inpainting mask with the brush and takes it back with the eraser', async () => {
+    await page.selectOption('[data-testid=mode]', 'inpaint');
+    await page.click('#clear-mask');
+    const painted = () =>
+      page.evaluate(() => {
+        const canvas = document.querySelector<HTMLCanvasElement>('[data-testid=mask-canvas]')!;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let count = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i]! > 127) count++;
+        return count;
+      });
+    expect(await painted()).toBe(0);
+    const box = (await page.locator('[data-testid=mask-canvas]').boundingBox())!;
+    const stroke = async () => {
+      await page.mouse.move(box.x + 40, box.y + box.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width - 40, box.y + box.height / 2, { steps: 20 });
+      await page.mouse.up();
+    };
+    await stroke();
+    const afterBrush = await painted();
+    expect(afterBrush).toBeGreaterThan(100);
+    await page.check('input[name=tool][value=eraser]');
+    await stroke();
+    expect(await painted()).toBeLessThan(afterBrush / 4);
+    await page.check('input[name=tool][value=brush]');
+  });
+
   it('runs variation and mixing on the IP-Adapter folder, to the bytes of @kandinsky/node', async () => {
     const red = join(OUTPUT_DIRECTORY, 'variation-red.png');
     const blue = join(OUTPUT_DIRECTORY, 'variation-blue.png');
