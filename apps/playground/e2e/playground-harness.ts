@@ -20,6 +20,12 @@ const CHROMIUM_ARGS = [
   '--no-sandbox',
 ];
 
+/** Launches another headless Chromium, e.g. one without WebGPU (`webgpu: false`). */
+export function launchChromium(options: { webgpu?: boolean } = {}): Promise<Browser> {
+  const args = options.webgpu === false ? [...CHROMIUM_ARGS.filter((arg) => arg !== '--enable-unsafe-webgpu'), '--disable-gpu'] : CHROMIUM_ARGS;
+  return chromium.launch({ executablePath: CHROMIUM, args, headless: true });
+}
+
 export interface Playground {
   readonly url: string;
   readonly browser: Browser;
@@ -37,7 +43,7 @@ export async function startPlayground(): Promise<Playground> {
   await server.listen();
   const address = server.httpServer!.address();
   const port = typeof address === 'object' && address ? address.port : 5173;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const browser = await launchChromium();
   return {
     url: `http://localhost:${port}/`,
     browser,

@@ -8,7 +8,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shapeColour } from '../../../packages/node/src/test-support/shape-colour.js';
-import { OUTPUT_DIRECTORY, compareImages, generate, logRequests, startPlayground, type Playground, type RequestLog } from './playground-harness.js';
+import { OUTPUT_DIRECTORY, compareImages, generate, launchChromium, logRequests, startPlayground, type Playground, type RequestLog } from './playground-harness.js';
 
 // Every run of these tests is the real stack: Vite serving the app, the worker, onnxruntime-web's
 // WASM build and the tiny model folder over HTTP.
@@ -321,6 +321,21 @@ describe('playground in headless Chromium (onnxruntime-web, worker)', () => {
       expect(difference.max).toBeLessThanOrEqual(2);
     } finally {
       await threaded.close();
+    }
+  });
+
+  it('says so when WebGPU is asked for and the browser has none, and falls back to WASM on auto', async () => {
+    const browser = await launchChromium({ webgpu: false });
+    try {
+      const other = await browser.newPage();
+      await other.goto(`${playground.url}?threads=1`);
+      const failed = await generate(other, { mode: 'flash', device: 'webgpu', seed: 1 });
+      expect('error' in failed && failed.error).toMatch(/^DEVICE_UNAVAILABLE: WebGPU is not available in this browser/);
+      image(await generate(other, { mode: 'flash', device: 'auto', seed: 1 }));
+      expect(await other.textContent('[data-testid=device]')).toMatch(/^WASM/);
+      expect(await other.isVisible('[data-testid=error]')).toBe(false);
+    } finally {
+      await browser.close();
     }
   });
 
