@@ -14,6 +14,8 @@ const listed: FileList = {
     'unet/model.onnx': { size: weights.byteLength, sha256: sha(weights) },
     'truncated/model.onnx': { size: weights.byteLength },
     'changed/model.onnx': { size: weights.byteLength, sha256: sha(weights) },
+    'ext/model.onnx': { size: 10 },
+    'ext/model.onnx.data': { size: weights.byteLength, sha256: sha(weights) },
   },
 };
 
@@ -61,6 +63,10 @@ describe('fetchFileSource', () => {
           return send(200, weights.subarray(0, 1000));
         case 'changed/model.onnx':
           return send(200, weights.map((value) => value ^ 1));
+        case 'ext/model.onnx':
+          return send(200, weights.subarray(0, 10));
+        case 'ext/model.onnx.data':
+          return send(200, weights);
         case 'spa/config.json':
           return send(200, '<!doctype html><html><body>app</body></html>', 'text/html');
         default:
@@ -108,6 +114,12 @@ describe('fetchFileSource', () => {
     expect(error).toMatchObject({ code: 'MODEL_NOT_FOUND', message: expect.stringMatching(message), details: { reason } });
     expect((error as Error).message).toContain(`${base}${path}`);
     expect(cache.entries.size).toBe(0);
+  });
+
+  it('hands a listed model.onnx.data to the backend as its own external-data buffer', async () => {
+    const files = fetchFileSource(base, { cache: memoryCache() });
+    expect(await files.modelSource('ext/model.onnx')).toEqual({ model: weights.subarray(0, 10), externalData: [{ path: 'model.onnx.data', data: weights }] });
+    expect(await files.modelSource('unet/model.onnx')).toEqual(weights);
   });
 
   it('refuses paths that leave the folder, as on disk', async () => {

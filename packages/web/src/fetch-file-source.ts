@@ -182,7 +182,15 @@ export function fetchFileSource(baseUrl: string, options: FetchFileSourceOptions
     readBytes,
     readText: async (path, signal) => new TextDecoder().decode(await readBytes(path, signal)),
     // onnxruntime-web takes the model as bytes: they come through the cache like every file.
-    modelSource: async (path, signal): Promise<ModelSource> => readBytes(path, signal),
+    // External data (`model.onnx.data`, docs/model-format.md §1.3) is passed as its own buffer,
+    // never concatenated with the graph; it is found through files.json.
+    modelSource: async (path, signal): Promise<ModelSource> => {
+      const model = await readBytes(path, signal);
+      const dataPath = `${path}.data`;
+      if ((await listed(signal))?.files[dataPath] === undefined) return model;
+      const name = dataPath.slice(dataPath.lastIndexOf('/') + 1);
+      return { model, externalData: [{ path: name, data: await readBytes(dataPath, signal) }] };
+    },
     async isCached(path) {
       if (!cache) return false;
       const list = await listed();
