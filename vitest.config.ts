@@ -76,6 +76,18 @@ export default defineConfig({
       {
         resolve: { alias },
         test: {
+          // The playground in Debian's chromium, driven by playwright-core from Node: Vite serves
+          // the app, the test process compares with onnxruntime-node. One file, in one fork.
+          name: 'web',
+          environment: 'node',
+          include: ['apps/playground/e2e/**/*.test.ts', 'packages/web/src/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
           name: 'core-browser',
           include: ['packages/core/src/**/*.browser.test.ts'],
           browser: {

@@ -1,0 +1,99 @@
+import type { GenerationParameters, ProgressEvent } from '@kandinsky/core';
+import type { WebDevice, WebDeviceProbe } from './probe-device.js';
+
+/** The modes the worker runs, named as the playground's `mode` select values. */
+export type WorkerMode = 'text2image' | 'flash' | 'img2img' | 'inpaint' | 'variation' | 'controlnet';
+
+/** Pixels that cross the worker boundary (the buffer is transferred, not copied). */
+export interface TransferredImage {
+  readonly width: number;
+  readonly height: number;
+  /** `width · height · 3` RGB bytes. */
+  readonly data: Uint8Array;
+}
+
+/** What to open in the worker. */
+export interface WorkerLoadRequest {
+  /** URL of the model folder (resolved against the worker's location). */
+  readonly baseUrl: string;
+  /** @default 'auto' */
+  readonly device?: WebDevice | 'auto';
+  /** @default undefined (see WebBackendOptions.wasmPaths) */
+  readonly wasmPaths?: string;
+  /** @default see WebBackendOptions.numThreads */
+  readonly numThreads?: number;
+  /** @default true */
+  readonly cache?: boolean;
+}
+
+/** One generation call; every numeric option defaults as in the core pipelines. */
+export interface WorkerGenerateRequest {
+  readonly mode: WorkerMode;
+  readonly prompt: string;
+  readonly negativePrompt?: string;
+  readonly seed?: number;
+  readonly steps?: number;
+  readonly guidanceScale?: number;
+  readonly width?: number;
+  readonly height?: number;
+  readonly strength?: number;
+  /** Start image (img2img, inpaint). */
+  readonly image?: TransferredImage;
+  /** Second image of a mix (variation mode); without it, a variation of `image`. */
+  readonly secondImage?: TransferredImage;
+  /**
+   * Weight of `secondImage` in a mix; `image` gets `1 - mixWeight`.
+   * @default 0.5
+   */
+  readonly mixWeight?: number;
+  /**
+   * The model folder to run on, as passed to `load`: the variation mode needs an IP-Adapter
+   * folder and ControlNet a ControlNet folder, while the others share a base folder.
+   * @default the folder loaded last
+   */
+  readonly baseUrl?: string;
+  /** Inpainting mask at the image's size, one byte per pixel: 255 repaint, 0 keep. */
+  readonly mask?: Uint8Array;
+  /** @default 0 (no previews) */
+  readonly previewEvery?: number;
+  /**
+   * Set by the client on cross-origin isolated pages: a shared flag the worker reads at every
+   * progress event. A cancel message alone waits for the worker's event loop, which a run of
+   * onnxruntime-web's single-threaded WASM does not return to until it ends.
+   * @default undefined
+   */
+  readonly cancelFlag?: Int32Array;
+}
+
+/** What a generation returns to the page. */
+export interface WorkerGenerateResult {
+  /** The PNG with core's metadata chunks. */
+  readonly png: Uint8Array;
+  readonly image: TransferredImage;
+  readonly parameters: GenerationParameters;
+  /** The edge map a ControlNet run was guided by. */
+  readonly hint?: TransferredImage;
+  readonly timings: Readonly<Record<string, number>>;
+}
+
+/** A KandinskyError (or other error) as plain data. */
+export interface WorkerError {
+  readonly name: string;
+  readonly code?: string;
+  readonly message: string;
+  readonly hint?: string;
+  readonly details?: Record<string, unknown>;
+}
+
+export type WorkerRequest =
+  | { readonly type: 'load'; readonly id: number; readonly request: WorkerLoadRequest }
+  | { readonly type: 'generate'; readonly id: number; readonly request: WorkerGenerateRequest }
+  | { readonly type: 'cancel'; readonly id: number }
+  | { readonly type: 'clear-cache'; readonly id: number };
+
+export type WorkerResponse =
+  | { readonly type: 'loaded'; readonly id: number; readonly device: WebDevice; readonly threads: number; readonly probe: WebDeviceProbe; readonly cached: boolean }
+  | { readonly type: 'progress'; readonly id: number; readonly event: ProgressEvent }
+  | { readonly type: 'result'; readonly id: number; readonly result: WorkerGenerateResult }
+  | { readonly type: 'done'; readonly id: number }
+  | { readonly type: 'error'; readonly id: number; readonly error: WorkerError };
