@@ -1,5 +1,6 @@
 import {
   KandinskyError,
+  checkPixelLimits,
   toGenerationMetadata,
   type GenerationResult,
   type Kandinsky3,
@@ -23,7 +24,7 @@ import { VARIATION_HELP, runVariation } from './variation-command.js';
 import { SDK_VERSION } from './version.js';
 
 /** Codes that mean the user asked for something impossible (exit 2) rather than a failure (1). */
-const BAD_INPUT = /^INVALID_|^MODEL_NOT_FOUND$|^DEVICE_UNAVAILABLE$/;
+const BAD_INPUT = /^INVALID_|^MODEL_NOT_FOUND$|^DEVICE_UNAVAILABLE$|^IMAGE_TOO_LARGE$/;
 
 /**
  * Runs the CLI with `argv` (without `node` and the script) and returns the exit code:
@@ -87,6 +88,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 async function generate(request: GenerationRequest, io: CliIo): Promise<number> {
   // Cheap checks that need the disk come before the model loads too.
   const input = request.imagePath === undefined ? undefined : await readInputImage(request.imagePath, request.size);
+  // The pixel limits (core's defaults) before anything loads; the model's default size is checked by the pipeline.
+  const size = request.size ?? input;
+  if (size) checkPixelLimits(size.width, size.height, request.count);
   const modelDirectory = request.modelDirectory ?? (await resolveDefaultModel());
   // With --json, stdout carries only the JSON document; progress goes to stderr.
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(request.json ? io.stderr : io.stdout, request.quiet);

@@ -1,5 +1,6 @@
 import { invalidArgument, kandinskyError } from '../errors/error-constructors.js';
 import type { BaseGenerationOptions } from './generation-types.js';
+import { checkPixelLimits } from './pixel-limits.js';
 
 /** Image sides must be multiples of this many pixels (spec §2.4: latent /8, UNet /8). */
 export const PIXEL_MULTIPLE = 64;
@@ -14,8 +15,8 @@ export interface ResolvedImageOptions {
 
 /**
  * Checks the options every generation call shares and resolves their defaults; throws
- * INVALID_ARGUMENT naming the first bad value. Nothing is clamped: a side that is not a multiple
- * of 64 is rounded up only with `roundSize`.
+ * INVALID_ARGUMENT naming the first bad value, or IMAGE_TOO_LARGE above the pixel limits. Nothing
+ * is clamped: a side that is not a multiple of 64 is rounded up only with `roundSize`.
  */
 export function resolveImageOptions(options: BaseGenerationOptions, defaultSize: number): ResolvedImageOptions {
   if (typeof options.prompt !== 'string') {
@@ -61,6 +62,7 @@ export function resolveImageOptions(options: BaseGenerationOptions, defaultSize:
   if (!Number.isInteger(previewEvery) || previewEvery < 0) {
     throw invalidArgument('previewEvery', previewEvery, 'an integer ≥ 0', 'Use 0 for no previews or e.g. 5 for a preview every 5 steps.');
   }
+  checkPixelLimits(width, height, seeds.length, options);
   return { width, height, seeds, previewEvery };
 }
 
