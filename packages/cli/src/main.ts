@@ -18,6 +18,7 @@ import { readInputImage, type InputImage } from './input-image.js';
 import { outputPaths } from './output-paths.js';
 import { parseOptions } from './parse-options.js';
 import { createProgressReporter } from './progress-reporter.js';
+import { checkCommandLineLength } from './command-line-length.js';
 import { usageError } from './usage-error.js';
 import { CONTROLNET_HELP, runControlNet } from './controlnet-command.js';
 import { VARIATION_HELP, runVariation } from './variation-command.js';
@@ -44,6 +45,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     if (command === 'variation' || command === 'controlnet') {
       const parsed = parseOptions(command, rest);
+      checkCommandLineLength();
       if (parsed.values.help) {
         io.stdout.write(command === 'variation' ? VARIATION_HELP : CONTROLNET_HELP);
         return 0;
@@ -52,6 +54,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     if (command === 'beautify') {
       const parsed = parseOptions(command, rest);
+      checkCommandLineLength();
       if (parsed.values.help) {
         io.stdout.write(BEAUTIFY_HELP);
         return 0;
@@ -66,6 +69,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       );
     }
     const parsed = parseOptions(command, rest);
+    // Before any command that loads a model (onnxruntime-node crashes on long command lines).
+    checkCommandLineLength();
     if (command === 'inpaint') {
       if (!parsed.values.help) return await runInpaint(toInpaintRequest(parsed), io);
       io.stdout.write(INPAINT_HELP);
