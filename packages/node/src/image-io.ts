@@ -7,6 +7,7 @@ import {
   type GenerationMetadata,
   type RgbImage, invalidArgument, kandinskyError } from '@kandinsky/core';
 import sharp from 'sharp';
+import { assertOptionsObject } from './argument-checks.js';
 
 /** Options of {@link readImage}. */
 export interface ReadImageOptions {
@@ -32,6 +33,10 @@ export const DEFAULT_MAX_INPUT_PIXELS = 8192 * 8192;
  * flattened onto `background`, and the result is 8-bit sRGB.
  */
 export async function readImage(input: string | Uint8Array, options: ReadImageOptions = {}): Promise<RgbImage> {
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
+    throw invalidArgument('input', input, 'a file path or the bytes of an image file (Uint8Array)', 'Pass e.g. readImage("photo.png").');
+  }
+  assertOptionsObject('options', options);
   const what = typeof input === 'string' ? JSON.stringify(input) : `<${input.byteLength} bytes>`;
   let bytes: Uint8Array;
   try {

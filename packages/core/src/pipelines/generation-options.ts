@@ -51,6 +51,10 @@ export function resolveImageOptions(options: BaseGenerationOptions, defaultSize:
       throw invalidArgument('count', count, 'an integer ≥ 1', 'Ask for at least one image.');
     }
     const first = options.seed ?? Math.floor(Math.random() * 2 ** 32);
+    // Checked before `first + i`, which throws a plain TypeError for a BigInt.
+    if (typeof first !== 'number' || !Number.isSafeInteger(first) || first < 0) {
+      throw invalidArgument('seed', first, 'a non-negative safe integer (a number, not a BigInt)', 'Use an integer such as 42 (as torch.manual_seed takes).');
+    }
     seeds = Array.from({ length: count }, (_, i) => first + i);
   }
   for (const seed of seeds) {

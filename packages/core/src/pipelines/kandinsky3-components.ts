@@ -255,7 +255,10 @@ export class Kandinsky3Components {
       const generator = new TorchGenerator(seed);
       const latent = request.start(generator);
       latents.push(
-        await call.stage('denoise', request.unet, () =>
+        await call.stage('denoise', request.unet, async () =>
+          assertFiniteLatent(
+            seed,
+            await
           denoise({
             ...request.denoise,
             latent,
@@ -263,6 +266,7 @@ export class Kandinsky3Components {
             onStep: this.stepListener(call, request.previewEvery),
             signal: call.signal,
           }),
+          ),
         ),
       );
     }
@@ -358,6 +362,14 @@ export class Kandinsky3Components {
         const config = await this.folder.config(role, call.signal);
         const file = typeof config.null_embedding === 'string' ? config.null_embedding : 'null_embedding.bin';
         const bytes = await this.folder.files.readBytes(this.folder.componentPath(role, file), call.signal);
+        if (bytes.byteLength === 0 || bytes.byteLength % 4 !== 0) {
+          throw kandinskyError(
+            'INVALID_MODEL_MANIFEST',
+            `${role}/${file} is ${bytes.byteLength} bytes, not a whole number of float32 values.`,
+            'Re-export text_projection with a null_embedding.bin of context_dim float32 values (little-endian).',
+            { component: role, file, byteLength: bytes.byteLength },
+          );
+        }
         // Copy into an aligned buffer: the file's bytes may start at any offset.
         const aligned = new Uint8Array(bytes.byteLength);
         aligned.set(bytes);
@@ -368,4 +380,23 @@ export class Kandinsky3Components {
     }
     return embedding;
   }
+}
+
+/**
+ * NON_FINITE_OUTPUT when a denoised latent holds NaN or ±Infinity: MoVQ would decode it to an
+ * all-black image that looks like a result. Sessions are released by the caller's `finally`.
+ */
+function assertFiniteLatent(seed: number, latent: Tensor<'float32'>): Tensor<'float32'> {
+  const data = latent.data;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i]!)) {
+      throw kandinskyError(
+        'NON_FINITE_OUTPUT',
+        `Denoising the image of seed ${seed} produced ${Number.isNaN(data[i]!) ? 'NaN' : 'infinite'} latents (first at index ${i}); it would decode to a black image.`,
+        'Use a moderate guidanceScale (3 is the default) and check the model files (e.g. null_embedding.bin) for NaN.',
+        { seed, index: i },
+      );
+    }
+  }
+  return latent;
 }
