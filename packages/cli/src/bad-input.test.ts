@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKandinsky3 } from '@kandinsky/node';
@@ -80,5 +80,35 @@ describe('kandinsky CLI: oversized requests are refused before anything loads', 
       expect(readdirSync(work)).toEqual(['big.png']);
       expect(existsSync(argv[argv.indexOf('--out') + 1]!)).toBe(false);
     });
+  }
+});
+
+describe('kandinsky CLI: --out problems are refused before anything loads', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'kandinsky-bad-out-'));
+  const aFile = join(folder, 'taken');
+  const aFolder = join(folder, 'taken.png');
+  beforeAll(() => {
+    writeFileSync(aFile, 'x');
+    mkdirSync(aFolder);
+  });
+  const cases: [string, () => string, RegExp][] = [
+    ['--out x.jpg (no folder "x.jpg/" any more)', () => join(folder, 'x.jpg'), /names a \.jpg file, but the CLI writes PNG files only/],
+    ['--out x.webp', () => join(folder, 'x.webp'), /names a \.webp file/],
+    ['--out an existing folder named .png', () => aFolder, /is an existing folder, not a \.png file/],
+    ['--out an existing file as the folder', () => aFile, /is an existing file, not a folder/],
+    ['--out below a file', () => join(aFile, 'sub', 'x.png'), /cannot be created: .* is a file/],
+  ];
+  for (const [name, out, message] of cases) {
+    for (const command of [['generate', 'x'], ['img2img', bigPng, 'x'], ['variation', bigPng]]) {
+      it(`${name}: ${command[0]}`, async () => {
+        const streams = io();
+        expect(await main([...command, '--out', out()], streams)).toBe(2);
+        expect(streams.err()).toMatch(message);
+        expect(loadKandinsky3).not.toHaveBeenCalled();
+        expect(readdirSync(folder).sort()).toEqual(['taken', 'taken.png']);
+        expect(statSync(aFile).size).toBe(1);
+        expect(readdirSync(aFolder)).toEqual([]);
+      });
+    }
   }
 });

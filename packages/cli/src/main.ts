@@ -19,6 +19,7 @@ import { outputPaths } from './output-paths.js';
 import { parseOptions } from './parse-options.js';
 import { createProgressReporter } from './progress-reporter.js';
 import { checkCommandLineLength } from './command-line-length.js';
+import { checkOutputTarget } from './output-target.js';
 import { usageError } from './usage-error.js';
 import { CONTROLNET_HELP, runControlNet } from './controlnet-command.js';
 import { VARIATION_HELP, runVariation } from './variation-command.js';
@@ -46,6 +47,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (command === 'variation' || command === 'controlnet') {
       const parsed = parseOptions(command, rest);
       checkCommandLineLength();
+      if (typeof parsed.values.out === 'string') await checkOutputTarget(parsed.values.out);
       if (parsed.values.help) {
         io.stdout.write(command === 'variation' ? VARIATION_HELP : CONTROLNET_HELP);
         return 0;
@@ -71,6 +73,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const parsed = parseOptions(command, rest);
     // Before any command that loads a model (onnxruntime-node crashes on long command lines).
     checkCommandLineLength();
+    // Before any model loads: a bad --out is found now, not after the generation.
+    if (typeof parsed.values.out === 'string') await checkOutputTarget(parsed.values.out);
     if (command === 'inpaint') {
       if (!parsed.values.help) return await runInpaint(toInpaintRequest(parsed), io);
       io.stdout.write(INPAINT_HELP);
