@@ -138,3 +138,17 @@ describe('bad input to the library: silent changes are reported', () => {
     expect(Math.max(...images[0]!.data)).toBeGreaterThan(0);
   });
 });
+
+describe('concurrency on the real tiny model', () => {
+  it('lowMemory: three concurrent calls succeed (they failed with SESSION_DISPOSED), and dispose() mid-call waits', async () => {
+    const low = await loadKandinsky3(tiny, { device: 'cpu', lowMemory: true });
+    const calls = [1, 2, 3].map((seed) => low.textToImage({ prompt: 'a red circle on a white background', seed, steps: 2 }));
+    const disposed = low.dispose();
+    const results = await Promise.all(calls);
+    await disposed;
+    expect(results.map((r) => r.seeds[0])).toEqual([1, 2, 3]);
+    const alone = await low.textToImage({ prompt: 'a red circle on a white background', seed: 3, steps: 2 });
+    expect(Buffer.from(results[2]!.images[0]!.data).equals(Buffer.from(alone.images[0]!.data))).toBe(true);
+    await low.dispose();
+  });
+});

@@ -151,9 +151,45 @@ export class Kandinsky3Components {
     if (this.lowMemory) await this.#sessions.release(roles);
   }
 
-  /** Disposes every loaded session; they load again on demand. */
-  dispose(): Promise<void> {
-    return this.#sessions.release();
+  /** Calls in flight (see {@link track}); dispose() waits for them. */
+  readonly #inFlight = new Set<Promise<unknown>>();
+  /** The end of the low-memory queue: the last admitted call, settled. */
+  #queue: Promise<void> = Promise.resolve();
+
+  /**
+   * Runs one public call (`textToImage`, `variation`, …) so that concurrency is safe: in low-memory
+   * mode calls run one at a time in the order they were made, because each call releases its
+   * stages' sessions and would otherwise dispose one that another call is running (this failed
+   * with SESSION_DISPOSED); without it calls run concurrently and share the sessions. Every call is
+   * counted in flight for {@link dispose}.
+   */
+  track<T>(work: () => Promise<T>): Promise<T> {
+    let result: Promise<T>;
+    if (this.lowMemory) {
+      result = this.#queue.then(work);
+      this.#queue = result.then(
+        () => undefined,
+        () => undefined,
+      );
+    } else {
+      result = work();
+    }
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#inFlight.add(settled);
+    void settled.then(() => this.#inFlight.delete(settled));
+    return result;
+  }
+
+  /**
+   * Disposes every loaded session; they load again on demand. Calls in flight finish first (and
+   * succeed): dispose() resolves once they have settled and the sessions are released.
+   */
+  async dispose(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+    await this.#sessions.release();
   }
 
   /** The prompt contexts of spec §4.1 for `variant`'s projection. */
