@@ -70,6 +70,15 @@ describe('toGenerationMetadata', () => {
     );
   });
 
+  it('tells an empty negative prompt from none in the "parameters" text', () => {
+    const text = (negativePrompt: string | undefined) =>
+      readPngText(embedGenerationMetadata(png, toGenerationMetadata({ ...imageToImage, negativePrompt }, { sdkVersion }))).find(
+        (entry) => entry.keyword === PARAMETERS_KEYWORD,
+      )?.text;
+    expect(text('')!.split('\n').slice(0, 2)).toEqual(['a red circle, on white', 'Negative prompt: ']);
+    expect(text(undefined)!.split('\n')[1]).toMatch(/^Steps: 4, /);
+  });
+
   it('leaves out what the call did not use (Flash: no negative prompt, guidance or strength)', () => {
     const metadata = toGenerationMetadata(flash, { sdkVersion });
     expect(Object.keys(metadata).sort()).toEqual(['height', 'mode', 'model', 'prompt', 'sampler', 'sdkVersion', 'seed', 'steps', 'width']);
