@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKandinsky3 } from '@kandinsky/node';
@@ -111,4 +111,29 @@ describe('kandinsky CLI: --out problems are refused before anything loads', () =
       });
     }
   }
+});
+
+describe('kandinsky CLI: no silent overwrite', () => {
+  const tinyModel = join(import.meta.dirname, '../../../models/tiny/kandinsky3-tiny');
+  it('an existing --out file, or a seed file in the folder, stops the command before the model loads; --force overwrites', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'kandinsky-overwrite-'));
+    const file = join(folder, 'red.png');
+    writeFileSync(file, 'keep me');
+    writeFileSync(join(folder, 'kandinsky-7.png'), 'keep me too');
+    for (const argv of [
+      ['generate', 'a red circle', '--out', file],
+      ['generate', 'a red circle', '--out', folder, '--seed', '6', '--count', '2'],
+      ['variation', bigPng, '--out', file],
+    ]) {
+      const streams = io();
+      expect(await main(argv, streams)).toBe(2);
+      expect(streams.err()).toMatch(/--out would overwrite an existing file: ".*(red|kandinsky-7)\.png"\.\nhint: Pass --force/);
+    }
+    expect(loadKandinsky3).not.toHaveBeenCalled();
+    expect(readFileSync(file, 'utf8')).toBe('keep me');
+    expect(readFileSync(join(folder, 'kandinsky-7.png'), 'utf8')).toBe('keep me too');
+    const streams = io();
+    expect(await main(['generate', 'a red circle', '--model', tinyModel, '--steps', '1', '--seed', '1', '--out', file, '--force', '--quiet'], streams)).toBe(0);
+    expect(readFileSync(file).subarray(1, 4).toString()).toBe('PNG');
+  });
 });

@@ -38,6 +38,7 @@ export const COMMAND_OPTIONS = {
   model: { type: 'string', commands: WITH_INPAINT },
   device: { type: 'string', commands: ALL },
   out: { type: 'string', commands: WITH_INPAINT },
+  force: { type: 'boolean', commands: WITH_INPAINT },
   'low-memory': { type: 'boolean', commands: WITH_INPAINT },
   json: { type: 'boolean', commands: ALL },
   quiet: { type: 'boolean', commands: ALL },

@@ -19,7 +19,7 @@ import { outputPaths } from './output-paths.js';
 import { parseOptions } from './parse-options.js';
 import { createProgressReporter } from './progress-reporter.js';
 import { checkCommandLineLength } from './command-line-length.js';
-import { checkOutputTarget } from './output-target.js';
+import { checkNoOverwrite, checkOutputTarget } from './output-target.js';
 import { usageError } from './usage-error.js';
 import { CONTROLNET_HELP, runControlNet } from './controlnet-command.js';
 import { VARIATION_HELP, runVariation } from './variation-command.js';
@@ -48,6 +48,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       const parsed = parseOptions(command, rest);
       checkCommandLineLength();
       if (typeof parsed.values.out === 'string') await checkOutputTarget(parsed.values.out);
+      if (!parsed.values.help) checkNoOverwrite(command, parsed.values);
       if (parsed.values.help) {
         io.stdout.write(command === 'variation' ? VARIATION_HELP : CONTROLNET_HELP);
         return 0;
@@ -75,6 +76,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     checkCommandLineLength();
     // Before any model loads: a bad --out is found now, not after the generation.
     if (typeof parsed.values.out === 'string') await checkOutputTarget(parsed.values.out);
+    if (!parsed.values.help) checkNoOverwrite(command, parsed.values);
     if (command === 'inpaint') {
       if (!parsed.values.help) return await runInpaint(toInpaintRequest(parsed), io);
       io.stdout.write(INPAINT_HELP);
