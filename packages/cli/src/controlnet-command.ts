@@ -80,6 +80,7 @@ export async function runControlNet(parsed: ParsedOptions, io: CliIo): Promise<n
   const request = toControlNetRequest(parsed);
   const common = toGenerationRequest('generate', { values: parsed.values, positionals: [request.prompt] });
   const input = await readInputImage(request.imagePath, common.size);
+  if (input.note !== undefined) io.stderr.write(`note: ${input.note}\n`);
   const modelDirectory = common.modelDirectory ?? (await resolveDefaultModel(undefined, CONTROLNET_DEFAULT_MODEL));
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(common.json ? io.stderr : io.stdout, common.quiet);
   const pipeline = await loadControlNet(modelDirectory, { device: common.device, lowMemory: common.lowMemory, onProgress });

@@ -52,7 +52,8 @@ Image → image (spec §4.4): the image is encoded, noised to the strength, and 
 
 Options:
   --strength S         0 keeps the image, 1 ignores it (default 0.3)
-                       Without --size the image's own size is used (sides multiples of 64).
+                       Without --size the image's own size is used; another size (sides not
+                       multiples of 64, over 1024² pixels) is scaled/floored to fit, with a note.
   --negative TEXT      negative prompt
   --steps N            steps of the full schedule (default 50; strength picks the tail)
   --guidance W         guidance weight (default 3)

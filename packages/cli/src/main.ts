@@ -100,6 +100,7 @@ async function generate(request: GenerationRequest, io: CliIo): Promise<number> 
   // Cheap checks that need the disk come before the model loads too.
   const input = request.imagePath === undefined ? undefined : await readInputImage(request.imagePath, request.size);
   // The pixel limits (core's defaults) before anything loads; the model's default size is checked by the pipeline.
+  if (input?.note !== undefined) io.stderr.write(`note: ${input.note}\n`);
   const size = request.size ?? input;
   if (size) checkPixelLimits(size.width, size.height, request.count);
   const modelDirectory = request.modelDirectory ?? (await resolveDefaultModel());
