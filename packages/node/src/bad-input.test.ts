@@ -1,4 +1,4 @@
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KandinskyError, createRgbImage, type Kandinsky3, type ProgressEvent } from '@kandinsky/core';
@@ -92,6 +92,15 @@ describe('bad input to the library: typed errors', () => {
       expect(await codeOf(make())).toBe(code);
     });
   }
+
+  it('a manifest without movq_decoder is refused when the folder opens, not after denoising', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'kandinsky-no-movq-'));
+    cpSync(tiny, folder, { recursive: true, filter: (path) => !path.includes('reference') });
+    const index = JSON.parse(readFileSync(join(folder, 'model_index.json'), 'utf8')) as { components: Record<string, unknown> };
+    delete index.components.movq_decoder;
+    writeFileSync(join(folder, 'model_index.json'), JSON.stringify(index));
+    expect(await codeOf(() => loadKandinsky3(folder, { device: 'cpu' }))).toBe('INVALID_MODEL_MANIFEST');
+  });
 
   it('an odd-length null_embedding.bin is INVALID_MODEL_MANIFEST, not a RangeError', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'kandinsky-odd-'));

@@ -129,6 +129,17 @@ export class Kandinsky3Components {
         'Open a Kandinsky 3 text-to-image folder (convention A: original 3.1, B: diffusers port).',
       );
     }
+    // Every mode encodes a prompt and decodes latents: a folder without these fails now, when it is
+    // opened, not after the whole denoising loop has run.
+    const missing = ['text_encoder', 'movq_decoder'].filter((role) => !folder.has(role));
+    if (missing.length > 0) {
+      throw kandinskyError(
+        'INVALID_MODEL_MANIFEST',
+        `The model ${JSON.stringify(folder.index.variant.name)} has no ${missing.map((role) => `"${role}"`).join(' or ')} component, which every Kandinsky 3 mode needs.`,
+        'Use a model folder whose model_index.json lists text_encoder and movq_decoder (docs/model-format.md).',
+        { missing },
+      );
+    }
     const unetConfig = folder.has('unet') ? await folder.config('unet') : {};
     const size = unetConfig.default_image_size;
     return new Kandinsky3Components(options, convention, typeof size === 'number' ? size : 1024);
