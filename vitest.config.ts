@@ -11,6 +11,10 @@ const alias = {
   '@kandinsky/core/testing': source('./packages/core/src/testing.ts'),
   '@kandinsky/core': source('./packages/core/src/index.ts'),
   '@kandinsky/beautifier': source('./packages/beautifier/src/index.ts'),
+  '@kandinsky/superres': source('./packages/superres/src/index.ts'),
+  // superres's tests run the tiny model on onnxruntime-node through @kandinsky/node's source; the
+  // package itself never depends on node (node depends on it).
+  '@kandinsky/node': source('./packages/node/src/index.ts'),
 };
 
 // Browser tests drive Debian's chromium through playwright-core (ENVIRONMENT.md): never
@@ -66,6 +70,15 @@ export default defineConfig({
           environment: 'node',
           include: ['packages/beautifier/src/**/*.test.ts'],
           testTimeout: 30_000,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: 'superres',
+          environment: 'node',
+          include: ['packages/superres/src/**/*.test.ts'],
+          testTimeout: 120_000,
         },
       },
       {

@@ -8,5 +8,5 @@ export default defineConfig({
   sourcemap: true,
   target: 'node20',
   shims: true,
-  external: ['onnxruntime-node', 'sharp', '@kandinsky/core', '@kandinsky/beautifier'],
+  external: ['onnxruntime-node', 'sharp', '@kandinsky/core', '@kandinsky/beautifier', '@kandinsky/superres'],
 });

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 /** Every package a consumer installs; `npm pack` of each must work on its own. */
-const PUBLISHABLE = ['packages/core', 'packages/beautifier', 'packages/node', 'packages/cli', 'models/tiny'];
+const PUBLISHABLE = ['packages/core', 'packages/beautifier', 'packages/superres', 'packages/node', 'packages/cli', 'models/tiny'];
 /** Packages that ship CommonJS as well as ESM; the CLI is ESM-only (docs/packaging.md). */
 const ESM_ONLY = new Set(['packages/cli']);
 const keep = process.argv.includes('--keep');

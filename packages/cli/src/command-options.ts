@@ -39,6 +39,8 @@ export const COMMAND_OPTIONS = {
   device: { type: 'string', commands: ALL },
   out: { type: 'string', commands: WITH_INPAINT },
   force: { type: 'boolean', commands: WITH_INPAINT },
+  upscale: { type: 'string', commands: BOTH },
+  'upscale-model': { type: 'string', commands: BOTH },
   'low-memory': { type: 'boolean', commands: WITH_INPAINT },
   json: { type: 'boolean', commands: ALL },
   quiet: { type: 'boolean', commands: ALL },

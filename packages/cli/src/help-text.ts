@@ -10,6 +10,7 @@ Usage:
   kandinsky beautify "PROMPT" [options]     expand a short prompt with an LLM (spec §4.9)
   kandinsky variation IMAGE [IMAGE …] [options]  IP-Adapter: variation, mix, image + text
   kandinsky controlnet IMAGE "PROMPT" [options]  ControlNet: follow IMAGE's edges (HED or Canny)
+  kandinsky upscale IMAGE [options]         KandiSuperRes ×4 super-resolution, up to 8192²
   kandinsky <command> --help                options of a command
 
 Without --model the tiny model of the @kandinsky/tiny-models package (coloured shapes, 64×64)
@@ -23,6 +24,8 @@ const COMMON = `  --size WxH           image size, sides multiple of 64 (default
   --device D           auto | cpu | cuda | webgpu (default auto)
   --out PATH           folder, or a .png file name (default: current folder)
   --force              overwrite existing files (without it, the command stops before generating)
+  --upscale 4|2        then upscale with KandiSuperRes (see kandinsky upscale); the PNG records both
+  --upscale-model DIR  KandiSuperRes folder for --upscale (default: kandisuperres-x4, tiny)
   --low-memory         release each stage's models after use
   --json               print a JSON summary on stdout (progress goes to stderr)
   --quiet              no progress output

@@ -23,6 +23,8 @@ import { checkNoOverwrite, checkOutputTarget } from './output-target.js';
 import { usageError } from './usage-error.js';
 import { CONTROLNET_HELP, runControlNet } from './controlnet-command.js';
 import { VARIATION_HELP, runVariation } from './variation-command.js';
+import { openUpscaler, parseUpscaleAfterGenerate, upscaleImages, type UpscaleAfterGenerate } from './upscale-after-generate.js';
+import { upscaleCommand } from './upscale-command.js';
 import { SDK_VERSION } from './version.js';
 
 /** Codes that mean the user asked for something impossible (exit 2) rather than a failure (1). */
@@ -64,10 +66,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       }
       return await beautifyCommand(parsed, io);
     }
+    if (command === 'upscale') {
+      checkCommandLineLength();
+      return await upscaleCommand(rest, io);
+    }
     if (command !== 'generate' && command !== 'img2img' && command !== 'inpaint') {
       throw usageError(
         `Unknown command ${JSON.stringify(command)}.`,
-        'Use "kandinsky generate", "img2img", "inpaint", "variation", "controlnet" or "beautify"; see kandinsky --help.',
+        'Use "kandinsky generate", "img2img", "inpaint", "variation", "controlnet", "beautify" or "upscale"; see kandinsky --help.',
         { command },
       );
     }
@@ -86,7 +92,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stdout.write(command === 'generate' ? GENERATE_HELP : IMG2IMG_HELP);
       return 0;
     }
-    return await generate(toGenerationRequest(command, parsed), io);
+    const request = toGenerationRequest(command, parsed);
+    const upscale = parseUpscaleAfterGenerate(parsed.values.upscale, parsed.values['upscale-model']);
+    return await generate(request, io, upscale);
   } catch (error) {
     const known = KandinskyError.isInstance(error);
     const message = known ? error.message : error instanceof Error ? error.message : String(error);
@@ -96,7 +104,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
 }
 
-async function generate(request: GenerationRequest, io: CliIo): Promise<number> {
+async function generate(request: GenerationRequest, io: CliIo, upscale?: UpscaleAfterGenerate): Promise<number> {
   // Cheap checks that need the disk come before the model loads too.
   const input = request.imagePath === undefined ? undefined : await readInputImage(request.imagePath, request.size);
   // The pixel limits (core's defaults) before anything loads; the model's default size is checked by the pipeline.
@@ -107,6 +115,8 @@ async function generate(request: GenerationRequest, io: CliIo): Promise<number> 
   // With --json, stdout carries only the JSON document; progress goes to stderr.
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(request.json ? io.stderr : io.stdout, request.quiet);
 
+  // The SR folder is checked (scale) before anything is generated.
+  const upscaler = upscale === undefined ? undefined : await openUpscaler(upscale, request.device, request.lowMemory);
   const pipeline = await loadKandinsky3(modelDirectory, { device: request.device, lowMemory: request.lowMemory, onProgress });
   const llm = request.beautify === undefined ? undefined : await createCliBeautifier(request.beautify, request.device).catch(async (error: unknown) => {
     await pipeline.dispose();
@@ -114,9 +124,12 @@ async function generate(request: GenerationRequest, io: CliIo): Promise<number> 
   });
   try {
     const result = await run(pipeline, request, input, onProgress, llm?.beautifier);
+    const upscaled = upscaler === undefined ? undefined : await upscaleImages(upscaler, result.images, upscale!.scale, onProgress);
     const files = outputPaths(request.out, result.seeds, 'kandinsky');
     for (let imageIndex = 0; imageIndex < result.images.length; imageIndex++) {
-      await writePng(files[imageIndex]!, result.images[imageIndex]!, toGenerationMetadata(result.parameters, { imageIndex, sdkVersion: SDK_VERSION }));
+      const metadata = toGenerationMetadata(result.parameters, { imageIndex, sdkVersion: SDK_VERSION });
+      const upscaleMetadata = upscaled === undefined ? {} : { upscale: upscaled.metadata[imageIndex]! };
+      await writePng(files[imageIndex]!, upscaled?.images[imageIndex] ?? result.images[imageIndex]!, { ...metadata, ...upscaleMetadata });
     }
     if (request.json) {
       io.stdout.write(`${JSON.stringify({ files, seeds: result.seeds, parameters: result.parameters, timings: result.timings }, null, 2)}\n`);
@@ -127,6 +140,7 @@ async function generate(request: GenerationRequest, io: CliIo): Promise<number> 
   } finally {
     await llm?.dispose();
     await pipeline.dispose();
+    await upscaler?.dispose();
   }
 }
 

@@ -14,3 +14,4 @@ export { loadTokenizer } from './tokenizer.js';
 export { loadKandinsky3, type LoadKandinsky3Options } from './load-kandinsky3.js';
 export { loadOnnxCausalLM, type LoadOnnxCausalLMOptions } from './load-causal-lm.js';
 export { loadControlNet, loadIpAdapter } from './load-k3d-pipelines.js';
+export { loadKandiSuperRes, type LoadKandiSuperResOptions } from './load-kandisuperres.js';

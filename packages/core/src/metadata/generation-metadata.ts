@@ -26,6 +26,20 @@ export interface GenerationMetadata {
   strength?: number;
   /** SDK name and version, e.g. "kandinsky-ts 0.1.0". */
   sdkVersion: string;
+  /**
+   * Super-resolution applied to the generated image afterwards (KandiSuperRes, spec §4.8); the
+   * fields above then describe the generation and these the upscale, so a PNG records both.
+   */
+  upscale?: {
+    /** SR model folder name or identifier. */
+    model: string;
+    scale: number;
+    steps: number;
+    seed: number;
+    /** Size of the upscaled image. */
+    width: number;
+    height: number;
+  };
 }
 
 /** Keyword of the human-readable entry, the one AUTOMATIC1111-style readers look for. */
@@ -53,6 +67,11 @@ export function formatGenerationParameters(metadata: GenerationMetadata): string
     ['Denoising strength', metadata.strength],
     ['User prompt', metadata.userPrompt],
     ['Prompt source', metadata.promptSource],
+    [
+      'Upscale',
+      metadata.upscale &&
+        `x${metadata.upscale.scale} to ${metadata.upscale.width}x${metadata.upscale.height} by ${metadata.upscale.model} (steps ${metadata.upscale.steps} seed ${metadata.upscale.seed})`,
+    ],
     ['Version', metadata.sdkVersion],
   ];
   lines.push(

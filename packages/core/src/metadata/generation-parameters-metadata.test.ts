@@ -79,6 +79,16 @@ describe('toGenerationMetadata', () => {
     expect(text(undefined)!.split('\n')[1]).toMatch(/^Steps: 4, /);
   });
 
+  it('records an upscale after the generation in both entries', () => {
+    const upscale = { model: 'kandisuperres-x4-tiny', scale: 4, steps: 5, seed: 0, width: 512, height: 256 };
+    const metadata = { ...toGenerationMetadata(imageToImage, { sdkVersion }), upscale };
+    const written = embedGenerationMetadata(png, metadata);
+    expect(extractGenerationMetadata(written)).toStrictEqual(metadata);
+    expect(readPngText(written).find((entry) => entry.keyword === PARAMETERS_KEYWORD)?.text).toMatch(
+      /Size: 128x64, .*Upscale: x4 to 512x256 by kandisuperres-x4-tiny \(steps 5 seed 0\), Version: kandinsky-ts 9\.8\.7$/,
+    );
+  });
+
   it('leaves out what the call did not use (Flash: no negative prompt, guidance or strength)', () => {
     const metadata = toGenerationMetadata(flash, { sdkVersion });
     expect(Object.keys(metadata).sort()).toEqual(['height', 'mode', 'model', 'prompt', 'sampler', 'sdkVersion', 'seed', 'steps', 'width']);
