@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
@@ -20,6 +21,13 @@ const alias = {
 // `npx playwright install`. A missing executable makes the browser project fail, not skip;
 // `.ci/run` installs chromium with apt when it is absent. KANDINSKY_CHROMIUM overrides the path.
 const chromiumPath = process.env.KANDINSKY_CHROMIUM ?? '/usr/bin/chromium';
+if (!existsSync(chromiumPath)) {
+  // Said first, in words: otherwise the only sign is Playwright's launch stack trace at the end.
+  console.error(
+    `\n[kandinsky] No Chromium at ${chromiumPath}: the core-browser tests will fail to launch. ` +
+      'Install it (apt-get install -y chromium; .ci/run does) or set KANDINSKY_CHROMIUM=/path/to/chromium.\n',
+  );
+}
 const chromiumArgs = [
   '--enable-unsafe-webgpu',
   '--disable-background-networking',

@@ -38,6 +38,7 @@ export const COMMAND_OPTIONS = {
   model: { type: 'string', commands: WITH_INPAINT },
   device: { type: 'string', commands: ALL },
   out: { type: 'string', commands: WITH_INPAINT },
+  force: { type: 'boolean', commands: WITH_INPAINT },
   upscale: { type: 'string', commands: BOTH },
   'upscale-model': { type: 'string', commands: BOTH },
   'low-memory': { type: 'boolean', commands: WITH_INPAINT },

@@ -31,6 +31,7 @@ Options:
   --model DIR          model folder (default: kandinsky3-tiny-controlnet-hed from @kandinsky/tiny-models)
   --device D           auto | cpu | cuda | webgpu (default auto)
   --out PATH           folder, or a .png file name (default: current folder)
+  --force              overwrite existing files (without it, the command stops before generating)
   --low-memory         release each stage's models after use
   --json               print a JSON summary on stdout (progress goes to stderr)
   --quiet              no progress output
@@ -79,6 +80,7 @@ export async function runControlNet(parsed: ParsedOptions, io: CliIo): Promise<n
   const request = toControlNetRequest(parsed);
   const common = toGenerationRequest('generate', { values: parsed.values, positionals: [request.prompt] });
   const input = await readInputImage(request.imagePath, common.size);
+  if (input.note !== undefined) io.stderr.write(`note: ${input.note}\n`);
   const modelDirectory = common.modelDirectory ?? (await resolveDefaultModel(undefined, CONTROLNET_DEFAULT_MODEL));
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(common.json ? io.stderr : io.stdout, common.quiet);
   const pipeline = await loadControlNet(modelDirectory, { device: common.device, lowMemory: common.lowMemory, onProgress });

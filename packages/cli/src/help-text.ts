@@ -23,6 +23,7 @@ const COMMON = `  --size WxH           image size, sides multiple of 64 (default
   --model DIR          model folder (default: kandinsky3-tiny from @kandinsky/tiny-models)
   --device D           auto | cpu | cuda | webgpu (default auto)
   --out PATH           folder, or a .png file name (default: current folder)
+  --force              overwrite existing files (without it, the command stops before generating)
   --upscale 4|2        then upscale with KandiSuperRes (see kandinsky upscale); the PNG records both
   --upscale-model DIR  KandiSuperRes folder for --upscale (default: kandisuperres-x4, tiny)
   --low-memory         release each stage's models after use
@@ -54,7 +55,8 @@ Image → image (spec §4.4): the image is encoded, noised to the strength, and 
 
 Options:
   --strength S         0 keeps the image, 1 ignores it (default 0.3)
-                       Without --size the image's own size is used (sides multiples of 64).
+                       Without --size the image's own size is used; another size (sides not
+                       multiples of 64, over 1024² pixels) is scaled/floored to fit, with a note.
   --negative TEXT      negative prompt
   --steps N            steps of the full schedule (default 50; strength picks the tail)
   --guidance W         guidance weight (default 3)

@@ -1,30 +1,33 @@
-import { PIXEL_MULTIPLE, type RgbImage } from '@kandinsky/core';
+import { DEFAULT_MAX_PIXELS, PIXEL_MULTIPLE, type RgbImage } from '@kandinsky/core';
 import { readImage } from '@kandinsky/node';
-import { usageError } from './usage-error.js';
 
 /** The img2img input and the size to generate at. */
 export interface InputImage {
   readonly image: RgbImage;
   readonly width: number;
   readonly height: number;
+  /** Set when the image's own size could not be used as is: what size is used instead, and why. */
+  readonly note?: string;
 }
 
 /**
  * Reads the img2img input before any model loads, and settles the output size: `--size` when
- * given (the pipeline resizes the image), otherwise the image's own size, which must then be a
- * multiple of 64 (spec §2.4) since resizing behind the user's back would change the picture.
+ * given (the pipeline resizes the image), otherwise the image's own size when its sides are
+ * multiples of 64 (spec §2.4) and it fits the 1024² pixel limit. Any other image is worked on at
+ * the reference's rule for editing (spec §4.5 step 1: scaled to at most 1024² pixels, sides
+ * floored to multiples of 64), and `note` says so, so that the change is never silent.
  */
 export async function readInputImage(path: string, size: { width: number; height: number } | undefined): Promise<InputImage> {
   const image = await readImage(path);
   if (size) return { image, ...size };
   const { width, height } = image;
-  if (width % PIXEL_MULTIPLE !== 0 || height % PIXEL_MULTIPLE !== 0) {
-    const round = (side: number) => Math.max(PIXEL_MULTIPLE, Math.round(side / PIXEL_MULTIPLE) * PIXEL_MULTIPLE);
-    throw usageError(
-      `The image ${JSON.stringify(path)} is ${width}x${height}; img2img needs sides that are multiples of ${PIXEL_MULTIPLE}.`,
-      `Pass --size ${round(width)}x${round(height)} to resize it, or crop the image.`,
-      { image: path, width, height },
-    );
-  }
-  return { image, width, height };
+  if (width % PIXEL_MULTIPLE === 0 && height % PIXEL_MULTIPLE === 0 && width * height <= DEFAULT_MAX_PIXELS) return { image, width, height };
+  const reduce = Math.max(1, Math.sqrt((width * height) / DEFAULT_MAX_PIXELS));
+  const side = (value: number) => Math.max(PIXEL_MULTIPLE, Math.floor(Math.round(value / reduce) / PIXEL_MULTIPLE) * PIXEL_MULTIPLE);
+  const worked = { width: side(width), height: side(height) };
+  return {
+    image,
+    ...worked,
+    note: `The image ${JSON.stringify(path)} is ${width}x${height}; the command works at ${worked.width}x${worked.height} (sides multiples of ${PIXEL_MULTIPLE}, at most ${DEFAULT_MAX_PIXELS} pixels). Pass --size to choose.`,
+  };
 }

@@ -1,5 +1,6 @@
 import {
   KandinskyError,
+  checkPixelLimits,
   toGenerationMetadata,
   type GenerationResult,
   type Kandinsky3,
@@ -17,6 +18,8 @@ import { readInputImage, type InputImage } from './input-image.js';
 import { outputPaths } from './output-paths.js';
 import { parseOptions } from './parse-options.js';
 import { createProgressReporter } from './progress-reporter.js';
+import { checkCommandLineLength } from './command-line-length.js';
+import { checkNoOverwrite, checkOutputTarget } from './output-target.js';
 import { usageError } from './usage-error.js';
 import { CONTROLNET_HELP, runControlNet } from './controlnet-command.js';
 import { VARIATION_HELP, runVariation } from './variation-command.js';
@@ -25,7 +28,7 @@ import { upscaleCommand } from './upscale-command.js';
 import { SDK_VERSION } from './version.js';
 
 /** Codes that mean the user asked for something impossible (exit 2) rather than a failure (1). */
-const BAD_INPUT = /^INVALID_|^MODEL_NOT_FOUND$|^DEVICE_UNAVAILABLE$/;
+const BAD_INPUT = /^INVALID_|^MODEL_NOT_FOUND$|^DEVICE_UNAVAILABLE$|^IMAGE_TOO_LARGE$/;
 
 /**
  * Runs the CLI with `argv` (without `node` and the script) and returns the exit code:
@@ -45,6 +48,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     if (command === 'variation' || command === 'controlnet') {
       const parsed = parseOptions(command, rest);
+      checkCommandLineLength();
+      if (typeof parsed.values.out === 'string') await checkOutputTarget(parsed.values.out);
+      if (!parsed.values.help) checkNoOverwrite(command, parsed.values);
       if (parsed.values.help) {
         io.stdout.write(command === 'variation' ? VARIATION_HELP : CONTROLNET_HELP);
         return 0;
@@ -53,13 +59,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     if (command === 'beautify') {
       const parsed = parseOptions(command, rest);
+      checkCommandLineLength();
       if (parsed.values.help) {
         io.stdout.write(BEAUTIFY_HELP);
         return 0;
       }
       return await beautifyCommand(parsed, io);
     }
-    if (command === 'upscale') return await upscaleCommand(rest, io);
+    if (command === 'upscale') {
+      checkCommandLineLength();
+      return await upscaleCommand(rest, io);
+    }
     if (command !== 'generate' && command !== 'img2img' && command !== 'inpaint') {
       throw usageError(
         `Unknown command ${JSON.stringify(command)}.`,
@@ -68,6 +78,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       );
     }
     const parsed = parseOptions(command, rest);
+    // Before any command that loads a model (onnxruntime-node crashes on long command lines).
+    checkCommandLineLength();
+    // Before any model loads: a bad --out is found now, not after the generation.
+    if (typeof parsed.values.out === 'string') await checkOutputTarget(parsed.values.out);
+    if (!parsed.values.help) checkNoOverwrite(command, parsed.values);
     if (command === 'inpaint') {
       if (!parsed.values.help) return await runInpaint(toInpaintRequest(parsed), io);
       io.stdout.write(INPAINT_HELP);
@@ -92,6 +107,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 async function generate(request: GenerationRequest, io: CliIo, upscale?: UpscaleAfterGenerate): Promise<number> {
   // Cheap checks that need the disk come before the model loads too.
   const input = request.imagePath === undefined ? undefined : await readInputImage(request.imagePath, request.size);
+  // The pixel limits (core's defaults) before anything loads; the model's default size is checked by the pipeline.
+  if (input?.note !== undefined) io.stderr.write(`note: ${input.note}\n`);
+  const size = request.size ?? input;
+  if (size) checkPixelLimits(size.width, size.height, request.count);
   const modelDirectory = request.modelDirectory ?? (await resolveDefaultModel());
   // With --json, stdout carries only the JSON document; progress goes to stderr.
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(request.json ? io.stderr : io.stdout, request.quiet);

@@ -36,7 +36,10 @@ export function createProgressReporter(stream: CliStream, quiet: boolean): (even
       }
       case 'warning':
         closeBar();
-        stream.write(`warning [${event.code}]: ${event.message}\n`);
+        // With --device auto (the default) on a machine without a GPU, the CPU is the expected
+        // outcome: say which device runs, not a warning that reads like an error.
+        if (event.code === 'DEVICE_FALLBACK') stream.write(`device: ${event.message}\n`);
+        else stream.write(`warning [${event.code}]: ${event.message}\n`);
         break;
       default:
         break;

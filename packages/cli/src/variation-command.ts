@@ -32,6 +32,7 @@ Options:
   --model DIR          model folder (default: kandinsky3-tiny-ip-adapter from @kandinsky/tiny-models)
   --device D           auto | cpu | cuda | webgpu (default auto)
   --out PATH           folder, or a .png file name (default: current folder)
+  --force              overwrite existing files (without it, the command stops before generating)
   --low-memory         release each stage's models after use
   --json               print a JSON summary on stdout (progress goes to stderr)
   --quiet              no progress output

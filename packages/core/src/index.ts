@@ -238,6 +238,12 @@ export { denoise, guidedStep, type DenoiseOptions, type DenoiseStep, type Guidan
 export { UnetFeeds, type UnetConditioning } from './pipelines/unet-feeds.js';
 export type { BeautifiedPrompt, BeautifyOptions, PromptBeautifier } from './pipelines/prompt-beautifier.js';
 export { PIXEL_MULTIPLE } from './pipelines/generation-options.js';
+export {
+  DEFAULT_MAX_JOB_PIXELS,
+  DEFAULT_MAX_PIXELS,
+  checkPixelLimits,
+  type PixelLimits,
+} from './pipelines/pixel-limits.js';
 export { Kandinsky3Components, type Kandinsky3ComponentsOptions } from './pipelines/kandinsky3-components.js';
 export { TextToImagePipeline } from './pipelines/text-to-image-pipeline.js';
 export { ImageToImagePipeline } from './pipelines/image-to-image-pipeline.js';

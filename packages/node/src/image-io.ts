@@ -5,8 +5,9 @@ import {
   createRgbImage,
   embedGenerationMetadata,
   type GenerationMetadata,
-  type RgbImage, kandinskyError } from '@kandinsky/core';
+  type RgbImage, invalidArgument, kandinskyError } from '@kandinsky/core';
 import sharp from 'sharp';
+import { assertOptionsObject } from './argument-checks.js';
 
 /** Options of {@link readImage}. */
 export interface ReadImageOptions {
@@ -15,7 +16,16 @@ export interface ReadImageOptions {
    * @default '#ffffff'
    */
   background?: string;
+  /**
+   * Most pixels the file may have. Checked from the file's header before it is decoded (and given
+   * to sharp as `limitInputPixels`), so an oversized file costs no memory: IMAGE_TOO_LARGE.
+   * @default DEFAULT_MAX_INPUT_PIXELS (8192 × 8192; decoding that takes 192 MiB)
+   */
+  maxPixels?: number;
 }
+
+/** Default most pixels of an image file {@link readImage} decodes: 8192², 192 MiB as 8-bit RGB. */
+export const DEFAULT_MAX_INPUT_PIXELS = 8192 * 8192;
 
 /**
  * Reads any format sharp understands (PNG, JPEG, WebP, AVIF, TIFF, GIF, …) into an
@@ -23,6 +33,10 @@ export interface ReadImageOptions {
  * flattened onto `background`, and the result is 8-bit sRGB.
  */
 export async function readImage(input: string | Uint8Array, options: ReadImageOptions = {}): Promise<RgbImage> {
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
+    throw invalidArgument('input', input, 'a file path or the bytes of an image file (Uint8Array)', 'Pass e.g. readImage("photo.png").');
+  }
+  assertOptionsObject('options', options);
   const what = typeof input === 'string' ? JSON.stringify(input) : `<${input.byteLength} bytes>`;
   let bytes: Uint8Array;
   try {
@@ -36,8 +50,22 @@ export async function readImage(input: string | Uint8Array, options: ReadImageOp
       cause,
     );
   }
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS;
+  if (typeof maxPixels !== 'number' || !Number.isSafeInteger(maxPixels) || maxPixels < 1) {
+    throw invalidArgument('maxPixels', maxPixels, 'a positive integer number of pixels', `Leave it out for ${DEFAULT_MAX_INPUT_PIXELS}.`);
+  }
   try {
-    const { data, info } = await sharp(bytes, { failOn: 'error' })
+    // The header alone gives the size: refuse before sharp allocates the decoded pixels.
+    const { width, height } = await sharp(bytes, { failOn: 'error', limitInputPixels: false }).metadata();
+    if (width !== undefined && height !== undefined && width * height > maxPixels) {
+      throw kandinskyError(
+        'IMAGE_TOO_LARGE',
+        `The image ${what} is ${width}x${height} (${width * height} pixels), more than maxPixels ${maxPixels}; not decoded (that would take ${((width * height * 3) / 2 ** 20).toFixed(0)} MiB).`,
+        'Downscale the file first, or raise readImage\'s maxPixels if the machine has the memory.',
+        { width, height, pixels: width * height, maxPixels },
+      );
+    }
+    const { data, info } = await sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels })
       .rotate()
       .flatten({ background: options.background ?? '#ffffff' })
       .toColourspace('srgb')

@@ -1,5 +1,6 @@
 import { OnnxCausalLM, type SamplingOptions } from '@kandinsky/beautifier';
 import type { Backend, LoadModelOptions } from '@kandinsky/core';
+import { assertOptionsObject } from './argument-checks.js';
 import { openModelFolder } from './model-directory.js';
 import { createNodeBackend, type NodeBackendOptions } from './node-backend.js';
 
@@ -36,6 +37,7 @@ export interface LoadOnnxCausalLMOptions extends NodeBackendOptions {
  * ```
  */
 export async function loadOnnxCausalLM(directory: string, options: LoadOnnxCausalLMOptions = {}): Promise<OnnxCausalLM> {
+  assertOptionsObject('options', options);
   const folder = await openModelFolder(directory, options.loadOptions?.signal);
   const backend = options.backend ?? (await createNodeBackend(options));
   return OnnxCausalLM.load({

@@ -1,10 +1,12 @@
 import { ControlNetPipeline, IpAdapterPipeline, type Kandinsky3ComponentsOptions } from '@kandinsky/core';
 import type { LoadKandinsky3Options } from './load-kandinsky3.js';
+import { assertOptionsObject } from './argument-checks.js';
 import { openModelFolder } from './model-directory.js';
 import { createNodeBackend } from './node-backend.js';
 import { loadTokenizer } from './tokenizer.js';
 
 async function componentsOptions(directory: string, options: LoadKandinsky3Options): Promise<Kandinsky3ComponentsOptions> {
+  assertOptionsObject('options', options);
   const folder = await openModelFolder(directory);
   const tokenizer = await loadTokenizer(folder);
   const backend = options.backend ?? (await createNodeBackend(options));

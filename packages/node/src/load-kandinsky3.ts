@@ -2,6 +2,7 @@ import { Kandinsky3, type Backend, type LoadModelOptions } from '@kandinsky/core
 import { createNodeBackend, type NodeBackendOptions } from './node-backend.js';
 import { openModelFolder } from './model-directory.js';
 import { loadTokenizer } from './tokenizer.js';
+import { assertDirectory, assertOptionsObject } from './argument-checks.js';
 
 /** Options of {@link loadKandinsky3}. */
 export interface LoadKandinsky3Options extends NodeBackendOptions {
@@ -31,6 +32,8 @@ export interface LoadKandinsky3Options extends NodeBackendOptions {
  * ```
  */
 export async function loadKandinsky3(directory: string, options: LoadKandinsky3Options = {}): Promise<Kandinsky3> {
+  assertDirectory(directory);
+  assertOptionsObject('options', options);
   const folder = await openModelFolder(directory);
   const tokenizer = await loadTokenizer(folder);
   const backend = options.backend ?? (await createNodeBackend(options));

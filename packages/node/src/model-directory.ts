@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
+import { assertDirectory } from './argument-checks.js';
 import {
   ModelFolder,
   kandinskyError,
@@ -52,6 +53,7 @@ export function directoryFileSource(directory: string): ModelFileSource {
 }
 
 /** Opens a model folder on disk (reads and validates its `model_index.json`). */
-export function openModelFolder(directory: string, signal?: AbortSignalLike): Promise<ModelFolder> {
+export async function openModelFolder(directory: string, signal?: AbortSignalLike): Promise<ModelFolder> {
+  assertDirectory(directory);
   return ModelFolder.open(directoryFileSource(directory), signal);
 }

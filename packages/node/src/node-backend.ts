@@ -13,6 +13,7 @@ import {
   type ProgressCallback,
 } from '@kandinsky/core';
 import * as ort from 'onnxruntime-node';
+import { assertOptionsObject } from './argument-checks.js';
 import { deviceMemoryBytes } from './device-memory.js';
 import { AUTO_DEVICE_ORDER, autoWebgpuSkipReason, parseExecutionProviders, selectDevice } from './device-selection.js';
 import { NODE_DEVICES, executionProvidersFor, type DeviceProbeResult, type NodeDevice } from './execution-provider-probe.js';
@@ -141,6 +142,7 @@ export class NodeBackend implements Backend {
  * ```
  */
 export async function createNodeBackend(options: NodeBackendOptions = {}): Promise<NodeBackend> {
+  assertOptionsObject('options', options);
   const requested = options.device ?? 'auto';
   if (requested !== 'auto' && !NODE_DEVICES.includes(requested)) {
     throw invalidArgument('device', requested, '"auto", "cpu", "cuda" or "webgpu"', 'Use "auto" to pick the fastest device that works.');

@@ -37,6 +37,16 @@ export const ErrorCodes = {
   RUNTIME_ERROR: 'RUNTIME_ERROR',
   /** The operation was aborted through its AbortSignal. */
   ABORTED: 'ABORTED',
+  /**
+   * A requested or input image is larger than the pixel limit (`maxPixels`, `maxJobPixels`, or
+   * `readImage`'s `maxPixels`); refused before anything is allocated. Raise the limit to allow it.
+   */
+  IMAGE_TOO_LARGE: 'IMAGE_TOO_LARGE',
+  /**
+   * Denoising produced NaN or ±Infinity latents (e.g. a guidance weight of 1e308), which would
+   * decode to a black image; nothing is written.
+   */
+  NON_FINITE_OUTPUT: 'NON_FINITE_OUTPUT',
   /** An operation took longer than its `timeout` (e.g. a request to an LLM server). */
   TIMEOUT: 'TIMEOUT',
   /** An LLM server could not be reached, or closed the connection before the answer ended. */

@@ -13,6 +13,11 @@ export const WarningCodes = {
   CACHE_UNAVAILABLE: 'CACHE_UNAVAILABLE',
   /** An option was accepted but has no effect in this mode (e.g. guidance scale with Flash). */
   OPTION_IGNORED: 'OPTION_IGNORED',
+  /**
+   * The sampler's grid cannot hold the requested step count and runs fewer (the original sampler's
+   * stride ⌈1000/N⌉: 1000 → 999, 300 → 250); the message and `parameters.steps` give the count run.
+   */
+  STEPS_ADJUSTED: 'STEPS_ADJUSTED',
   /** Prompt beautification failed (LLM error, timeout, nothing usable); the user's prompt is drawn (spec §4.9). */
   BEAUTIFY_FALLBACK: 'BEAUTIFY_FALLBACK',
 } as const;

@@ -53,7 +53,9 @@ export const KANDINSKY_KEYWORD = 'kandinsky';
  */
 export function formatGenerationParameters(metadata: GenerationMetadata): string {
   const lines = [metadata.prompt];
-  if (metadata.negativePrompt) lines.push(`Negative prompt: ${metadata.negativePrompt}`);
+  // An empty negative prompt is not the same call as none (it replaces the null embedding, spec
+  // §4.1), so it gets its (empty) line too.
+  if (metadata.negativePrompt !== undefined) lines.push(`Negative prompt: ${metadata.negativePrompt}`);
   const pairs: [string, string | number | undefined][] = [
     ['Steps', metadata.steps],
     ['Sampler', metadata.sampler],

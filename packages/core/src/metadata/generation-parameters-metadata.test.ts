@@ -70,6 +70,15 @@ describe('toGenerationMetadata', () => {
     );
   });
 
+  it('tells an empty negative prompt from none in the "parameters" text', () => {
+    const text = (negativePrompt: string | undefined) =>
+      readPngText(embedGenerationMetadata(png, toGenerationMetadata({ ...imageToImage, negativePrompt }, { sdkVersion }))).find(
+        (entry) => entry.keyword === PARAMETERS_KEYWORD,
+      )?.text;
+    expect(text('')!.split('\n').slice(0, 2)).toEqual(['a red circle, on white', 'Negative prompt: ']);
+    expect(text(undefined)!.split('\n')[1]).toMatch(/^Steps: 4, /);
+  });
+
   it('records an upscale after the generation in both entries', () => {
     const upscale = { model: 'kandisuperres-x4-tiny', scale: 4, steps: 5, seed: 0, width: 512, height: 256 };
     const metadata = { ...toGenerationMetadata(imageToImage, { sdkVersion }), upscale };

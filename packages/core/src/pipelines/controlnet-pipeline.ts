@@ -147,7 +147,12 @@ export class ControlNetPipeline {
     );
   }
 
-  async generate(options: ControlNetOptions): Promise<ControlNetResult> {
+  /** Generation that follows the control image; concurrency as Kandinsky3Components.track says. */
+  generate(options: ControlNetOptions): Promise<ControlNetResult> {
+    return this.components.track(() => this.#generate(options));
+  }
+
+  async #generate(options: ControlNetOptions): Promise<ControlNetResult> {
     const components = this.components;
     const call = new GenerationCall(options);
     const { image, hint: givenHint } = options;

@@ -28,9 +28,12 @@ export class FlashPipeline {
     for (const [name, value] of [
       ['negativePrompt', options.negativePrompt],
       ['guidanceScale', options.guidanceScale],
+      // Not in FlashOptions' type, but JavaScript callers pass it: Flash always runs 4 steps.
+      ['steps', (options as { steps?: unknown }).steps],
     ] as const) {
       if (value !== undefined) {
-        call.warn(WarningCodes.OPTION_IGNORED, `Flash ignores ${name} (${describeValue(value)}): it runs without guidance (spec §4.3).`);
+        const why = name === 'steps' ? 'it always runs its 4 distilled steps' : 'it runs without guidance';
+        call.warn(WarningCodes.OPTION_IGNORED, `Flash ignores ${name} (${describeValue(value)}): ${why} (spec §4.3).`);
       }
     }
     const contexts = await components.encodePrompt(call, FLASH_VARIANT, {

@@ -5,6 +5,7 @@ import { monotonicNow } from '../events/monotonic-now.js';
 import type { ProgressCallback, StageName } from '../events/progress-event.js';
 import { runStage } from '../events/run-stage.js';
 import type { WarningCode } from '../events/warning-codes.js';
+import { invalidArgument } from '../errors/error-constructors.js';
 
 /** What one generation call carries through its stages: the signal, the listener, the timings. */
 export class GenerationCall {
@@ -13,8 +14,29 @@ export class GenerationCall {
   /** Milliseconds per stage, summed over the call's images. */
   readonly timings: Record<string, number> = {};
 
-  /** Throws ABORTED at once when `options.signal` has already fired. */
+  /**
+   * Checks the call's options object, `signal` and `onProgress` (INVALID_ARGUMENT), then throws
+   * ABORTED at once when `options.signal` has already fired. Every pipeline builds this first, so
+   * `textToImage()` or `signal: {}` fail here, typed, before any work.
+   */
   constructor(options: { signal?: AbortSignalLike | undefined; onProgress?: ProgressCallback | undefined }) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw invalidArgument('options', options, 'an options object', "Pass e.g. { prompt: 'a red circle', seed: 1 }.");
+    }
+    const signal: unknown = options.signal;
+    if (
+      signal !== undefined &&
+      (signal === null ||
+        typeof signal !== 'object' ||
+        typeof (signal as { aborted?: unknown }).aborted !== 'boolean' ||
+        typeof (signal as { addEventListener?: unknown }).addEventListener !== 'function' ||
+        typeof (signal as { removeEventListener?: unknown }).removeEventListener !== 'function')
+    ) {
+      throw invalidArgument('signal', signal, 'an AbortSignal', 'Pass controller.signal of an AbortController, or leave it out.');
+    }
+    if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+      throw invalidArgument('onProgress', options.onProgress, 'a function', 'Pass (event) => { ... }, or leave it out.');
+    }
     throwIfAborted(options.signal, 'Generation');
     this.signal = options.signal;
     this.onProgress = options.onProgress;

@@ -1,5 +1,6 @@
 import { invalidArgument, kandinskyError } from '../errors/error-constructors.js';
 import type { BaseGenerationOptions } from './generation-types.js';
+import { checkPixelLimits } from './pixel-limits.js';
 
 /** Image sides must be multiples of this many pixels (spec §2.4: latent /8, UNet /8). */
 export const PIXEL_MULTIPLE = 64;
@@ -14,8 +15,8 @@ export interface ResolvedImageOptions {
 
 /**
  * Checks the options every generation call shares and resolves their defaults; throws
- * INVALID_ARGUMENT naming the first bad value. Nothing is clamped: a side that is not a multiple
- * of 64 is rounded up only with `roundSize`.
+ * INVALID_ARGUMENT naming the first bad value, or IMAGE_TOO_LARGE above the pixel limits. Nothing
+ * is clamped: a side that is not a multiple of 64 is rounded up only with `roundSize`.
  */
 export function resolveImageOptions(options: BaseGenerationOptions, defaultSize: number): ResolvedImageOptions {
   if (typeof options.prompt !== 'string') {
@@ -50,6 +51,10 @@ export function resolveImageOptions(options: BaseGenerationOptions, defaultSize:
       throw invalidArgument('count', count, 'an integer ≥ 1', 'Ask for at least one image.');
     }
     const first = options.seed ?? Math.floor(Math.random() * 2 ** 32);
+    // Checked before `first + i`, which throws a plain TypeError for a BigInt.
+    if (typeof first !== 'number' || !Number.isSafeInteger(first) || first < 0) {
+      throw invalidArgument('seed', first, 'a non-negative safe integer (a number, not a BigInt)', 'Use an integer such as 42 (as torch.manual_seed takes).');
+    }
     seeds = Array.from({ length: count }, (_, i) => first + i);
   }
   for (const seed of seeds) {
@@ -61,6 +66,7 @@ export function resolveImageOptions(options: BaseGenerationOptions, defaultSize:
   if (!Number.isInteger(previewEvery) || previewEvery < 0) {
     throw invalidArgument('previewEvery', previewEvery, 'an integer ≥ 0', 'Use 0 for no previews or e.g. 5 for a preview every 5 steps.');
   }
+  checkPixelLimits(width, height, seeds.length, options);
   return { width, height, seeds, previewEvery };
 }
 

@@ -3,9 +3,10 @@ import type { AbortSignalLike } from '../abort/abort-signal-like.js';
 import type { ProgressCallback } from '../events/progress-event.js';
 import type { RgbImage } from '../image/rgb-image.js';
 import type { PromptBeautifier } from './prompt-beautifier.js';
+import type { PixelLimits } from './pixel-limits.js';
 
-/** Options every generation call takes. */
-export interface BaseGenerationOptions {
+/** Options every generation call takes (the pixel limits `maxPixels`, `maxJobPixels` included). */
+export interface BaseGenerationOptions extends PixelLimits {
   /** What to draw. */
   prompt: string;
   /**

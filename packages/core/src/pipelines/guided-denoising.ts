@@ -1,3 +1,4 @@
+import { WarningCodes } from '../events/warning-codes.js';
 import type { ModelSession } from '../backend/model-session.js';
 import { invalidArgument } from '../errors/error-constructors.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
@@ -73,6 +74,12 @@ export async function prepareGuidedDenoising(
     ...(choice?.kind === 'scheduler' ? { choice } : {}),
     ...(overrides ? { overrides } : {}),
   });
+  if (scheduler.numInferenceSteps !== steps) {
+    call.warn(
+      WarningCodes.STEPS_ADJUSTED,
+      `${scheduler.name} runs ${scheduler.numInferenceSteps} steps, not the ${steps} asked for: its timestep grid cannot hold ${steps}.`,
+    );
+  }
   // diffusers/K3D skip CFG for w ≤ 1 (spec §3.8); the original code always applies it.
   const guided = components.convention === 'A' || guidanceScale > 1;
   const order = components.convention === 'A' ? 'cond-first' : 'uncond-first';

@@ -1,4 +1,5 @@
 import { assertStrength, strengthTimesteps } from '../schedulers/strength.js';
+import { assertRgbImage } from '../image/rgb-image.js';
 import { GenerationCall } from './generation-call.js';
 import { resolveImageOptions } from './generation-options.js';
 import type { GenerationResult, ImageToImageOptions } from './generation-types.js';
@@ -19,6 +20,7 @@ export class ImageToImagePipeline {
   async generate(options: ImageToImageOptions): Promise<GenerationResult> {
     const components = this.components;
     const call = new GenerationCall(options);
+    assertRgbImage(options.image, 'image');
     const strength = options.strength ?? 0.3;
     assertStrength(strength);
     const { width, height, seeds, previewEvery } = resolveImageOptions(options, components.defaultImageSize);

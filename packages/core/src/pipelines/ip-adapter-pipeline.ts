@@ -140,6 +140,8 @@ export class IpAdapterPipeline {
 
   /** A variation of one image (image-only mode unless `prompt` is given). */
   variation(options: IpAdapterVariationOptions): Promise<IpAdapterResult> {
+    // generate() rejects a missing options object with a typed error; destructuring would throw a TypeError.
+    if (options === null || typeof options !== 'object') return this.generate(options);
     const { image, ...rest } = options;
     return this.generate({ ...rest, images: [image], weights: [1] });
   }
@@ -149,7 +151,12 @@ export class IpAdapterPipeline {
     return this.generate(options);
   }
 
-  async generate(options: IpAdapterOptions): Promise<IpAdapterResult> {
+  /** Image (+ text) prompted generation; concurrency as Kandinsky3Components.track says. */
+  generate(options: IpAdapterOptions): Promise<IpAdapterResult> {
+    return this.components.track(() => this.#generate(options));
+  }
+
+  async #generate(options: IpAdapterOptions): Promise<IpAdapterResult> {
     const components = this.components;
     const call = new GenerationCall(options);
     const prompt = options.prompt ?? '';

@@ -129,6 +129,17 @@ export class Kandinsky3Components {
         'Open a Kandinsky 3 text-to-image folder (convention A: original 3.1, B: diffusers port).',
       );
     }
+    // Every mode encodes a prompt and decodes latents: a folder without these fails now, when it is
+    // opened, not after the whole denoising loop has run.
+    const missing = ['text_encoder', 'movq_decoder'].filter((role) => !folder.has(role));
+    if (missing.length > 0) {
+      throw kandinskyError(
+        'INVALID_MODEL_MANIFEST',
+        `The model ${JSON.stringify(folder.index.variant.name)} has no ${missing.map((role) => `"${role}"`).join(' or ')} component, which every Kandinsky 3 mode needs.`,
+        'Use a model folder whose model_index.json lists text_encoder and movq_decoder (docs/model-format.md).',
+        { missing },
+      );
+    }
     const unetConfig = folder.has('unet') ? await folder.config('unet') : {};
     const size = unetConfig.default_image_size;
     return new Kandinsky3Components(options, convention, typeof size === 'number' ? size : 1024);
@@ -151,9 +162,45 @@ export class Kandinsky3Components {
     if (this.lowMemory) await this.#sessions.release(roles);
   }
 
-  /** Disposes every loaded session; they load again on demand. */
-  dispose(): Promise<void> {
-    return this.#sessions.release();
+  /** Calls in flight (see {@link track}); dispose() waits for them. */
+  readonly #inFlight = new Set<Promise<unknown>>();
+  /** The end of the low-memory queue: the last admitted call, settled. */
+  #queue: Promise<void> = Promise.resolve();
+
+  /**
+   * Runs one public call (`textToImage`, `variation`, …) so that concurrency is safe: in low-memory
+   * mode calls run one at a time in the order they were made, because each call releases its
+   * stages' sessions and would otherwise dispose one that another call is running (this failed
+   * with SESSION_DISPOSED); without it calls run concurrently and share the sessions. Every call is
+   * counted in flight for {@link dispose}.
+   */
+  track<T>(work: () => Promise<T>): Promise<T> {
+    let result: Promise<T>;
+    if (this.lowMemory) {
+      result = this.#queue.then(work);
+      this.#queue = result.then(
+        () => undefined,
+        () => undefined,
+      );
+    } else {
+      result = work();
+    }
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#inFlight.add(settled);
+    void settled.then(() => this.#inFlight.delete(settled));
+    return result;
+  }
+
+  /**
+   * Disposes every loaded session; they load again on demand. Calls in flight finish first (and
+   * succeed): dispose() resolves once they have settled and the sessions are released.
+   */
+  async dispose(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+    await this.#sessions.release();
   }
 
   /** The prompt contexts of spec §4.1 for `variant`'s projection. */
@@ -255,7 +302,10 @@ export class Kandinsky3Components {
       const generator = new TorchGenerator(seed);
       const latent = request.start(generator);
       latents.push(
-        await call.stage('denoise', request.unet, () =>
+        await call.stage('denoise', request.unet, async () =>
+          assertFiniteLatent(
+            seed,
+            await
           denoise({
             ...request.denoise,
             latent,
@@ -263,6 +313,7 @@ export class Kandinsky3Components {
             onStep: this.stepListener(call, request.previewEvery),
             signal: call.signal,
           }),
+          ),
         ),
       );
     }
@@ -358,6 +409,14 @@ export class Kandinsky3Components {
         const config = await this.folder.config(role, call.signal);
         const file = typeof config.null_embedding === 'string' ? config.null_embedding : 'null_embedding.bin';
         const bytes = await this.folder.files.readBytes(this.folder.componentPath(role, file), call.signal);
+        if (bytes.byteLength === 0 || bytes.byteLength % 4 !== 0) {
+          throw kandinskyError(
+            'INVALID_MODEL_MANIFEST',
+            `${role}/${file} is ${bytes.byteLength} bytes, not a whole number of float32 values.`,
+            'Re-export text_projection with a null_embedding.bin of context_dim float32 values (little-endian).',
+            { component: role, file, byteLength: bytes.byteLength },
+          );
+        }
         // Copy into an aligned buffer: the file's bytes may start at any offset.
         const aligned = new Uint8Array(bytes.byteLength);
         aligned.set(bytes);
@@ -368,4 +427,23 @@ export class Kandinsky3Components {
     }
     return embedding;
   }
+}
+
+/**
+ * NON_FINITE_OUTPUT when a denoised latent holds NaN or ±Infinity: MoVQ would decode it to an
+ * all-black image that looks like a result. Sessions are released by the caller's `finally`.
+ */
+function assertFiniteLatent(seed: number, latent: Tensor<'float32'>): Tensor<'float32'> {
+  const data = latent.data;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i]!)) {
+      throw kandinskyError(
+        'NON_FINITE_OUTPUT',
+        `Denoising the image of seed ${seed} produced ${Number.isNaN(data[i]!) ? 'NaN' : 'infinite'} latents (first at index ${i}); it would decode to a black image.`,
+        'Use a moderate guidanceScale (3 is the default) and check the model files (e.g. null_embedding.bin) for NaN.',
+        { seed, index: i },
+      );
+    }
+  }
+  return latent;
 }

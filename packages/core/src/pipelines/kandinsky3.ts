@@ -52,23 +52,26 @@ export class Kandinsky3 {
   }
 
   textToImage(options: TextToImageOptions): Promise<GenerationResult> {
-    return this.textToImagePipeline.generate(options);
+    return this.components.track(() => this.textToImagePipeline.generate(options));
   }
 
   imageToImage(options: ImageToImageOptions): Promise<GenerationResult> {
-    return this.imageToImagePipeline.generate(options);
+    return this.components.track(() => this.imageToImagePipeline.generate(options));
   }
 
   flash(options: FlashOptions): Promise<GenerationResult> {
-    return this.flashPipeline.generate(options);
+    return this.components.track(() => this.flashPipeline.generate(options));
   }
 
   /** Repaints the masked region of an image (spec §4.5; needs `unet_inpainting`). */
   inpaint(options: InpaintingOptions): Promise<GenerationResult> {
-    return this.inpaintingPipeline.generate(options);
+    return this.components.track(() => this.inpaintingPipeline.generate(options));
   }
 
-  /** Disposes every loaded session; they load again on demand. */
+  /**
+   * Disposes every loaded session; they load again on demand. Calls in flight finish first.
+   * With `lowMemory`, concurrent calls run one at a time (see Kandinsky3Components.track).
+   */
   dispose(): Promise<void> {
     return this.components.dispose();
   }
