@@ -22,7 +22,12 @@ const MODEL_CARD_BAR = Math.ceil(0.9 * PROMPTS.length);
  * `clip_sample: true`:
  * - the σ-space and multistep schedulers default to `linspace` spacing, which starts at t = 999,
  *   where an unclipped x0 estimate amplifies the UNet's error by σ ≈ 10³ (4/24 colours right);
- *   `timestep_spacing: 'leading'` (DDPM's, with its steps_offset 1) starts at 951 and fixes it;
+ *   `timestep_spacing: 'leading'` (DDPM's, with its steps_offset 1) starts at 951 and fixes it.
+ *   It is passed here, not applied by the `--scheduler` names, because diffusers does not apply it
+ *   either: the published config has no `timestep_spacing` key, and `from_config` drops the keys
+ *   DDPM filled from its own defaults (`_use_default_values`, huggingface/diffusers:
+ *   src/diffusers/configuration_utils.py `extract_init_dict`), so
+ *   `EulerDiscreteScheduler.from_config(pipe.scheduler.config)` gets Euler's `linspace` too;
  * - deterministic DDIM clips x0 to ±1 with that config, but MoVQ latents exceed 1 (21/24), so
  *   `clip_sample: false`.
  */
@@ -40,9 +45,26 @@ const SCHEDULERS: [SchedulerName, number, Record<string, unknown>][] = [
 ];
 
 /**
- * LCM expects a consistency-distilled model, which the tiny family does not have: on the base
- * UNet it gets 21/24 at 8 steps (18–20 at 4–20 steps), one short of the model card's bar, so it is
- * held to 20/24 — still far from the 4/24 of a broken sampler.
+ * LCM expects a consistency-distilled UNet, which the tiny family does not have; on the base UNet
+ * no setting in LCM's few-step range reaches the model card's bar, so it is held to 20/24 (a
+ * broken sampler gets 4/24). Measured here (colour right of 24, DDPM config + the listed kwargs):
+ *
+ * | steps | {} | other settings |
+ * |---|---|---|
+ * | 1 | 6 | |
+ * | 2 | 19 | clip_sample false: 4 |
+ * | 3 | 19 | |
+ * | 4 | 18 | original_inference_steps 25: 18, 100: 17; timestep_spacing trailing: 18; clip_sample false: 4 |
+ * | 6 | 18 | clip_sample false: 4 |
+ * | 8 | 21 | original_inference_steps 25: 19, 100: 21, 200: 20; timestep_spacing trailing: 21, linspace: 21; timestep_scaling 1: 21; clip_sample false: 4 |
+ * | 10, 12 | 19, 19 | clip_sample false (12): 4 |
+ * | 14, 15 | 20, 20 | |
+ * | 16, 17, 18 | 22, 23, 21 | original_inference_steps 100 (16): 22; timestep_spacing trailing (16): 22; clip_sample false (16): 4 |
+ * | 20, 24, 25 | 20, 21, 24 | |
+ *
+ * 16, 17 and 25 steps clear 22/24 but their neighbours do not, so that is seed noise, not a
+ * setting; and 16+ steps is outside what LCM is for. `clip_sample: false` (which DDIM needs) breaks
+ * LCM: its first step is at t = 999, where only the clip keeps the x0 estimate sane.
  */
 const LCM_BAR = 20;
 
@@ -64,6 +86,11 @@ describe('every scheduler on the tiny model, built from its DDPM config (onnxrun
       for (const [index, [prompt, colour]] of PROMPTS.entries()) {
         const result = await pipeline.textToImage({ prompt, seed: 1000 + index, ...options });
         sampler = result.parameters.sampler ?? '';
+        if (index === 0) {
+          // The requested inference steps, as diffusers' num_inference_steps; Heun's UNet runs 2N − 1 times.
+          expect(result.parameters.steps).toBe(steps);
+          expect(result.parameters.timesteps).toHaveLength(scheduler === 'heun' ? 2 * steps - 1 : steps);
+        }
         const found = shapeColour(result.images[0]!);
         if (found.shape === colour) hits++;
         else misses.push(`${prompt} → ${found.shape} on ${found.background}`);
@@ -78,6 +105,9 @@ describe('every scheduler on the tiny model, built from its DDPM config (onnxrun
         pipeline.imageToImage({ prompt: 'a blue square on a black background', image: source, strength, seed: 4, ...options });
       const [light, full] = await Promise.all([edit(0.3), edit(1)]);
       expect(light.parameters.sampler).toBe(sampler);
+      // diffusers' img2img init_timestep = min(⌊N·strength⌋, N) steps remain.
+      expect(light.parameters.steps).toBe(Math.floor(steps * 0.3));
+      expect(full.parameters.steps).toBe(steps);
       expect(meanAbsoluteDifference(light.images[0]!, source)).toBeLessThan(meanAbsoluteDifference(full.images[0]!, source));
       expect(shapeColour(full.images[0]!).shape).toBe('blue');
     }, 120_000);

@@ -258,7 +258,7 @@ export class ControlNetPipeline {
           width,
           height,
           seeds,
-          steps: timesteps.length,
+          steps: start ? start.steps : scheduler.numInferenceSteps,
           guidanceScale: setup.guidanceScale,
           strength: options.strength,
           sampler: scheduler.name,

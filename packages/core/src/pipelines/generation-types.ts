@@ -147,7 +147,10 @@ export interface GenerationParameters {
   readonly negativePrompt: string | undefined;
   readonly width: number;
   readonly height: number;
-  /** Model calls per image along the denoising loop. */
+  /**
+   * Inference steps per image, as requested (for image → image, those the strength leaves). The
+   * UNet may run more often: Heun makes two calls per step but the last (2N − 1); see `timesteps`.
+   */
   readonly steps: number;
   /** Undefined for Flash (no guidance). */
   readonly guidanceScale: number | undefined;

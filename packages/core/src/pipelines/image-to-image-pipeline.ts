@@ -26,7 +26,7 @@ export class ImageToImagePipeline {
     const { width, height, seeds, previewEvery } = resolveImageOptions(options, components.defaultImageSize);
     const setup = await prepareGuidedDenoising(components, call, options);
     const { scheduler } = setup;
-    const { startIndex, timesteps } = strengthTimesteps(scheduler, strength);
+    const { startIndex, timesteps, steps } = strengthTimesteps(scheduler, strength);
     const encoded = await components.encodeImage(call, options.image, width, height);
     const predict = await setup.loadPrediction();
     const dims = [1, LATENT_CHANNELS, height / LATENT_SCALE, width / LATENT_SCALE];
@@ -50,7 +50,7 @@ export class ImageToImagePipeline {
         width,
         height,
         seeds,
-        steps: timesteps.length,
+        steps,
         guidanceScale: setup.guidanceScale,
         strength,
         sampler: scheduler.name,

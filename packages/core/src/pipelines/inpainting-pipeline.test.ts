@@ -162,4 +162,14 @@ describe('InpaintingPipeline (mock models)', () => {
     const all = await pipeline.inpaint({ image, mask: new Uint8Array(64 * 64).fill(255), prompt: 'a', seed: 1, steps: 1 });
     expect(all.images[0]).toMatchObject({ width: 64, height: 64 });
   });
+
+  it('records the inference steps asked for, not the UNet calls, with Heun (2N − 1 calls)', async () => {
+    const seen: Record<string, Tensor>[] = [];
+    const { pipeline } = await pipelineWith({ onUnet: (feeds) => seen.push({ ...feeds }) });
+    const result = await pipeline.inpaint({ image, mask, prompt: 'a', seed: 1, steps: 3, scheduler: 'heun' });
+    // diffusers' HeunDiscreteScheduler: num_inference_steps 3 → timesteps [t0, t1, t1, t2, t2].
+    expect(seen).toHaveLength(5);
+    expect(result.parameters).toMatchObject({ steps: 3, sampler: 'HeunDiscreteScheduler' });
+    expect(result.parameters.timesteps).toHaveLength(5);
+  });
 });

@@ -87,7 +87,7 @@ export class InpaintingPipeline {
         width,
         height,
         seeds,
-        steps: scheduler.timesteps.length,
+        steps: scheduler.numInferenceSteps,
         guidanceScale,
         strength: undefined,
         sampler: scheduler.name,

@@ -210,7 +210,7 @@ export class IpAdapterPipeline {
           width,
           height,
           seeds,
-          steps: scheduler.timesteps.length,
+          steps: scheduler.numInferenceSteps,
           guidanceScale: setup.guidanceScale,
           strength: undefined,
           sampler: scheduler.name,

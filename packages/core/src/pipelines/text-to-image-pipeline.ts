@@ -49,7 +49,7 @@ export class TextToImagePipeline {
         width,
         height,
         seeds,
-        steps: scheduler.timesteps.length,
+        steps: scheduler.numInferenceSteps,
         guidanceScale: setup.guidanceScale,
         strength: undefined,
         sampler: scheduler.name,

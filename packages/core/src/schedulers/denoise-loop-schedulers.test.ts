@@ -51,9 +51,10 @@ describe('denoise() runs the new schedulers like the PyTorch reference loop', ()
   test('image → image strength picks a pair boundary for Heun (order 2)', () => {
     const scheduler = createScheduler({ _class_name: 'HeunDiscreteScheduler' });
     scheduler.setTimesteps(10);
-    const { startIndex, timesteps } = strengthTimesteps(scheduler as typeof scheduler & { order: number }, 0.3);
+    const { startIndex, timesteps, steps } = strengthTimesteps(scheduler as typeof scheduler & { order: number }, 0.3);
     // diffusers: init = 3 steps, t_start = 7, timesteps[7·2:] = 5 model calls.
     expect(startIndex).toBe(14);
     expect(timesteps).toHaveLength(5);
+    expect(steps).toBe(3);
   });
 });

@@ -37,7 +37,7 @@ describe('strengthTimesteps matches diffusers get_timesteps (reference fixture)'
   test('works for DPM-Solver and Euler schedules', () => {
     const dpm = new DPMSolverMultistepScheduler({ beta_schedule: 'linear', prediction_type: 'sample' });
     dpm.setTimesteps(5);
-    expect(strengthTimesteps(dpm, 0.4)).toEqual({ startIndex: 3, timesteps: [400, 200], startTimestep: 400 });
+    expect(strengthTimesteps(dpm, 0.4)).toEqual({ startIndex: 3, timesteps: [400, 200], startTimestep: 400, steps: 2 });
     const euler = new EulerDiscreteScheduler({});
     euler.setTimesteps(10);
     const result = strengthTimesteps(euler, 0.5);

@@ -12,6 +12,11 @@ export interface StrengthTimesteps {
   timesteps: number[];
   /** The timestep to forward-diffuse the encoded image to (`addNoise`); undefined when empty. */
   startTimestep: number | undefined;
+  /**
+   * Inference steps that remain, `min(⌊N·strength⌋, N)` — diffusers' `init_timestep`. It differs
+   * from `timesteps.length` for schedulers of order 2 (Heun), whose timesteps repeat.
+   */
+  steps: number;
 }
 
 /** Throws INVALID_STRENGTH unless `strength` is a finite number in [0, 1]. */
@@ -53,5 +58,5 @@ export function strengthTimesteps(
   const init = Math.min(Math.floor(steps * strength), steps);
   const startIndex = Math.min(Math.max(steps - init, 0) * order, timesteps.length);
   const remaining = timesteps.slice(startIndex);
-  return { startIndex, timesteps: remaining, startTimestep: remaining[0] };
+  return { startIndex, timesteps: remaining, startTimestep: remaining[0], steps: init };
 }
