@@ -42,6 +42,8 @@ export const COMMAND_OPTIONS = {
   upscale: { type: 'string', commands: BOTH },
   'upscale-model': { type: 'string', commands: BOTH },
   'low-memory': { type: 'boolean', commands: WITH_INPAINT },
+  'max-pixels': { type: 'string', commands: WITH_INPAINT },
+  'max-job-pixels': { type: 'string', commands: WITH_INPAINT },
   json: { type: 'boolean', commands: ALL },
   quiet: { type: 'boolean', commands: ALL },
   help: { type: 'boolean', commands: ALL, short: 'h' },

@@ -1,5 +1,6 @@
 import { extname, resolve } from 'node:path';
-import type { EdgeDetector, ProgressEvent } from '@kandinsky/core';
+import { PIXEL_LIMITS_HELP } from './pixel-limit-options.js';
+import { checkPixelLimits, type EdgeDetector, type ProgressEvent } from '@kandinsky/core';
 import { loadControlNet, writePng } from '@kandinsky/node';
 import type { CliIo } from './cli-io.js';
 import { resolveDefaultModel } from './default-model.js';
@@ -33,7 +34,7 @@ Options:
   --out PATH           folder, or a .png file name (default: current folder)
   --force              overwrite existing files (without it, the command stops before generating)
   --low-memory         release each stage's models after use
-  --json               print a JSON summary on stdout (progress goes to stderr)
+${PIXEL_LIMITS_HELP}  --json               print a JSON summary on stdout (progress goes to stderr)
   --quiet              no progress output
   -h, --help           this help
 
@@ -79,8 +80,9 @@ export function toControlNetRequest({ values, positionals }: ParsedOptions): Con
 export async function runControlNet(parsed: ParsedOptions, io: CliIo): Promise<number> {
   const request = toControlNetRequest(parsed);
   const common = toGenerationRequest('generate', { values: parsed.values, positionals: [request.prompt] });
-  const input = await readInputImage(request.imagePath, common.size);
+  const input = await readInputImage(request.imagePath, common.size, common.limits);
   if (input.note !== undefined) io.stderr.write(`note: ${input.note}\n`);
+  checkPixelLimits(input.width, input.height, common.count, common.limits);
   const modelDirectory = common.modelDirectory ?? (await resolveDefaultModel(undefined, CONTROLNET_DEFAULT_MODEL));
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(common.json ? io.stderr : io.stdout, common.quiet);
   const pipeline = await loadControlNet(modelDirectory, { device: common.device, lowMemory: common.lowMemory, onProgress });
@@ -96,6 +98,7 @@ export async function runControlNet(parsed: ParsedOptions, io: CliIo): Promise<n
       ...(common.guidanceScale === undefined ? {} : { guidanceScale: common.guidanceScale }),
       ...(common.seed === undefined ? {} : { seed: common.seed }),
       count: common.count,
+      ...common.limits,
       onProgress,
     });
     if (request.saveHint !== undefined) await writePng(request.saveHint, result.hint);

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
+import { PIXEL_LIMITS_HELP } from './pixel-limit-options.js';
 import {
   KandinskyError,
+  checkPixelLimits,
   inpaintingSize,
   toGenerationMetadata,
   toInpaintingMask,
@@ -41,7 +43,7 @@ Options:
   --out PATH           folder, or a .png file name (default: current folder)
   --force              overwrite existing files (without it, the command stops before generating)
   --low-memory         release each stage's models after use
-  --json               print a JSON summary on stdout (progress goes to stderr)
+${PIXEL_LIMITS_HELP}  --json               print a JSON summary on stdout (progress goes to stderr)
   --quiet              no progress output
   -h, --help           this help
 
@@ -96,7 +98,8 @@ export async function runInpaint(request: InpaintRequest, io: CliIo): Promise<nu
     if (KandinskyError.isInstance(error) && error.code === 'SHAPE_MISMATCH') throw usageError(error.message, error.hint, { mask: request.maskPath });
     throw error;
   }
-  inpaintingSize(image.width, image.height);
+  const size = inpaintingSize(image.width, image.height);
+  checkPixelLimits(size.width, size.height, shared.count, shared.limits);
   const modelDirectory = shared.modelDirectory ?? (await resolveDefaultModel());
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(shared.json ? io.stderr : io.stdout, shared.quiet);
   const pipeline = await loadKandinsky3(modelDirectory, { device: shared.device, lowMemory: shared.lowMemory, onProgress });
@@ -106,6 +109,7 @@ export async function runInpaint(request: InpaintRequest, io: CliIo): Promise<nu
       mask,
       prompt: shared.prompt,
       count: shared.count,
+      ...shared.limits,
       onProgress,
       dilateMask: request.dilateMask,
       pasteBack: request.pasteBack,

@@ -106,11 +106,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
 async function generate(request: GenerationRequest, io: CliIo, upscale?: UpscaleAfterGenerate): Promise<number> {
   // Cheap checks that need the disk come before the model loads too.
-  const input = request.imagePath === undefined ? undefined : await readInputImage(request.imagePath, request.size);
+  const input = request.imagePath === undefined ? undefined : await readInputImage(request.imagePath, request.size, request.limits);
   // The pixel limits (core's defaults) before anything loads; the model's default size is checked by the pipeline.
   if (input?.note !== undefined) io.stderr.write(`note: ${input.note}\n`);
   const size = request.size ?? input;
-  if (size) checkPixelLimits(size.width, size.height, request.count);
+  if (size) checkPixelLimits(size.width, size.height, request.count, request.limits);
   const modelDirectory = request.modelDirectory ?? (await resolveDefaultModel());
   // With --json, stdout carries only the JSON document; progress goes to stderr.
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(request.json ? io.stderr : io.stdout, request.quiet);
@@ -157,6 +157,7 @@ function run(
     ...request.size,
     ...(request.seed === undefined ? {} : { seed: request.seed }),
     count: request.count,
+    ...request.limits,
     onProgress,
   };
   // Flash was refused steps, guidance and a negative prompt when the request was made.

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import type { ProgressEvent, RgbImage } from '@kandinsky/core';
+import { PIXEL_LIMITS_HELP } from './pixel-limit-options.js';
+import { checkPixelLimits, type ProgressEvent, type RgbImage } from '@kandinsky/core';
 import { loadIpAdapter, readImage } from '@kandinsky/node';
 import { parseNumber } from './argument-parsers.js';
 import type { CliIo } from './cli-io.js';
@@ -34,7 +35,7 @@ Options:
   --out PATH           folder, or a .png file name (default: current folder)
   --force              overwrite existing files (without it, the command stops before generating)
   --low-memory         release each stage's models after use
-  --json               print a JSON summary on stdout (progress goes to stderr)
+${PIXEL_LIMITS_HELP}  --json               print a JSON summary on stdout (progress goes to stderr)
   --quiet              no progress output
   -h, --help           this help
 
@@ -96,6 +97,7 @@ export async function runVariation(parsed: ParsedOptions, io: CliIo): Promise<nu
   // The options shared with generate/img2img are checked by the same code (a stand-in prompt).
   const common = toGenerationRequest('generate', { values: parsed.values, positionals: [request.prompt] });
   const images: RgbImage[] = [];
+  if (common.size) checkPixelLimits(common.size.width, common.size.height, common.count, common.limits);
   for (const path of request.imagePaths) images.push(await readImage(path));
   const modelDirectory = common.modelDirectory ?? (await resolveDefaultModel(undefined, VARIATION_DEFAULT_MODEL));
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(common.json ? io.stderr : io.stdout, common.quiet);
@@ -112,6 +114,7 @@ export async function runVariation(parsed: ParsedOptions, io: CliIo): Promise<nu
       ...common.size,
       ...(common.seed === undefined ? {} : { seed: common.seed }),
       count: common.count,
+      ...common.limits,
       onProgress,
     });
     await writeResults(
