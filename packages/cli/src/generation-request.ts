@@ -106,7 +106,7 @@ export function toGenerationRequest(command: CommandName, { values, positionals 
     ['out', out],
   ] as const) {
     if (value !== undefined && value.trim() === '') {
-      throw usageError(`--${name} is empty.`, name === 'model' ? 'Pass a model folder, or leave --model out for the default model.' : 'Pass a folder or a .png file name.', {
+      throw usageError(`--${name} is empty.`, name === 'model' ? 'Pass a model folder, or leave --model out for the default model.' : 'Pass a folder, or a .png, .jpg or .webp file name.', {
         option: `--${name}`,
       });
     }

@@ -23,7 +23,8 @@ const COMMON = `  --size WxH           image size, sides multiple of 64 (default
   --count N            number of images, 1–64 (default 1)
   --model DIR          model folder (default: kandinsky3-tiny from @kandinsky/tiny-models)
   --device D           auto | cpu | cuda | webgpu (default auto)
-  --out PATH           folder, or a .png file name (default: current folder)
+  --out PATH           folder (PREFIX-SEED.png files), or a .png, .jpg or .webp file name:
+                       the format follows the extension (default: current folder)
   --force              overwrite existing files (without it, the command stops before generating)
   --upscale 4|2        then upscale with KandiSuperRes (see kandinsky upscale); the PNG records both
   --upscale-model DIR  KandiSuperRes folder for --upscale (default: kandisuperres-x4, tiny)

@@ -11,7 +11,7 @@ import {
   type ProgressEvent,
   type RgbImage,
 } from '@kandinsky/core';
-import { loadKandinsky3, readAlphaMask, readImage, writePng } from '@kandinsky/node';
+import { loadKandinsky3, readAlphaMask, readImage, writeImage } from '@kandinsky/node';
 import type { CliIo } from './cli-io.js';
 import { resolveDefaultModel } from './default-model.js';
 import { toGenerationRequest, type GenerationRequest } from './generation-request.js';
@@ -40,7 +40,8 @@ Options:
   --count N            number of images, 1–64 (default 1)
   --model DIR          model folder with unet_inpainting (default: kandinsky3-tiny)
   --device D           auto | cpu | cuda | webgpu (default auto)
-  --out PATH           folder, or a .png file name (default: current folder)
+  --out PATH           folder (PREFIX-SEED.png files), or a .png, .jpg or .webp file name:
+                       the format follows the extension (default: current folder)
   --force              overwrite existing files (without it, the command stops before generating)
   --low-memory         release each stage's models after use
 ${PIXEL_LIMITS_HELP}  --json               print a JSON summary on stdout (progress goes to stderr)
@@ -121,7 +122,7 @@ export async function runInpaint(request: InpaintRequest, io: CliIo): Promise<nu
     const result = await pipeline.inpaint(options);
     const files = outputPaths(shared.out, result.seeds, 'kandinsky');
     for (let imageIndex = 0; imageIndex < result.images.length; imageIndex++) {
-      await writePng(files[imageIndex]!, result.images[imageIndex]!, toGenerationMetadata(result.parameters, { imageIndex, sdkVersion: SDK_VERSION }));
+      await writeImage(files[imageIndex]!, result.images[imageIndex]!, toGenerationMetadata(result.parameters, { imageIndex, sdkVersion: SDK_VERSION }));
     }
     if (shared.json) {
       io.stdout.write(`${JSON.stringify({ files, seeds: result.seeds, parameters: result.parameters, timings: result.timings }, null, 2)}\n`);

@@ -7,7 +7,7 @@ import {
   type ProgressEvent,
   type PromptBeautifier,
 } from '@kandinsky/core';
-import { loadKandinsky3, writePng } from '@kandinsky/node';
+import { loadKandinsky3, writeImage } from '@kandinsky/node';
 import { BEAUTIFY_HELP, beautifyCommand, createCliBeautifier } from './beautify-command.js';
 import type { CliIo } from './cli-io.js';
 import { resolveDefaultModel } from './default-model.js';
@@ -129,7 +129,7 @@ async function generate(request: GenerationRequest, io: CliIo, upscale?: Upscale
     for (let imageIndex = 0; imageIndex < result.images.length; imageIndex++) {
       const metadata = toGenerationMetadata(result.parameters, { imageIndex, sdkVersion: SDK_VERSION });
       const upscaleMetadata = upscaled === undefined ? {} : { upscale: upscaled.metadata[imageIndex]! };
-      await writePng(files[imageIndex]!, upscaled?.images[imageIndex] ?? result.images[imageIndex]!, { ...metadata, ...upscaleMetadata });
+      await writeImage(files[imageIndex]!, upscaled?.images[imageIndex] ?? result.images[imageIndex]!, { ...metadata, ...upscaleMetadata });
     }
     if (request.json) {
       io.stdout.write(`${JSON.stringify({ files, seeds: result.seeds, parameters: result.parameters, timings: result.timings }, null, 2)}\n`);

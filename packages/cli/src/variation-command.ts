@@ -32,7 +32,8 @@ Options:
   --count N            number of images, 1–64 (default 1)
   --model DIR          model folder (default: kandinsky3-tiny-ip-adapter from @kandinsky/tiny-models)
   --device D           auto | cpu | cuda | webgpu (default auto)
-  --out PATH           folder, or a .png file name (default: current folder)
+  --out PATH           folder (PREFIX-SEED.png files), or a .png, .jpg or .webp file name:
+                       the format follows the extension (default: current folder)
   --force              overwrite existing files (without it, the command stops before generating)
   --low-memory         release each stage's models after use
 ${PIXEL_LIMITS_HELP}  --json               print a JSON summary on stdout (progress goes to stderr)
