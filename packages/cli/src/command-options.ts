@@ -29,6 +29,7 @@ export const COMMAND_OPTIONS = {
   strength: { type: 'string', commands: ['img2img'] },
   weights: { type: 'string', commands: ['variation'] },
   prompt: { type: 'string', commands: ['variation'] },
+  'prompt-file': { type: 'string', commands: ALL },
   'image-weight': { type: 'string', commands: ['variation'] },
   edges: { type: 'string', commands: ['controlnet'] },
   'save-hint': { type: 'string', commands: ['controlnet'] },

@@ -1,5 +1,6 @@
 import { extname, resolve } from 'node:path';
 import { PIXEL_LIMITS_HELP } from './pixel-limit-options.js';
+import { PROMPT_FILE_HELP } from './prompt-file.js';
 import { checkPixelLimits, type EdgeDetector, type ProgressEvent } from '@kandinsky/core';
 import { loadControlNet, writePng } from '@kandinsky/node';
 import type { CliIo } from './cli-io.js';
@@ -35,7 +36,7 @@ Options:
                        the format follows the extension (default: current folder)
   --force              overwrite existing files (without it, the command stops before generating)
   --low-memory         release each stage's models after use
-${PIXEL_LIMITS_HELP}  --json               print a JSON summary on stdout (progress goes to stderr)
+${PIXEL_LIMITS_HELP}${PROMPT_FILE_HELP}  --json               print a JSON summary on stdout (progress goes to stderr)
   --quiet              no progress output
   -h, --help           this help
 

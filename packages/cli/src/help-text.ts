@@ -1,5 +1,6 @@
 import { LLM_OPTIONS_HELP } from './beautify-command.js';
 import { PIXEL_LIMITS_HELP } from './pixel-limit-options.js';
+import { PROMPT_FILE_HELP } from './prompt-file.js';
 import { SCHEDULER_HELP } from './scheduler-option.js';
 
 export const MAIN_HELP = `kandinsky — Kandinsky 3.1 image generation on ONNX Runtime
@@ -29,7 +30,7 @@ const COMMON = `  --size WxH           image size, sides multiple of 64 (default
   --upscale 4|2        then upscale with KandiSuperRes (see kandinsky upscale); the PNG records both
   --upscale-model DIR  KandiSuperRes folder for --upscale (default: kandisuperres-x4, tiny)
   --low-memory         release each stage's models after use
-${PIXEL_LIMITS_HELP}  --json               print a JSON summary on stdout (progress goes to stderr)
+${PIXEL_LIMITS_HELP}${PROMPT_FILE_HELP}  --json               print a JSON summary on stdout (progress goes to stderr)
   --quiet              no progress output
   -h, --help           this help
 `;

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { PIXEL_LIMITS_HELP } from './pixel-limit-options.js';
+import { PROMPT_FILE_HELP } from './prompt-file.js';
 import {
   KandinskyError,
   checkPixelLimits,
@@ -44,7 +45,7 @@ Options:
                        the format follows the extension (default: current folder)
   --force              overwrite existing files (without it, the command stops before generating)
   --low-memory         release each stage's models after use
-${PIXEL_LIMITS_HELP}  --json               print a JSON summary on stdout (progress goes to stderr)
+${PIXEL_LIMITS_HELP}${PROMPT_FILE_HELP}  --json               print a JSON summary on stdout (progress goes to stderr)
   --quiet              no progress output
   -h, --help           this help
 

@@ -17,6 +17,7 @@ import { INPAINT_HELP, runInpaint, toInpaintRequest } from './inpaint-command.js
 import { readInputImage, type InputImage } from './input-image.js';
 import { outputPaths } from './output-paths.js';
 import { parseOptions } from './parse-options.js';
+import { applyPromptFile } from './prompt-file.js';
 import { createProgressReporter } from './progress-reporter.js';
 import { checkCommandLineLength } from './command-line-length.js';
 import { checkNoOverwrite, checkOutputTarget } from './output-target.js';
@@ -47,7 +48,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return 0;
     }
     if (command === 'variation' || command === 'controlnet') {
-      const parsed = parseOptions(command, rest);
+      const parsed = await applyPromptFile(command, parseOptions(command, rest), io);
       checkCommandLineLength();
       if (typeof parsed.values.out === 'string') await checkOutputTarget(parsed.values.out);
       if (!parsed.values.help) checkNoOverwrite(command, parsed.values);
@@ -58,7 +59,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return await (command === 'variation' ? runVariation(parsed, io) : runControlNet(parsed, io));
     }
     if (command === 'beautify') {
-      const parsed = parseOptions(command, rest);
+      const parsed = await applyPromptFile(command, parseOptions(command, rest), io);
       checkCommandLineLength();
       if (parsed.values.help) {
         io.stdout.write(BEAUTIFY_HELP);
@@ -77,7 +78,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         { command },
       );
     }
-    const parsed = parseOptions(command, rest);
+    const parsed = await applyPromptFile(command, parseOptions(command, rest), io);
     // Before any command that loads a model (onnxruntime-node crashes on long command lines).
     checkCommandLineLength();
     // Before any model loads: a bad --out is found now, not after the generation.
