@@ -1,7 +1,7 @@
 import { extname, resolve } from 'node:path';
 import { PIXEL_LIMITS_HELP } from './pixel-limit-options.js';
 import { PROMPT_FILE_HELP } from './prompt-file.js';
-import { checkPixelLimits, type EdgeDetector, type ProgressEvent } from '@kandinsky/core';
+import { type EdgeDetector, type ProgressEvent } from '@kandinsky/core';
 import { loadControlNet, writePng } from '@kandinsky/node';
 import type { CliIo } from './cli-io.js';
 import { resolveDefaultModel } from './default-model.js';
@@ -9,6 +9,7 @@ import { toGenerationRequest } from './generation-request.js';
 import { readInputImage } from './input-image.js';
 import type { ParsedOptions } from './parse-options.js';
 import { createProgressReporter } from './progress-reporter.js';
+import { checkPixelLimitsWithEstimate } from './memory-estimate.js';
 import { usageError } from './usage-error.js';
 import { writeResults } from './write-results.js';
 
@@ -84,7 +85,7 @@ export async function runControlNet(parsed: ParsedOptions, io: CliIo): Promise<n
   const common = toGenerationRequest('generate', { values: parsed.values, positionals: [request.prompt] });
   const input = await readInputImage(request.imagePath, common.size, common.limits);
   if (input.note !== undefined) io.stderr.write(`note: ${input.note}\n`);
-  checkPixelLimits(input.width, input.height, common.count, common.limits);
+  checkPixelLimitsWithEstimate(input.width, input.height, common.count, common.limits);
   const modelDirectory = common.modelDirectory ?? (await resolveDefaultModel(undefined, CONTROLNET_DEFAULT_MODEL));
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(common.json ? io.stderr : io.stdout, common.quiet);
   const pipeline = await loadControlNet(modelDirectory, { device: common.device, lowMemory: common.lowMemory, onProgress });

@@ -3,7 +3,6 @@ import { PIXEL_LIMITS_HELP } from './pixel-limit-options.js';
 import { PROMPT_FILE_HELP } from './prompt-file.js';
 import {
   KandinskyError,
-  checkPixelLimits,
   inpaintingSize,
   toGenerationMetadata,
   toInpaintingMask,
@@ -19,6 +18,7 @@ import { toGenerationRequest, type GenerationRequest } from './generation-reques
 import { outputPaths } from './output-paths.js';
 import type { ParsedOptions } from './parse-options.js';
 import { createProgressReporter } from './progress-reporter.js';
+import { checkPixelLimitsWithEstimate } from './memory-estimate.js';
 import { usageError } from './usage-error.js';
 import { SDK_VERSION } from './version.js';
 
@@ -101,7 +101,7 @@ export async function runInpaint(request: InpaintRequest, io: CliIo): Promise<nu
     throw error;
   }
   const size = inpaintingSize(image.width, image.height);
-  checkPixelLimits(size.width, size.height, shared.count, shared.limits);
+  checkPixelLimitsWithEstimate(size.width, size.height, shared.count, shared.limits);
   const modelDirectory = shared.modelDirectory ?? (await resolveDefaultModel());
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(shared.json ? io.stderr : io.stdout, shared.quiet);
   const pipeline = await loadKandinsky3(modelDirectory, { device: shared.device, lowMemory: shared.lowMemory, onProgress });

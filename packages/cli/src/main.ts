@@ -1,6 +1,5 @@
 import {
   KandinskyError,
-  checkPixelLimits,
   toGenerationMetadata,
   type GenerationResult,
   type Kandinsky3,
@@ -21,6 +20,7 @@ import { applyPromptFile } from './prompt-file.js';
 import { createProgressReporter } from './progress-reporter.js';
 import { checkCommandLineLength } from './command-line-length.js';
 import { checkNoOverwrite, checkOutputTarget } from './output-target.js';
+import { checkPixelLimitsWithEstimate } from './memory-estimate.js';
 import { usageError } from './usage-error.js';
 import { CONTROLNET_HELP, runControlNet } from './controlnet-command.js';
 import { VARIATION_HELP, runVariation } from './variation-command.js';
@@ -111,7 +111,7 @@ async function generate(request: GenerationRequest, io: CliIo, upscale?: Upscale
   // The pixel limits (core's defaults) before anything loads; the model's default size is checked by the pipeline.
   if (input?.note !== undefined) io.stderr.write(`note: ${input.note}\n`);
   const size = request.size ?? input;
-  if (size) checkPixelLimits(size.width, size.height, request.count, request.limits);
+  if (size) checkPixelLimitsWithEstimate(size.width, size.height, request.count, request.limits);
   const modelDirectory = request.modelDirectory ?? (await resolveDefaultModel());
   // With --json, stdout carries only the JSON document; progress goes to stderr.
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(request.json ? io.stderr : io.stdout, request.quiet);

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { PIXEL_LIMITS_HELP } from './pixel-limit-options.js';
 import { PROMPT_FILE_HELP } from './prompt-file.js';
-import { checkPixelLimits, type ProgressEvent, type RgbImage } from '@kandinsky/core';
+import { type ProgressEvent, type RgbImage } from '@kandinsky/core';
 import { loadIpAdapter, readImage } from '@kandinsky/node';
 import { parseNumber } from './argument-parsers.js';
 import type { CliIo } from './cli-io.js';
@@ -9,6 +9,7 @@ import { resolveDefaultModel } from './default-model.js';
 import { toGenerationRequest } from './generation-request.js';
 import type { ParsedOptions } from './parse-options.js';
 import { createProgressReporter } from './progress-reporter.js';
+import { checkPixelLimitsWithEstimate } from './memory-estimate.js';
 import { usageError } from './usage-error.js';
 import { writeResults } from './write-results.js';
 
@@ -99,7 +100,7 @@ export async function runVariation(parsed: ParsedOptions, io: CliIo): Promise<nu
   // The options shared with generate/img2img are checked by the same code (a stand-in prompt).
   const common = toGenerationRequest('generate', { values: parsed.values, positionals: [request.prompt] });
   const images: RgbImage[] = [];
-  if (common.size) checkPixelLimits(common.size.width, common.size.height, common.count, common.limits);
+  if (common.size) checkPixelLimitsWithEstimate(common.size.width, common.size.height, common.count, common.limits);
   for (const path of request.imagePaths) images.push(await readImage(path));
   const modelDirectory = common.modelDirectory ?? (await resolveDefaultModel(undefined, VARIATION_DEFAULT_MODEL));
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(common.json ? io.stderr : io.stdout, common.quiet);
