@@ -92,8 +92,8 @@ describe('kandinsky CLI: --out problems are refused before anything loads', () =
     mkdirSync(aFolder);
   });
   const cases: [string, () => string, RegExp][] = [
-    ['--out x.jpg (no folder "x.jpg/" any more)', () => join(folder, 'x.jpg'), /names a \.jpg file, but the CLI writes PNG files only/],
-    ['--out x.webp', () => join(folder, 'x.webp'), /names a \.webp file/],
+    ['--out x.gif (no folder "x.gif/")', () => join(folder, 'x.gif'), /names a \.gif file, but the CLI writes \.png, \.jpg and \.webp files only/],
+    ['--out x.tiff', () => join(folder, 'x.tiff'), /names a \.tiff file/],
     ['--out an existing folder named .png', () => aFolder, /is an existing folder, not a \.png file/],
     ['--out an existing file as the folder', () => aFile, /is an existing file, not a folder/],
     ['--out below a file', () => join(aFile, 'sub', 'x.png'), /cannot be created: .* is a file/],

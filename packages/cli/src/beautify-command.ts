@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { PROMPT_FILE_HELP } from './prompt-file.js';
 import { Beautifier, OpenAICompatibleLLM, type LanguageModel, type SamplingOptions } from '@kandinsky/beautifier';
 import type { ProgressEvent } from '@kandinsky/core';
 import { loadOnnxCausalLM, type NodeDevice } from '@kandinsky/node';
@@ -34,7 +35,7 @@ ${LLM_OPTIONS_HELP}  --seed N             sample (T 0.7, top-p 0.9) with this se
   --device D           auto | cpu | cuda | webgpu, for --llm-model (default auto)
   --json               print { "prompt", "beautified", "source": "llm" | "fallback" }
   --quiet              no warnings on stderr
-  -h, --help           this help
+${PROMPT_FILE_HELP}  -h, --help           this help
 
 Examples:
   kandinsky beautify "red circle"

@@ -10,4 +10,9 @@ export interface CliStream {
 export interface CliIo {
   readonly stdout: CliStream;
   readonly stderr: CliStream;
+  /**
+   * Where `--prompt-file -` reads the prompt.
+   * @default process.stdin
+   */
+  readonly stdin?: AsyncIterable<Uint8Array | string> & { readonly isTTY?: boolean };
 }

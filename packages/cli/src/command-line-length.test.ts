@@ -26,5 +26,6 @@ describe('long command lines', () => {
     expect(result.signal).toBeNull();
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/^error: The command line is \d+ characters, more than 24000/m);
+    expect(result.stderr).toMatch(/^hint: Pass the prompt with --prompt-file PATH \(or - for stdin\)/m);
   });
 });

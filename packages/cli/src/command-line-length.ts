@@ -28,7 +28,7 @@ export function checkCommandLineLength(length: number = commandLineLength()): vo
   if (length > MAX_COMMAND_LINE_CHARS) {
     throw usageError(
       `The command line is ${length} characters, more than ${MAX_COMMAND_LINE_CHARS}: onnxruntime-node crashes (SIGSEGV) while creating a session under a command line this long.`,
-      'Shorten the prompt: the text encoder keeps only its first 128 tokens (a few hundred characters). From a program, call @kandinsky/node directly instead of spawning the CLI.',
+      'Pass the prompt with --prompt-file PATH (or - for stdin), or shorten it: the text encoder keeps only its first 128 tokens (a few hundred characters). From a program, call @kandinsky/node directly instead of spawning the CLI.',
       { length, max: MAX_COMMAND_LINE_CHARS },
     );
   }

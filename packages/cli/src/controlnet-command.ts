@@ -1,5 +1,7 @@
 import { extname, resolve } from 'node:path';
-import type { EdgeDetector, ProgressEvent } from '@kandinsky/core';
+import { PIXEL_LIMITS_HELP } from './pixel-limit-options.js';
+import { PROMPT_FILE_HELP } from './prompt-file.js';
+import { type EdgeDetector, type ProgressEvent } from '@kandinsky/core';
 import { loadControlNet, writePng } from '@kandinsky/node';
 import type { CliIo } from './cli-io.js';
 import { resolveDefaultModel } from './default-model.js';
@@ -7,6 +9,7 @@ import { toGenerationRequest } from './generation-request.js';
 import { readInputImage } from './input-image.js';
 import type { ParsedOptions } from './parse-options.js';
 import { createProgressReporter } from './progress-reporter.js';
+import { checkPixelLimitsWithEstimate } from './memory-estimate.js';
 import { usageError } from './usage-error.js';
 import { writeResults } from './write-results.js';
 
@@ -30,10 +33,11 @@ Options:
   --count N            number of images, 1–64 (default 1)
   --model DIR          model folder (default: kandinsky3-tiny-controlnet-hed from @kandinsky/tiny-models)
   --device D           auto | cpu | cuda | webgpu (default auto)
-  --out PATH           folder, or a .png file name (default: current folder)
+  --out PATH           folder (PREFIX-SEED.png files), or a .png, .jpg or .webp file name:
+                       the format follows the extension (default: current folder)
   --force              overwrite existing files (without it, the command stops before generating)
   --low-memory         release each stage's models after use
-  --json               print a JSON summary on stdout (progress goes to stderr)
+${PIXEL_LIMITS_HELP}${PROMPT_FILE_HELP}  --json               print a JSON summary on stdout (progress goes to stderr)
   --quiet              no progress output
   -h, --help           this help
 
@@ -79,8 +83,9 @@ export function toControlNetRequest({ values, positionals }: ParsedOptions): Con
 export async function runControlNet(parsed: ParsedOptions, io: CliIo): Promise<number> {
   const request = toControlNetRequest(parsed);
   const common = toGenerationRequest('generate', { values: parsed.values, positionals: [request.prompt] });
-  const input = await readInputImage(request.imagePath, common.size);
+  const input = await readInputImage(request.imagePath, common.size, common.limits);
   if (input.note !== undefined) io.stderr.write(`note: ${input.note}\n`);
+  checkPixelLimitsWithEstimate(input.width, input.height, common.count, common.limits);
   const modelDirectory = common.modelDirectory ?? (await resolveDefaultModel(undefined, CONTROLNET_DEFAULT_MODEL));
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(common.json ? io.stderr : io.stdout, common.quiet);
   const pipeline = await loadControlNet(modelDirectory, { device: common.device, lowMemory: common.lowMemory, onProgress });
@@ -96,6 +101,7 @@ export async function runControlNet(parsed: ParsedOptions, io: CliIo): Promise<n
       ...(common.guidanceScale === undefined ? {} : { guidanceScale: common.guidanceScale }),
       ...(common.seed === undefined ? {} : { seed: common.seed }),
       count: common.count,
+      ...common.limits,
       onProgress,
     });
     if (request.saveHint !== undefined) await writePng(request.saveHint, result.hint);

@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
+import type { PixelLimits } from '@kandinsky/core';
 import type { NodeDevice } from '@kandinsky/node';
 import { parseInteger, parseNumber, parseSize } from './argument-parsers.js';
 import { toLlmRequest, type LlmRequest } from './beautify-command.js';
 import type { CommandName } from './command-options.js';
 import type { ParsedOptions } from './parse-options.js';
+import { parsePixelLimits } from './pixel-limit-options.js';
 import { parseSchedulerOptions, type SchedulerRequest } from './scheduler-option.js';
 import { usageError } from './usage-error.js';
 
@@ -39,6 +41,8 @@ export interface GenerationRequest extends SchedulerRequest {
   readonly quiet: boolean;
   /** The LLM of `--beautify`; undefined without it. */
   readonly beautify: LlmRequest | undefined;
+  /** `--max-pixels` / `--max-job-pixels`; each left out when not given (core's defaults). */
+  readonly limits: PixelLimits;
 }
 
 /**
@@ -102,7 +106,7 @@ export function toGenerationRequest(command: CommandName, { values, positionals 
     ['out', out],
   ] as const) {
     if (value !== undefined && value.trim() === '') {
-      throw usageError(`--${name} is empty.`, name === 'model' ? 'Pass a model folder, or leave --model out for the default model.' : 'Pass a folder or a .png file name.', {
+      throw usageError(`--${name} is empty.`, name === 'model' ? 'Pass a model folder, or leave --model out for the default model.' : 'Pass a folder, or a .png, .jpg or .webp file name.', {
         option: `--${name}`,
       });
     }
@@ -133,6 +137,7 @@ export function toGenerationRequest(command: CommandName, { values, positionals 
     quiet: values.quiet === true,
     // The image seed is not the LLM's: --beautify decodes greedily.
     beautify: command === 'generate' ? toLlmRequest(command, values, undefined) : undefined,
+    limits: parsePixelLimits(text('max-pixels'), text('max-job-pixels')),
   };
 }
 

@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import { PIXEL_LIMITS_HELP } from './pixel-limit-options.js';
+import { PROMPT_FILE_HELP } from './prompt-file.js';
 import {
   KandinskyError,
   inpaintingSize,
@@ -9,13 +11,14 @@ import {
   type ProgressEvent,
   type RgbImage,
 } from '@kandinsky/core';
-import { loadKandinsky3, readAlphaMask, readImage, writePng } from '@kandinsky/node';
+import { loadKandinsky3, readAlphaMask, readImage, writeImage } from '@kandinsky/node';
 import type { CliIo } from './cli-io.js';
 import { resolveDefaultModel } from './default-model.js';
 import { toGenerationRequest, type GenerationRequest } from './generation-request.js';
 import { outputPaths } from './output-paths.js';
 import type { ParsedOptions } from './parse-options.js';
 import { createProgressReporter } from './progress-reporter.js';
+import { checkPixelLimitsWithEstimate } from './memory-estimate.js';
 import { usageError } from './usage-error.js';
 import { SDK_VERSION } from './version.js';
 
@@ -38,10 +41,11 @@ Options:
   --count N            number of images, 1–64 (default 1)
   --model DIR          model folder with unet_inpainting (default: kandinsky3-tiny)
   --device D           auto | cpu | cuda | webgpu (default auto)
-  --out PATH           folder, or a .png file name (default: current folder)
+  --out PATH           folder (PREFIX-SEED.png files), or a .png, .jpg or .webp file name:
+                       the format follows the extension (default: current folder)
   --force              overwrite existing files (without it, the command stops before generating)
   --low-memory         release each stage's models after use
-  --json               print a JSON summary on stdout (progress goes to stderr)
+${PIXEL_LIMITS_HELP}${PROMPT_FILE_HELP}  --json               print a JSON summary on stdout (progress goes to stderr)
   --quiet              no progress output
   -h, --help           this help
 
@@ -96,7 +100,8 @@ export async function runInpaint(request: InpaintRequest, io: CliIo): Promise<nu
     if (KandinskyError.isInstance(error) && error.code === 'SHAPE_MISMATCH') throw usageError(error.message, error.hint, { mask: request.maskPath });
     throw error;
   }
-  inpaintingSize(image.width, image.height);
+  const size = inpaintingSize(image.width, image.height);
+  checkPixelLimitsWithEstimate(size.width, size.height, shared.count, shared.limits);
   const modelDirectory = shared.modelDirectory ?? (await resolveDefaultModel());
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(shared.json ? io.stderr : io.stdout, shared.quiet);
   const pipeline = await loadKandinsky3(modelDirectory, { device: shared.device, lowMemory: shared.lowMemory, onProgress });
@@ -106,6 +111,7 @@ export async function runInpaint(request: InpaintRequest, io: CliIo): Promise<nu
       mask,
       prompt: shared.prompt,
       count: shared.count,
+      ...shared.limits,
       onProgress,
       dilateMask: request.dilateMask,
       pasteBack: request.pasteBack,
@@ -117,7 +123,7 @@ export async function runInpaint(request: InpaintRequest, io: CliIo): Promise<nu
     const result = await pipeline.inpaint(options);
     const files = outputPaths(shared.out, result.seeds, 'kandinsky');
     for (let imageIndex = 0; imageIndex < result.images.length; imageIndex++) {
-      await writePng(files[imageIndex]!, result.images[imageIndex]!, toGenerationMetadata(result.parameters, { imageIndex, sdkVersion: SDK_VERSION }));
+      await writeImage(files[imageIndex]!, result.images[imageIndex]!, toGenerationMetadata(result.parameters, { imageIndex, sdkVersion: SDK_VERSION }));
     }
     if (shared.json) {
       io.stdout.write(`${JSON.stringify({ files, seeds: result.seeds, parameters: result.parameters, timings: result.timings }, null, 2)}\n`);

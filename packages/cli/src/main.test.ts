@@ -85,7 +85,7 @@ describe('kandinsky CLI', () => {
       [['generate', 'a', '--seed', '9007199254740991', '--count', '2'], '--seed must be a whole number from 0 to 9007199254740990, got "9007199254740991".', /42/],
       [['generate', 'a', '--count', '65'], '--count must be a whole number from 1 to 64, got "65".', /--count 4/],
       [['generate', 'a', '--device', 'gpu'], '--device must be one of auto, cpu, cuda, webgpu, got "gpu".', /--device cpu/],
-      [['generate', 'a', '--out', ''], '--out is empty.', /folder or a \.png/],
+      [['generate', 'a', '--out', ''], '--out is empty.', /a folder, or a \.png, \.jpg or \.webp file name/],
       [['generate'], 'generate takes exactly one prompt, got 0 arguments.', /Quote the prompt/],
       [['generate', 'a', 'red', 'circle'], 'generate takes exactly one prompt, got 3 arguments ("a", "red", "circle").', /Quote the prompt/],
       [['img2img', 'a blue square'], 'img2img takes an image and a prompt, got 1 arguments.', /kandinsky img2img in\.png/],

@@ -1,13 +1,12 @@
 import {
   KandinskyError,
-  checkPixelLimits,
   toGenerationMetadata,
   type GenerationResult,
   type Kandinsky3,
   type ProgressEvent,
   type PromptBeautifier,
 } from '@kandinsky/core';
-import { loadKandinsky3, writePng } from '@kandinsky/node';
+import { loadKandinsky3, writeImage } from '@kandinsky/node';
 import { BEAUTIFY_HELP, beautifyCommand, createCliBeautifier } from './beautify-command.js';
 import type { CliIo } from './cli-io.js';
 import { resolveDefaultModel } from './default-model.js';
@@ -17,9 +16,11 @@ import { INPAINT_HELP, runInpaint, toInpaintRequest } from './inpaint-command.js
 import { readInputImage, type InputImage } from './input-image.js';
 import { outputPaths } from './output-paths.js';
 import { parseOptions } from './parse-options.js';
+import { applyPromptFile } from './prompt-file.js';
 import { createProgressReporter } from './progress-reporter.js';
 import { checkCommandLineLength } from './command-line-length.js';
 import { checkNoOverwrite, checkOutputTarget } from './output-target.js';
+import { checkPixelLimitsWithEstimate } from './memory-estimate.js';
 import { usageError } from './usage-error.js';
 import { CONTROLNET_HELP, runControlNet } from './controlnet-command.js';
 import { VARIATION_HELP, runVariation } from './variation-command.js';
@@ -47,7 +48,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return 0;
     }
     if (command === 'variation' || command === 'controlnet') {
-      const parsed = parseOptions(command, rest);
+      const parsed = await applyPromptFile(command, parseOptions(command, rest), io);
       checkCommandLineLength();
       if (typeof parsed.values.out === 'string') await checkOutputTarget(parsed.values.out);
       if (!parsed.values.help) checkNoOverwrite(command, parsed.values);
@@ -58,7 +59,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return await (command === 'variation' ? runVariation(parsed, io) : runControlNet(parsed, io));
     }
     if (command === 'beautify') {
-      const parsed = parseOptions(command, rest);
+      const parsed = await applyPromptFile(command, parseOptions(command, rest), io);
       checkCommandLineLength();
       if (parsed.values.help) {
         io.stdout.write(BEAUTIFY_HELP);
@@ -77,7 +78,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         { command },
       );
     }
-    const parsed = parseOptions(command, rest);
+    const parsed = await applyPromptFile(command, parseOptions(command, rest), io);
     // Before any command that loads a model (onnxruntime-node crashes on long command lines).
     checkCommandLineLength();
     // Before any model loads: a bad --out is found now, not after the generation.
@@ -106,11 +107,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
 async function generate(request: GenerationRequest, io: CliIo, upscale?: UpscaleAfterGenerate): Promise<number> {
   // Cheap checks that need the disk come before the model loads too.
-  const input = request.imagePath === undefined ? undefined : await readInputImage(request.imagePath, request.size);
+  const input = request.imagePath === undefined ? undefined : await readInputImage(request.imagePath, request.size, request.limits);
   // The pixel limits (core's defaults) before anything loads; the model's default size is checked by the pipeline.
   if (input?.note !== undefined) io.stderr.write(`note: ${input.note}\n`);
   const size = request.size ?? input;
-  if (size) checkPixelLimits(size.width, size.height, request.count);
+  if (size) checkPixelLimitsWithEstimate(size.width, size.height, request.count, request.limits);
   const modelDirectory = request.modelDirectory ?? (await resolveDefaultModel());
   // With --json, stdout carries only the JSON document; progress goes to stderr.
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(request.json ? io.stderr : io.stdout, request.quiet);
@@ -129,7 +130,7 @@ async function generate(request: GenerationRequest, io: CliIo, upscale?: Upscale
     for (let imageIndex = 0; imageIndex < result.images.length; imageIndex++) {
       const metadata = toGenerationMetadata(result.parameters, { imageIndex, sdkVersion: SDK_VERSION });
       const upscaleMetadata = upscaled === undefined ? {} : { upscale: upscaled.metadata[imageIndex]! };
-      await writePng(files[imageIndex]!, upscaled?.images[imageIndex] ?? result.images[imageIndex]!, { ...metadata, ...upscaleMetadata });
+      await writeImage(files[imageIndex]!, upscaled?.images[imageIndex] ?? result.images[imageIndex]!, { ...metadata, ...upscaleMetadata });
     }
     if (request.json) {
       io.stdout.write(`${JSON.stringify({ files, seeds: result.seeds, parameters: result.parameters, timings: result.timings }, null, 2)}\n`);
@@ -157,6 +158,7 @@ function run(
     ...request.size,
     ...(request.seed === undefined ? {} : { seed: request.seed }),
     count: request.count,
+    ...request.limits,
     onProgress,
   };
   // Flash was refused steps, guidance and a negative prompt when the request was made.

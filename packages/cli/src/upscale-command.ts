@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { extractGenerationMetadata, type GenerationMetadata } from '@kandinsky/core';
-import { loadKandiSuperRes, readImage, writePng } from '@kandinsky/node';
+import { loadKandiSuperRes, readImage, writeImage } from '@kandinsky/node';
 import type { CliIo } from './cli-io.js';
 import { resolveDefaultModel } from './default-model.js';
 import { createUpscaleProgress } from './upscale-progress.js';
@@ -30,7 +30,7 @@ Options:
                        then the latent refiner when the folder has unet_flash, MoVQ, refiner_context)
   --model DIR          KandiSuperRes folder (default: kandisuperres-x4 from @kandinsky/tiny-models)
   --device D           auto | cpu | cuda | webgpu (default auto)
-  --out PATH           a .png file, or a folder for IMAGE-x4.png (default: current folder)
+  --out PATH           a .png, .jpg or .webp file, or a folder for IMAGE-x4.png (default: current folder)
   --low-memory         release the model after use
   --json               print a JSON summary on stdout (progress goes to stderr)
   --quiet              no progress output
@@ -90,7 +90,7 @@ export async function upscaleCommand(args: readonly string[], io: CliIo): Promis
           mode: `upscale-x${parameters.scale}`,
           sdkVersion: SDK_VERSION,
         };
-    await writePng(file, output, metadata);
+    await writeImage(file, output, metadata);
     if (request.json) {
       io.stdout.write(`${JSON.stringify({ file, parameters }, null, 2)}\n`);
     } else {

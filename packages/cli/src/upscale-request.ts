@@ -1,4 +1,5 @@
 import { basename, extname, resolve } from 'node:path';
+import { isImageFileName } from './output-paths.js';
 import { parseArgs } from 'node:util';
 import type { NodeDevice } from '@kandinsky/node';
 import { parseInteger } from './argument-parsers.js';
@@ -145,10 +146,10 @@ export function toUpscaleRequest(args: readonly string[]): UpscaleRequest {
   };
 }
 
-/** `--out` as a file: a `.png` path as given, a folder gets `<input stem>-x<scale>.png`; default: the current folder. */
+/** `--out` as a file: a `.png` / `.jpg` / `.jpeg` / `.webp` path as given, a folder gets `<input stem>-x<scale>.png`; default: the current folder. */
 export function upscaleOutputPath(request: UpscaleRequest, scale: number): string {
   const out = request.out ?? resolve('.');
-  if (extname(out).toLowerCase() === '.png') return out;
+  if (isImageFileName(out)) return out;
   const stem = basename(request.imagePath, extname(request.imagePath));
   return resolve(out, `${stem}-x${scale}.png`);
 }

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
-import type { ProgressEvent, RgbImage } from '@kandinsky/core';
+import { PIXEL_LIMITS_HELP } from './pixel-limit-options.js';
+import { PROMPT_FILE_HELP } from './prompt-file.js';
+import { type ProgressEvent, type RgbImage } from '@kandinsky/core';
 import { loadIpAdapter, readImage } from '@kandinsky/node';
 import { parseNumber } from './argument-parsers.js';
 import type { CliIo } from './cli-io.js';
@@ -7,6 +9,7 @@ import { resolveDefaultModel } from './default-model.js';
 import { toGenerationRequest } from './generation-request.js';
 import type { ParsedOptions } from './parse-options.js';
 import { createProgressReporter } from './progress-reporter.js';
+import { checkPixelLimitsWithEstimate } from './memory-estimate.js';
 import { usageError } from './usage-error.js';
 import { writeResults } from './write-results.js';
 
@@ -31,10 +34,11 @@ Options:
   --count N            number of images, 1–64 (default 1)
   --model DIR          model folder (default: kandinsky3-tiny-ip-adapter from @kandinsky/tiny-models)
   --device D           auto | cpu | cuda | webgpu (default auto)
-  --out PATH           folder, or a .png file name (default: current folder)
+  --out PATH           folder (PREFIX-SEED.png files), or a .png, .jpg or .webp file name:
+                       the format follows the extension (default: current folder)
   --force              overwrite existing files (without it, the command stops before generating)
   --low-memory         release each stage's models after use
-  --json               print a JSON summary on stdout (progress goes to stderr)
+${PIXEL_LIMITS_HELP}${PROMPT_FILE_HELP}  --json               print a JSON summary on stdout (progress goes to stderr)
   --quiet              no progress output
   -h, --help           this help
 
@@ -96,6 +100,7 @@ export async function runVariation(parsed: ParsedOptions, io: CliIo): Promise<nu
   // The options shared with generate/img2img are checked by the same code (a stand-in prompt).
   const common = toGenerationRequest('generate', { values: parsed.values, positionals: [request.prompt] });
   const images: RgbImage[] = [];
+  if (common.size) checkPixelLimitsWithEstimate(common.size.width, common.size.height, common.count, common.limits);
   for (const path of request.imagePaths) images.push(await readImage(path));
   const modelDirectory = common.modelDirectory ?? (await resolveDefaultModel(undefined, VARIATION_DEFAULT_MODEL));
   const onProgress: (event: ProgressEvent) => void = createProgressReporter(common.json ? io.stderr : io.stdout, common.quiet);
@@ -112,6 +117,7 @@ export async function runVariation(parsed: ParsedOptions, io: CliIo): Promise<nu
       ...common.size,
       ...(common.seed === undefined ? {} : { seed: common.seed }),
       count: common.count,
+      ...common.limits,
       onProgress,
     });
     await writeResults(

@@ -1,5 +1,5 @@
 import { toGenerationMetadata, type GenerationMetadata, type GenerationResult } from '@kandinsky/core';
-import { writePng } from '@kandinsky/node';
+import { writeImage } from '@kandinsky/node';
 import type { CliIo } from './cli-io.js';
 import { outputPaths } from './output-paths.js';
 import { SDK_VERSION } from './version.js';
@@ -16,7 +16,7 @@ export async function writeResults(
   const files = outputPaths(options.out, result.seeds, options.prefix);
   for (let imageIndex = 0; imageIndex < result.images.length; imageIndex++) {
     const metadata: GenerationMetadata = Object.assign(toGenerationMetadata(result.parameters, { imageIndex, sdkVersion: SDK_VERSION }), options.extra);
-    await writePng(files[imageIndex]!, result.images[imageIndex]!, metadata);
+    await writeImage(files[imageIndex]!, result.images[imageIndex]!, metadata);
   }
   const hint = options.hintFile === undefined ? {} : { hint: options.hintFile };
   if (options.json) {

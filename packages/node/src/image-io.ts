@@ -1,9 +1,10 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, extname } from 'node:path';
 import {
   KandinskyError,
   createRgbImage,
   embedGenerationMetadata,
+  readPngText,
   type GenerationMetadata,
   type RgbImage, invalidArgument, kandinskyError } from '@kandinsky/core';
 import sharp from 'sharp';
@@ -103,6 +104,71 @@ export async function encodePng(image: RgbImage, metadata?: GenerationMetadata):
 /** Writes `image` to `path` as PNG (creating the folder), with optional metadata. */
 export async function writePng(path: string, image: RgbImage, metadata?: GenerationMetadata): Promise<void> {
   const bytes = await encodePng(image, metadata);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, bytes);
+}
+
+/** The file extensions {@link writeImage} writes, and the format each selects. */
+export const IMAGE_FILE_FORMATS = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp' } as const;
+
+/** Options of {@link writeImage}. */
+export interface WriteImageOptions {
+  /**
+   * JPEG / WebP quality, 1–100 (PNG is lossless and ignores it).
+   * @default 90
+   */
+  quality?: number;
+}
+
+/** XMP namespace of the generation metadata in JPEG and WebP files. */
+export const KANDINSKY_XMP_NAMESPACE = 'https://github.com/kandinsky-ts/xmp/1.0/';
+
+function escapeXml(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+}
+
+/**
+ * The XMP packet of `metadata` for JPEG and WebP: the same two entries as the PNG's text chunks
+ * (`parameters`, the readable text, and `kandinsky`, the exact JSON), as elements of the
+ * {@link KANDINSKY_XMP_NAMESPACE} namespace. XMP rather than EXIF because EXIF's text tags are
+ * ASCII and a prompt is any Unicode text.
+ */
+async function xmpPacket(metadata: GenerationMetadata): Promise<string> {
+  // The readable text is core's, taken from the PNG text chunks it writes (one 1×1 PNG).
+  const png = await encodePng(createRgbImage(1, 1, new Uint8Array(3)), metadata);
+  const entries = readPngText(png);
+  const fields = entries.map(({ keyword, text }) => `<kandinsky:${keyword}>${escapeXml(text)}</kandinsky:${keyword}>`).join('');
+  return (
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">' +
+    `<rdf:Description rdf:about="" xmlns:kandinsky="${KANDINSKY_XMP_NAMESPACE}">${fields}</rdf:Description>` +
+    '</rdf:RDF></x:xmpmeta>'
+  );
+}
+
+/**
+ * Writes `image` to `path` (creating the folder) in the format its extension names: `.png`
+ * (as {@link writePng}), `.jpg` / `.jpeg` or `.webp` (through sharp). The metadata goes where
+ * the format holds it: PNG iTXt chunks, or an XMP packet in JPEG and WebP
+ * (`parameters` and `kandinsky` in the {@link KANDINSKY_XMP_NAMESPACE} namespace).
+ */
+export async function writeImage(path: string, image: RgbImage, metadata?: GenerationMetadata, options: WriteImageOptions = {}): Promise<void> {
+  if (typeof path !== 'string' || path === '') throw invalidArgument('path', path, 'a file path ending in .png, .jpg, .jpeg or .webp', 'Pass e.g. "out.png".');
+  assertOptionsObject('options', options);
+  const extension = extname(path).toLowerCase();
+  const format = (IMAGE_FILE_FORMATS as Record<string, 'png' | 'jpeg' | 'webp'>)[extension];
+  if (format === undefined) {
+    throw invalidArgument('path', path, 'a file name ending in .png, .jpg, .jpeg or .webp', 'Name the file for the format to write, e.g. "out.png".');
+  }
+  const quality = options.quality ?? 90;
+  if (typeof quality !== 'number' || !Number.isInteger(quality) || quality < 1 || quality > 100) {
+    throw invalidArgument('quality', quality, 'a whole number from 1 to 100', 'Leave it out for 90.');
+  }
+  if (format === 'png') return writePng(path, image, metadata);
+  createRgbImage(image.width, image.height, image.data); // validates size and buffer length
+  let encoder = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
+  encoder = format === 'jpeg' ? encoder.jpeg({ quality }) : encoder.webp({ quality });
+  if (metadata) encoder = encoder.withXmp(await xmpPacket(metadata));
+  const bytes = await encoder.toBuffer();
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, bytes);
 }

@@ -7,7 +7,17 @@ export {
   type DeviceProbeResult,
   type NodeDevice,
 } from './execution-provider-probe.js';
-export { DEFAULT_MAX_INPUT_PIXELS, encodePng, readImage, writePng, type ReadImageOptions } from './image-io.js';
+export {
+  DEFAULT_MAX_INPUT_PIXELS,
+  IMAGE_FILE_FORMATS,
+  KANDINSKY_XMP_NAMESPACE,
+  encodePng,
+  readImage,
+  writeImage,
+  writePng,
+  type ReadImageOptions,
+  type WriteImageOptions,
+} from './image-io.js';
 export { readAlphaMask } from './alpha-mask.js';
 export { directoryFileSource, openModelFolder } from './model-directory.js';
 export { loadTokenizer } from './tokenizer.js';
