@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extractGenerationMetadata, type ProgressEvent } from '@kandinsky/core';
@@ -95,6 +95,22 @@ describe('kandinsky upscale', () => {
       expect(await main(['upscale', input, ...argv, '--out', mkdtempSync(join(tmpdir(), 'kandinsky-upscale-'))], streams)).toBe(2);
       expect(streams.err()).toMatch(message);
     }
+  });
+
+  it('exits 2 for an --out it cannot write, before any model loads', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'kandinsky-upscale-'));
+    const blocker = join(folder, 'file.png');
+    writeFileSync(blocker, 'not a folder');
+    for (const [out, message] of [
+      [join(folder, 'big.gif'), /names a \.gif file/],
+      [join(blocker, 'big.png'), /is a file/],
+    ] as const) {
+      const streams = io();
+      expect(await main(['upscale', input, '--out', out], streams)).toBe(2);
+      expect(streams.err()).toMatch(message);
+    }
+    expect(readdirSync(folder)).toEqual(['file.png']);
+    expect(loadKandiSuperRes).not.toHaveBeenCalled();
   });
 
   it('exits 2 for a missing input image and writes nothing', async () => {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { extractGenerationMetadata, type GenerationMetadata } from '@kandinsky/core';
 import { loadKandiSuperRes, readImage, writeImage } from '@kandinsky/node';
+import { checkOutputTarget } from './output-target.js';
 import type { CliIo } from './cli-io.js';
 import { resolveDefaultModel } from './default-model.js';
 import { createUpscaleProgress } from './upscale-progress.js';
@@ -49,6 +50,8 @@ export async function upscaleCommand(args: readonly string[], io: CliIo): Promis
     io.stdout.write(UPSCALE_HELP);
     return 0;
   }
+  // A path problem costs nothing: --out is checked before the image is read or a model loads.
+  await checkOutputTarget(request.out ?? '.');
   const image = await readImage(request.imagePath);
   // The tiny ×4 model sits beside the default generation model in @kandinsky/tiny-models, an
   // optional package: resolveDefaultModel imports it lazily and explains when it is missing.
