@@ -1,6 +1,7 @@
+import { addSigmaNoise, timestepIndex } from './sigma-noise.js';
 import { describeValue } from '../errors/kandinsky-error.js';
 import { invalidArgument, invalidSchedulerConfig, kandinskyError } from '../errors/error-constructors.js';
-import { assertDims, assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
+import { assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
 import type { Scheduler, SchedulerStepOptions, SchedulerStepResult } from './scheduler.js';
 import {
   PREDICTION_TYPES,
@@ -337,31 +338,14 @@ export class EulerDiscreteScheduler implements Scheduler<SingleStepSchedulerStat
    * `add_noise`, img2img spec §4.4).
    */
   addNoise(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
-    assertDtype('original', original, 'float32');
-    assertDtype('noise', noise, 'float32');
-    assertDims('noise', noise, original.dims);
     assertScheduleReady(this.name, this.timesteps, 'addNoise');
-    const sigma = this.sigmaAt(this.indexOf(timestep));
-    const result = createTensor('float32', original.dims);
-    const x = original.data;
-    const z = noise.data;
-    const y = result.data;
-    for (let i = 0; i < y.length; i++) y[i] = x[i] + z[i] * sigma;
-    return result;
+    return addSigmaNoise(original, noise, this.sigmaAt(this.indexOf(timestep)));
   }
 
   private indexOf(timestep: number): number {
-    const index = this.timesteps.indexOf(timestep);
-    if (index < 0) {
-      throw kandinskyError(
-        'INVALID_ARGUMENT',
-        `Timestep ${describeValue(timestep)} is not in the current ${this.name} schedule.`,
-        'Pass one of scheduler.timesteps (Euler timesteps are fractional).',
-        { timestep },
-      );
-    }
-    return index;
+    return timestepIndex(this.name, this.timesteps, timestep);
   }
+
 
   private sigmaAt(index: number): number {
     const sigmas = this.sigmas;

@@ -1,6 +1,7 @@
+import { addSigmaNoise, timestepIndex } from './sigma-noise.js';
 import { describeValue } from '../errors/kandinsky-error.js';
 import { invalidSchedulerConfig, kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
-import { assertDims, assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
+import { assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
 import type { Scheduler, SchedulerStepOptions, SchedulerStepResult } from './scheduler.js';
 import {
   PREDICTION_TYPES,
@@ -335,29 +336,13 @@ export class HeunDiscreteScheduler implements Scheduler<HeunDiscreteState> {
 
   /** `x0 + σ_t·z` with σ of `timestep`'s place in the schedule (img2img, spec §4.4). */
   addNoise(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
-    assertDtype('original', original, 'float32');
-    assertDtype('noise', noise, 'float32');
-    assertDims('noise', noise, original.dims);
     assertScheduleReady(this.name, this.timesteps, 'addNoise');
-    const sigma = this.sigmaAt(this.indexOf(timestep));
-    const result = createTensor('float32', original.dims);
-    const x = original.data;
-    const z = noise.data;
-    for (let i = 0; i < x.length; i++) result.data[i] = x[i]! + z[i]! * sigma;
-    return result;
+    return addSigmaNoise(original, noise, this.sigmaAt(this.indexOf(timestep)));
   }
 
   /** diffusers' `index_for_timestep`: the second occurrence of a repeated timestep. */
   private indexOf(timestep: number): number {
-    const first = this.timesteps.indexOf(timestep);
-    if (first < 0) {
-      throw kandinskyError(
-        'INVALID_ARGUMENT',
-        `Timestep ${describeValue(timestep)} is not in the current ${this.name} schedule.`,
-        'Pass one of scheduler.timesteps (these timesteps are fractional).',
-        { timestep },
-      );
-    }
+    const first = timestepIndex(this.name, this.timesteps, timestep);
     return this.timesteps[first + 1] === timestep ? first + 1 : first;
   }
 
