@@ -69,9 +69,18 @@ export function toGenerationRequest(command: CommandName, { values, positionals 
   }
   const flash = values.flash === true;
   if (flash) {
+    const scheduler = text('scheduler');
+    // Flash samples with its own 4-step loop or, for another step count, diffusers' LCM (same x0 re-noising).
+    const lcm = scheduler === 'lcm' || scheduler === 'LCMScheduler';
+    if (scheduler !== undefined && !lcm) {
+      throw usageError(
+        `--scheduler ${JSON.stringify(scheduler)} cannot be used with --flash: the distilled Flash UNet runs its own 4-step sampler or LCM.`,
+        'Use --flash --scheduler lcm --steps N for another step count, or drop --flash to use the guided sampler.',
+        { option: '--scheduler', value: scheduler },
+      );
+    }
     for (const [name, why] of [
-      ['steps', 'Flash runs its 4 fixed steps'],
-      ['scheduler', 'Flash runs its own 4-step sampler'],
+      ...(lcm ? [] : ([['steps', 'Flash runs its 4 fixed steps (add --scheduler lcm to choose the count)']] as const)),
       ['guidance', 'Flash uses no classifier-free guidance'],
       ['negative', 'Flash uses no classifier-free guidance, so no negative prompt'],
     ] as const) {

@@ -41,8 +41,8 @@ Text → image with the Kandinsky 3.1 sampler (spec §4.2), or the 4-step Flash 
 
 Options:
   --negative TEXT      negative prompt (not with --flash)
-  --flash              4-step Flash model, no guidance: takes no --steps, --guidance, --negative,
-                       --scheduler
+  --flash              4-step Flash model, no guidance: takes no --guidance or --negative; with
+                       --scheduler lcm, --steps N picks the step count (default 4)
   --steps N            denoising steps, 1–1000 (default 50 for the original sampler)
   --guidance W         guidance weight w ≥ 0 of (w+1)·cond − w·uncond (default 3)
   --beautify           expand the prompt with an LLM first (see kandinsky beautify --help);

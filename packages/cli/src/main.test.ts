@@ -48,7 +48,7 @@ describe('kandinsky CLI', () => {
     // No --model: the default model would load, generate and decode if the check came late.
     expect(await main(['generate', 'a blue square', '--flash', '--steps', '5', '--out', folder], streams)).toBe(2);
     expect(streams.err()).toBe(
-      'error: --steps "5" cannot be used with --flash: Flash runs its 4 fixed steps.\n' +
+      'error: --steps "5" cannot be used with --flash: Flash runs its 4 fixed steps (add --scheduler lcm to choose the count).\n' +
         'hint: Drop --steps, or drop --flash to use the guided sampler.\n',
     );
     expect(streams.out()).toBe('');

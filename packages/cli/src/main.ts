@@ -161,8 +161,15 @@ function run(
     ...request.limits,
     onProgress,
   };
-  // Flash was refused steps, guidance and a negative prompt when the request was made.
-  if (request.mode === 'flash') return pipeline.flash(common);
+  // Flash was refused guidance, a negative prompt, and steps without LCM when the request was made.
+  if (request.mode === 'flash') {
+    return pipeline.flash({
+      ...common,
+      ...(request.scheduler === undefined ? {} : { scheduler: request.scheduler as 'lcm' | 'LCMScheduler' }),
+      ...(request.steps === undefined ? {} : { steps: request.steps }),
+      ...(request.schedulerConfig === undefined ? {} : { schedulerConfig: request.schedulerConfig }),
+    });
+  }
   const guided = {
     ...common,
     ...(request.negativePrompt === undefined ? {} : { negativePrompt: request.negativePrompt }),

@@ -80,6 +80,20 @@ describe('--scheduler', () => {
     expect(loadKandinsky3).not.toHaveBeenCalled();
   });
 
+  it('--flash --scheduler lcm --steps N samples the Flash UNet with LCM and records it', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'kandinsky-cli-scheduler-'));
+    const streams = io();
+    const argv = ['generate', 'a red circle on a white background', '--flash', '--scheduler', 'lcm', '--steps', '6', '--seed', '3'];
+    expect(await main([...argv, '--model', tinyModel, '--out', join(folder, 'a.png'), '--quiet'], streams)).toBe(0);
+    expect(streams.err()).toBe('');
+    expect(extractGenerationMetadata(new Uint8Array(readFileSync(join(folder, 'a.png'))))).toMatchObject({
+      mode: 'flash',
+      sampler: 'LCMScheduler',
+      steps: 6,
+      seed: 3,
+    });
+  });
+
   it('is listed in both commands\' help', async () => {
     for (const command of ['generate', 'img2img']) {
       const streams = io();

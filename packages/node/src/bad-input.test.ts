@@ -137,7 +137,7 @@ describe('bad input to the library: silent changes are reported', () => {
     const events: ProgressEvent[] = [];
     const result = await kandinsky.flash({ prompt: 'a red circle', seed: 1, steps: 10, onProgress: (e) => events.push(e) } as never);
     expect(result.parameters.steps).toBe(4);
-    expect(warnings(events)).toEqual(['OPTION_IGNORED: Flash ignores steps (10): it always runs its 4 distilled steps (spec §4.3).']);
+    expect(warnings(events)).toEqual(['OPTION_IGNORED: Flash ignores steps (10): its own sampler always runs its 4 distilled steps (spec §4.3); pass scheduler: "lcm" to choose the count.']);
   });
 
   it('guidance 1e308 is NON_FINITE_OUTPUT instead of a black image', async () => {

@@ -190,3 +190,68 @@ describe('PyTorch whole-pipeline reference (Flash, spec §3.5)', () => {
     await expectPyTorchBytes(FLASH_REFERENCE, (pipeline, { prompt, seed }) => pipeline.flash({ prompt, seed }));
   });
 });
+
+/** A CPU backend that keeps every sample fed to `unet_flash`: the latent before each step. */
+async function backendRecordingFlashSamples(): Promise<{ backend: Backend; samples: Float32Array[] }> {
+  const inner = await createNodeBackend({ device: 'cpu', intraOperatorThreads: 1 });
+  const samples: Float32Array[] = [];
+  const backend: Backend = {
+    name: inner.name,
+    device: inner.device,
+    capabilities: inner.capabilities,
+    async loadModel(source, options) {
+      const session = await inner.loadModel(source, options);
+      if (options?.label !== 'unet_flash') return session;
+      return {
+        inputs: session.inputs,
+        outputs: session.outputs,
+        get disposed() {
+          return session.disposed;
+        },
+        run(feeds, runOptions) {
+          samples.push((feeds.sample!.data as Float32Array).slice());
+          return session.run(feeds, runOptions);
+        },
+        dispose: () => session.dispose(),
+      };
+    },
+  };
+  return { backend, samples };
+}
+
+describe('PyTorch whole-pipeline reference (Flash UNet with diffusers\' LCMScheduler)', () => {
+  for (const steps of [4, 6]) {
+    const path = join(MODEL, 'reference', `pipeline-flash-lcm-${steps}.json`);
+    it(`${steps} steps: the same timesteps, initial noise, latent after every step and image (within 1 of 255)`, async () => {
+      const reference = readReference<{ prompt: string; seed: number; steps: number; timesteps: number[] }>(path);
+      const { prompt, seed, tensors } = reference;
+      expect(reference.steps).toBe(steps);
+      const { backend, samples } = await backendRecordingFlashSamples();
+      const pipeline = await loadKandinsky3(MODEL, { backend });
+      try {
+        const { images, parameters } = await pipeline.flash({ prompt, seed, scheduler: 'lcm', steps });
+        expect(parameters.sampler).toBe('LCMScheduler');
+        expect(parameters.steps).toBe(steps);
+        expect(parameters.timesteps).toEqual(reference.timesteps);
+        expect(samples).toHaveLength(steps);
+        // The first sample is the seed's noise, bit for bit; each later one the step's x_{t−1}, where LCM's
+        // fresh noise (drawn inside step from the same generator) must match too or the error would be O(1).
+        expect(maxAbsDifference(samples[0]!, load(tensors.initial_latent!) as Float32Array)).toBe(0);
+        for (let k = 1; k < steps; k++) {
+          const difference = maxAbsDifference(samples[k]!, load(tensors[`latent_after_step_${k}`]!) as Float32Array);
+          expect(difference, `latent after step ${k}`).toBeLessThan(LATENT_TOLERANCE);
+        }
+        const expected = load(tensors.image_uint8_hwc!) as Uint8Array;
+        const difference = maxAbsDifference(images[0]!.data, expected);
+        console.log(`[reference] Flash + LCM ${steps} steps max |Δ| = ${difference} of 255 over ${expected.length} values`);
+        expect(difference).toBeLessThanOrEqual(1);
+      } finally {
+        await pipeline.dispose();
+      }
+    });
+
+    it(`${steps} steps: PyTorch's decoder output gives PyTorch's bytes exactly (truncating, like Flash)`, async () => {
+      await expectPyTorchBytes(path, (pipeline, { prompt, seed }) => pipeline.flash({ prompt, seed, scheduler: 'lcm', steps }));
+    });
+  }
+});

@@ -1,6 +1,11 @@
 import { describeValue } from '../errors/kandinsky-error.js';
 import { WarningCodes } from '../events/warning-codes.js';
+import { invalidArgument } from '../errors/error-constructors.js';
+import type { TorchGenerator } from '../noise/torch-generator.js';
 import { FlashSampler } from '../schedulers/flash-sampler.js';
+import type { Scheduler } from '../schedulers/scheduler.js';
+import { resolveSchedulerChoice } from '../schedulers/scheduler-choice.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { GenerationCall } from './generation-call.js';
 import { resolveImageOptions } from './generation-options.js';
 import { beautificationParameters, resolvePrompt } from './prompt-beautifier.js';
@@ -25,15 +30,13 @@ export class FlashPipeline {
     const call = new GenerationCall(options);
     const { width, height, seeds, previewEvery } = resolveImageOptions(options, components.defaultImageSize);
     const prompt = await resolvePrompt(call, options.prompt, options.beautify, components.tokenizer);
+    const sampling = await flashSampling(components, call, options);
     for (const [name, value] of [
       ['negativePrompt', options.negativePrompt],
       ['guidanceScale', options.guidanceScale],
-      // Not in FlashOptions' type, but JavaScript callers pass it: Flash always runs 4 steps.
-      ['steps', (options as { steps?: unknown }).steps],
     ] as const) {
       if (value !== undefined) {
-        const why = name === 'steps' ? 'it always runs its 4 distilled steps' : 'it runs without guidance';
-        call.warn(WarningCodes.OPTION_IGNORED, `Flash ignores ${name} (${describeValue(value)}): ${why} (spec §4.3).`);
+        call.warn(WarningCodes.OPTION_IGNORED, `Flash ignores ${name} (${describeValue(value)}): it runs without guidance (spec §4.3).`);
       }
     }
     const contexts = await components.encodePrompt(call, FLASH_VARIANT, {
@@ -43,18 +46,14 @@ export class FlashPipeline {
     });
     const unet = await components.session(call, FLASH_VARIANT.unet);
     const predict = unetPrediction(unet, new UnetFeeds([contexts.conditional]), call);
-    const scheduler = new FlashSampler();
+    const { scheduler, start } = sampling;
     const dims = [1, LATENT_CHANNELS, height / LATENT_SCALE, width / LATENT_SCALE];
     const images = await components.generateImages(call, {
       seeds,
       unet: FLASH_VARIANT.unet,
       previewEvery,
       rounding: 'truncate',
-      // The reference draws x0 ~ N(0, I), then the noise of the first timestep (spec §4.3).
-      start: (generator) => {
-        const initial = generator.randn(dims);
-        return scheduler.addNoise(initial, generator.randn(dims), scheduler.timesteps[0]!);
-      },
+      start: (generator) => start(generator, dims),
       denoise: { scheduler, predict },
     });
     return {
@@ -66,13 +65,79 @@ export class FlashPipeline {
         width,
         height,
         seeds,
-        steps: scheduler.timesteps.length,
+        steps: scheduler.numInferenceSteps,
         guidanceScale: undefined,
         strength: undefined,
-        sampler: 'Flash',
+        sampler: scheduler instanceof FlashSampler ? 'Flash' : scheduler.name,
         timesteps: scheduler.timesteps,
         negativePrompt: undefined,
       }),
     };
   }
 }
+
+/** The sampler of a Flash call and how its first latent is drawn. */
+interface FlashSampling {
+  readonly scheduler: Scheduler;
+  readonly start: (generator: TorchGenerator, dims: number[]) => Tensor<'float32'>;
+}
+
+/**
+ * Flash's own 4-step sampler (spec §3.5), or diffusers' `LCMScheduler` built from the folder's
+ * `scheduler_config.json` with the step count the caller picks. LCM's multistep sampling is the
+ * same "x0 estimate, re-noise to the next timestep" loop as Flash (its boundary scalings make
+ * c_out ≈ 1 at every t it visits), so the distilled UNet serves both; the other schedulers walk
+ * the probability-flow path that only the guided base UNet was trained for, and are refused.
+ */
+async function flashSampling(components: Kandinsky3Components, call: GenerationCall, options: FlashOptions): Promise<FlashSampling> {
+  const { scheduler: name, steps, schedulerConfig } = options;
+  const choice = name === undefined || name === 'flash' ? undefined : resolveSchedulerChoice(name);
+  if (choice !== undefined && (choice.kind !== 'scheduler' || choice.className !== 'LCMScheduler')) {
+    throw invalidArgument(
+      'scheduler',
+      name,
+      '"flash" or "lcm" (LCMScheduler) with Flash',
+      'Flash is a few-step distilled UNet: use its own sampler or LCM; other schedulers go with textToImage.',
+    );
+  }
+  if (choice === undefined) {
+    if (schedulerConfig !== undefined) {
+      throw invalidArgument('schedulerConfig', schedulerConfig, 'no schedulerConfig with the Flash sampler', 'Pass it with scheduler: "lcm", or leave it out.');
+    }
+    if (steps !== undefined) {
+      call.warn(
+        WarningCodes.OPTION_IGNORED,
+        `Flash ignores steps (${describeValue(steps)}): its own sampler always runs its 4 distilled steps (spec §4.3); pass scheduler: "lcm" to choose the count.`,
+      );
+    }
+    const scheduler = new FlashSampler();
+    return {
+      scheduler,
+      // The reference draws x0 ~ N(0, I), then the noise of the first timestep (spec §4.3).
+      start: (generator, dims) => scheduler.addNoise(generator.randn(dims), generator.randn(dims), scheduler.timesteps[0]!),
+    };
+  }
+  if (schedulerConfig !== undefined && (typeof schedulerConfig !== 'object' || schedulerConfig === null || Array.isArray(schedulerConfig))) {
+    throw invalidArgument('schedulerConfig', schedulerConfig, 'a plain object of scheduler config values', 'Pass e.g. { original_inference_steps: 50 }, or leave it out.');
+  }
+  const requested = steps ?? FLASH_LCM_STEPS;
+  const scheduler = await components.scheduler('scheduler', requested, { choice, ...(schedulerConfig ? { overrides: schedulerConfig } : {}) });
+  if (scheduler.numInferenceSteps !== requested) {
+    call.warn(
+      WarningCodes.STEPS_ADJUSTED,
+      `${scheduler.name} runs ${scheduler.numInferenceSteps} steps, not the ${requested} asked for: its timestep grid cannot hold ${requested}.`,
+    );
+  }
+  return {
+    scheduler,
+    // diffusers' LatentConsistencyModelPipeline: randn · init_noise_sigma (1 for LCM).
+    start: (generator, dims) => {
+      const latent = generator.randn(dims);
+      if (scheduler.initNoiseSigma !== 1) for (let i = 0; i < latent.data.length; i++) latent.data[i] *= scheduler.initNoiseSigma;
+      return latent;
+    },
+  };
+}
+
+/** LCM's step count on the Flash UNet when none is given: the count Flash was distilled for. */
+const FLASH_LCM_STEPS = 4;

@@ -115,6 +115,25 @@ export interface FlashOptions extends BaseGenerationOptions {
   /** Accepted but **not used** by Flash (no CFG); a warning event says so. @default undefined */
   guidanceScale?: number;
   /**
+   * `flash`: Flash's own sampler, always its 4 distilled timesteps (spec §3.5); `lcm` (or
+   * `LCMScheduler`): diffusers' LCM scheduler, built from the folder's `scheduler_config.json`,
+   * with `steps` of the caller's choosing. Other schedulers are refused: they need the guided base
+   * UNet (`textToImage`).
+   * @default 'flash'
+   */
+  scheduler?: 'flash' | 'lcm' | 'LCMScheduler';
+  /**
+   * Denoising steps with `scheduler: 'lcm'`; the Flash sampler ignores it with a warning.
+   * @default 4
+   */
+  steps?: number;
+  /**
+   * LCM config values over the folder's scheduler config (diffusers' `from_config` kwargs),
+   * e.g. `{ original_inference_steps: 100 }`; only with `scheduler: 'lcm'`.
+   * @default undefined
+   */
+  schedulerConfig?: Readonly<Record<string, unknown>>;
+  /**
    * Expand the prompt with an LLM before drawing it (spec §4.9), e.g. `new Beautifier({ llm })`
    * from `@kandinsky/beautifier`. The prompt drawn is `result.parameters.prompt`; the user's is
    * `parameters.userPrompt`. On LLM failure the user's prompt is drawn and a BEAUTIFY_FALLBACK

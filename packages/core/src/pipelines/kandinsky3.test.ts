@@ -72,6 +72,41 @@ describe('Kandinsky3 (mock models)', () => {
     expect(warnings[0]).toMatchObject({ code: 'OPTION_IGNORED', message: expect.stringContaining('negativePrompt') });
   });
 
+  it('runs Flash with diffusers\' LCM at a chosen step count, unguided, and records it', async () => {
+    const seen: string[] = [];
+    const { backend, pipeline } = await pipelineWith({
+      onUnet: (role, feeds) => seen.push(`${role}:${feeds.sample!.dims[0]}:${(feeds.timestep!.data as Float32Array)[0]}`),
+    });
+    const events: ProgressEvent[] = [];
+    const result = await pipeline.flash({ prompt: 'a blue square', seed: 3, scheduler: 'lcm', steps: 3, onProgress: (e) => events.push(e) });
+    // LCM over original_inference_steps 50: origin timesteps 999, 979, …, 19; indices ⌊linspace(0, 50, 3)⌋ = 0, 16, 33.
+    expect(seen).toEqual(['unet_flash:1:999', 'unet_flash:1:679', 'unet_flash:1:339']);
+    expect(result.parameters).toMatchObject({ mode: 'flash', steps: 3, sampler: 'LCMScheduler', timesteps: [999, 679, 339] });
+    expect(events.filter((e) => e.type === 'warning')).toEqual([]);
+    // The default count is Flash's 4.
+    expect((await pipeline.flash({ prompt: 'a', seed: 1, scheduler: 'LCMScheduler' })).parameters.steps).toBe(4);
+    await pipeline.dispose();
+    expect(backend.liveSessions).toBe(0);
+  });
+
+  it('refuses Flash with a scheduler other than its own or LCM, and a config without LCM', async () => {
+    const { backend, pipeline } = await pipelineWith();
+    const codeOf = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'resolved',
+        (error: { code?: string; message: string }) => `${error.code}: ${error.message}`,
+      );
+    expect(await codeOf(pipeline.flash({ prompt: 'a', scheduler: 'euler' as never }))).toMatch(/^INVALID_ARGUMENT: .*scheduler.*"euler"/);
+    expect(await codeOf(pipeline.flash({ prompt: 'a', scheduler: 'kandinsky' as never }))).toMatch(/^INVALID_ARGUMENT: .*"kandinsky"/);
+    expect(await codeOf(pipeline.flash({ prompt: 'a', schedulerConfig: { original_inference_steps: 100 } }))).toMatch(
+      /^INVALID_ARGUMENT: .*schedulerConfig/,
+    );
+    expect(await codeOf(pipeline.flash({ prompt: 'a', scheduler: 'lcm', steps: 0 }))).toMatch(/^INVALID_STEPS: .*\b0\b/);
+    expect(await codeOf(pipeline.flash({ prompt: 'a', scheduler: 'lcm', schedulerConfig: [] as never }))).toMatch(/^INVALID_ARGUMENT: .*schedulerConfig/);
+    expect(backend.runs.filter((r) => r.role.startsWith('unet'))).toEqual([]);
+    await pipeline.dispose();
+  });
+
   it('runs image-to-image over the strength tail of the schedule', async () => {
     const seen: number[] = [];
     const { pipeline } = await pipelineWith({ onUnet: (_, feeds) => seen.push((feeds.timestep!.data as Float32Array)[0]!) });
