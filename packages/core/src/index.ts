@@ -187,6 +187,14 @@ export type { Device } from './backend/device.js';
 export type { GraphOptimizationLevel, LoadModelOptions } from './backend/load-model-options.js';
 export type { ModelSession, RunOptions, TensorMap } from './backend/model-session.js';
 export type { RawSession } from './backend/raw-session.js';
+export {
+  OrtRawSession,
+  type OrtSessionLike,
+  type OrtTensorDataType,
+  type OrtTensorFactory,
+  type OrtTensorLike,
+  type OrtValueMetadata,
+} from './backend/ort-raw-session.js';
 export { createModelSession, type ModelSessionOptions } from './backend/create-model-session.js';
 export {
   normalizeModelSource,
@@ -207,6 +215,7 @@ export {
 // Model folders (docs/model-format.md) and the ONNX contract of every component.
 export { parseModelIndex, type ModelIndex, type PromptConvention } from './model/model-index.js';
 export { ModelFolder, type ComponentConfig, type ModelFileSource } from './model/model-folder.js';
+export { loadFolderTokenizer, type TokenizerFactory } from './model/folder-tokenizer.js';
 export {
   causalLanguageModelContract,
   COMPONENT_CONTRACTS,

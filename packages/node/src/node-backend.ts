@@ -1,5 +1,6 @@
 import {
   abortable,
+  OrtRawSession,
   createModelSession,
   invalidArgument,
   normalizeModelSource,
@@ -18,7 +19,6 @@ import { deviceMemoryBytes } from './device-memory.js';
 import { AUTO_DEVICE_ORDER, autoWebgpuSkipReason, parseExecutionProviders, selectDevice } from './device-selection.js';
 import { NODE_DEVICES, executionProvidersFor, type DeviceProbeResult, type NodeDevice } from './execution-provider-probe.js';
 import { checkModelFile } from './model-file.js';
-import { OrtRawSession } from './ort-raw-session.js';
 
 /** Options of {@link createNodeBackend}. */
 export interface NodeBackendOptions {
@@ -120,7 +120,8 @@ export class NodeBackend implements Backend {
       throw normalizeRuntimeError(error, { operation, component: options.label, signal });
     }
     // Exports name their axes loosely; the runtime checks symbolic sizes itself.
-    return createModelSession(new OrtRawSession(session), { label, symbolicDimensions: false });
+    const raw = new OrtRawSession(session, (dtype, data, dims) => new ort.Tensor(dtype, data as ort.Tensor.DataType, dims));
+    return createModelSession(raw, { label, symbolicDimensions: false });
   }
 
   /** The providers of the first preferred device that works, warning about those skipped. */
