@@ -91,4 +91,11 @@ describe('OrtRawSession', () => {
     const int8 = { dtype: 'int8', dims: [1], data: new Int8Array(1) } as unknown as Tensor;
     await expect(raw.run({ ...feeds, timestep: int8 }, {})).rejects.toMatchObject({ code: 'DTYPE_MISMATCH', message: expect.stringContaining('"timestep"') });
   });
+
+  it('refuses a constructor argument that is not a session or a factory', () => {
+    for (const bad of [null, undefined, {}, 42, { inputMetadata: [], outputMetadata: [] }]) {
+      expect(() => new OrtRawSession(bad as never, factory)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
+    expect(() => new OrtRawSession(fakeSession(() => ({})), 'new Tensor' as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
 });

@@ -1,4 +1,4 @@
-import { dtypeMismatch } from '../errors/error-constructors.js';
+import { dtypeMismatch, invalidArgument } from '../errors/error-constructors.js';
 import { sameDims, type DataType, type Tensor } from '../tensor/tensor.js';
 import type { RunOptions, TensorMap } from './model-session.js';
 import type { RawSession } from './raw-session.js';
@@ -94,6 +94,20 @@ export class OrtRawSession<T extends OrtTensorLike = OrtTensorLike> implements R
   readonly #wrapped = new WeakMap<Tensor, T>();
 
   constructor(session: OrtSessionLike<T>, makeTensor: OrtTensorFactory<T>) {
+    const candidate = session as Partial<OrtSessionLike<T>> | null;
+    if (
+      typeof candidate !== 'object' ||
+      candidate === null ||
+      !Array.isArray(candidate.inputMetadata) ||
+      !Array.isArray(candidate.outputMetadata) ||
+      typeof candidate.run !== 'function' ||
+      typeof candidate.release !== 'function'
+    ) {
+      throw invalidArgument('session', session, 'an ONNX Runtime InferenceSession', 'Pass the session that InferenceSession.create resolved with.');
+    }
+    if (typeof makeTensor !== 'function') {
+      throw invalidArgument('makeTensor', makeTensor, 'a function', 'Pass e.g. (dtype, data, dims) => new ort.Tensor(dtype, data, dims).');
+    }
     this.#session = session;
     this.#makeTensor = makeTensor;
     this.inputs = specsOf(session.inputMetadata);

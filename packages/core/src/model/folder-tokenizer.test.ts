@@ -54,4 +54,17 @@ describe('loadFolderTokenizer', () => {
     }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'INVALID_MODEL_MANIFEST', message: expect.stringMatching(/memory:\/\/model.*missing field `model`/), cause });
   });
+
+  it('refuses what is not a folder, a factory or a role name', async () => {
+    const folder = await folderWith({ 'model_index.json': INDEX, 'tok/tokenizer.json': '{}' });
+    const factory = () => ({ encode: () => ({ ids: [] }) });
+    for (const call of [
+      () => loadFolderTokenizer(null as never, factory),
+      () => loadFolderTokenizer({ componentPath: () => '' } as never, factory),
+      () => loadFolderTokenizer(folder, undefined as never),
+      () => loadFolderTokenizer(folder, factory, 7 as never),
+    ]) {
+      await expect(call()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
+  });
 });

@@ -1,7 +1,7 @@
-import { kandinskyError } from '../errors/error-constructors.js';
+import { invalidArgument, kandinskyError } from '../errors/error-constructors.js';
 import { KandinskyError } from '../errors/kandinsky-error.js';
 import type { TextTokenizer } from '../pipelines/prompt-tokens.js';
-import type { ModelFolder } from './model-folder.js';
+import { ModelFolder } from './model-folder.js';
 
 /**
  * What a tokenizer library builds from a `tokenizer.json` (and its optional
@@ -20,6 +20,15 @@ export type TokenizerFactory = (
  * INVALID_MODEL_MANIFEST; a missing `tokenizer.json` MODEL_NOT_FOUND.
  */
 export async function loadFolderTokenizer(folder: ModelFolder, create: TokenizerFactory, role = 'tokenizer'): Promise<TextTokenizer> {
+  if (!(folder instanceof ModelFolder)) {
+    throw invalidArgument('folder', folder, 'a ModelFolder', 'Open the folder first, e.g. with ModelFolder.open(files).');
+  }
+  if (typeof create !== 'function') {
+    throw invalidArgument('create', create, 'a function', 'Pass e.g. (json, config) => new Tokenizer(json, config).');
+  }
+  if (typeof role !== 'string') {
+    throw invalidArgument('role', role, 'a component role name', 'Leave it out for "tokenizer".');
+  }
   const json = await folder.readJson(folder.componentPath(role, 'tokenizer.json'));
   let config: unknown = {};
   try {
