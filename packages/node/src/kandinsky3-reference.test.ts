@@ -10,6 +10,7 @@ import {
   tokenizePrompt,
   type Backend,
   type Kandinsky3,
+  type ModelSession,
   type RgbImage,
   type Tensor,
 } from '@kandinsky/core';
@@ -59,35 +60,45 @@ interface TextToImageReference {
 }
 
 /**
- * A CPU backend whose movq_decoder answers with PyTorch's own decoder output. The pipeline's
- * float → byte step then sees exactly the floats PyTorch converted, so its bytes must equal
- * PyTorch's: the UNet's float drift (the ≤ 1 of 255 allowed above) cannot hide a rounding swap.
- * The latent the pipeline decodes is kept for a check that it is PyTorch's image being decoded.
+ * A CPU backend whose session for `label` runs through `run` (given the real session's run).
  */
-async function backendDecodingTo(decoded: Tensor<'float32'>): Promise<{ backend: Backend; latents: Tensor[] }> {
+async function backendWithRun(
+  label: string,
+  run: (feeds: Parameters<ModelSession['run']>[0], inner: ModelSession['run']) => ReturnType<ModelSession['run']>,
+): Promise<Backend> {
   const inner = await createNodeBackend({ device: 'cpu', intraOperatorThreads: 1 });
-  const latents: Tensor[] = [];
-  const backend: Backend = {
+  return {
     name: inner.name,
     device: inner.device,
     capabilities: inner.capabilities,
     async loadModel(source, options) {
       const session = await inner.loadModel(source, options);
-      if (options?.label !== 'movq_decoder') return session;
+      if (options?.label !== label) return session;
       return {
         inputs: session.inputs,
         outputs: session.outputs,
         get disposed() {
           return session.disposed;
         },
-        async run(feeds) {
-          latents.push(feeds.latent!);
-          return { image: createTensor('float32', decoded.dims, decoded.data.slice()) };
-        },
+        run: (feeds, runOptions) => run(feeds, (f) => session.run(f, runOptions)),
         dispose: () => session.dispose(),
       };
     },
   };
+}
+
+/**
+ * A CPU backend whose movq_decoder answers with PyTorch's own decoder output. The pipeline's
+ * float → byte step then sees exactly the floats PyTorch converted, so its bytes must equal
+ * PyTorch's: the UNet's float drift (the ≤ 1 of 255 allowed above) cannot hide a rounding swap.
+ * The latent the pipeline decodes is kept for a check that it is PyTorch's image being decoded.
+ */
+async function backendDecodingTo(decoded: Tensor<'float32'>): Promise<{ backend: Backend; latents: Tensor[] }> {
+  const latents: Tensor[] = [];
+  const backend = await backendWithRun('movq_decoder', async (feeds) => {
+    latents.push(feeds.latent!);
+    return { image: createTensor('float32', decoded.dims, decoded.data.slice()) };
+  });
   return { backend, latents };
 }
 
@@ -193,29 +204,11 @@ describe('PyTorch whole-pipeline reference (Flash, spec §3.5)', () => {
 
 /** A CPU backend that keeps every sample fed to `unet_flash`: the latent before each step. */
 async function backendRecordingFlashSamples(): Promise<{ backend: Backend; samples: Float32Array[] }> {
-  const inner = await createNodeBackend({ device: 'cpu', intraOperatorThreads: 1 });
   const samples: Float32Array[] = [];
-  const backend: Backend = {
-    name: inner.name,
-    device: inner.device,
-    capabilities: inner.capabilities,
-    async loadModel(source, options) {
-      const session = await inner.loadModel(source, options);
-      if (options?.label !== 'unet_flash') return session;
-      return {
-        inputs: session.inputs,
-        outputs: session.outputs,
-        get disposed() {
-          return session.disposed;
-        },
-        run(feeds, runOptions) {
-          samples.push((feeds.sample!.data as Float32Array).slice());
-          return session.run(feeds, runOptions);
-        },
-        dispose: () => session.dispose(),
-      };
-    },
-  };
+  const backend = await backendWithRun('unet_flash', (feeds, run) => {
+    samples.push((feeds.sample!.data as Float32Array).slice());
+    return run(feeds);
+  });
   return { backend, samples };
 }
 
