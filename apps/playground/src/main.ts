@@ -113,7 +113,7 @@ async function ensureLoaded(folder: string): Promise<void> {
   try {
     const loaded = await client.load(request, { onProgress });
     loadedKeys.set(folder, key);
-    deviceOut.textContent = loaded.device === 'webgpu' ? `WebGPU${loaded.probe.adapter ? ` (${loaded.probe.adapter})` : ''}` : `WASM, ${loaded.threads} thread${loaded.threads === 1 ? '' : 's'}`;
+    deviceOut.textContent = loaded.device === 'webgpu' ? `WebGPU (${[loaded.probe.adapter, loaded.probe.shaderF16 ? 'shader-f16' : 'no shader-f16'].filter(Boolean).join(', ')})` : `WASM, ${loaded.threads} thread${loaded.threads === 1 ? '' : 's'}`;
   } catch (error) {
     deviceOut.textContent = 'not loaded';
     throw error;
