@@ -85,9 +85,10 @@ describe('playground super-resolution and beautify (onnxruntime-web WASM, worker
     await writeFile(source, embedGenerationMetadata(new Uint8Array(await png(lowRes)), record));
     await page.selectOption('[data-testid=mode]', 'upscale');
     await page.setInputFiles('[data-testid=image-input]', source);
-    const result = image(await generate(page, { mode: 'upscale', seed: 0 }));
+    const result = image(await generate(page, { mode: 'upscale', seed: 0, device: 'wasm' }));
     await page.screenshot({ path: join(OUTPUT_DIRECTORY, 'upscale.png') });
 
+    expect(await page.textContent('[data-testid=device]')).toMatch(/^WASM/);
     expect([result.image.width, result.image.height]).toEqual([lowRes.width * 4, lowRes.height * 4]);
     const bicubic = await decodePng(new Uint8Array(await sharp(lowRes.data, { raw: { width: 16, height: 16, channels: 3 } }).resize(64, 64, { kernel: 'cubic' }).png().toBuffer()));
     const [srPsnr, bicubicPsnr] = [psnr(result.image, truth), psnr(bicubic, truth)];
@@ -122,8 +123,9 @@ describe('playground super-resolution and beautify (onnxruntime-web WASM, worker
     const { user, generated_text: expanded } = reference.generations.find((entry) => entry.user === 'red circle')!;
     await page.selectOption('[data-testid=mode]', 'text2image');
     await page.check('[data-testid=beautify]');
-    const result = image(await generate(page, { mode: 'text2image', prompt: user, seed: 3, steps: 8 }));
+    const result = image(await generate(page, { mode: 'text2image', prompt: user, seed: 3, steps: 8, device: 'wasm' }));
     await page.screenshot({ path: join(OUTPUT_DIRECTORY, 'beautify.png') });
+    expect(await page.textContent('[data-testid=device]')).toMatch(/^WASM/);
     expect(await page.textContent('[data-testid=beautified-prompt]')).toBe(expanded);
     expect(extractGenerationMetadata(result.png)).toMatchObject({ prompt: expanded, userPrompt: user, promptSource: 'llm', mode: 'text-to-image', seed: 3 });
     expect(shapeColour(result.image).shape).toBe('red');
