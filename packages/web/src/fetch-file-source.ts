@@ -237,7 +237,9 @@ export function fetchFileSource(baseUrl: string, options: FetchFileSourceOptions
     // External data (`model.onnx.data`, docs/model-format.md §1.3) is passed as its own buffer,
     // never concatenated with the graph; it is found through files.json.
     modelSource: async (requested, signal): Promise<ModelSource> => {
-      const path = options.precision === undefined ? requested : selectModelFile(requested, await componentConfig(requested, signal), options.precision);
+      // Only WebGPU has a choice to make (selectModelFile): elsewhere config.json is not read here.
+      const precision = options.precision;
+      const path = precision?.device === 'webgpu' ? selectModelFile(requested, await componentConfig(requested, signal), precision) : requested;
       const model = await readBytes(path, signal);
       const dataPath = `${path}.data`;
       if ((await listed(signal))?.files[dataPath] === undefined) return model;
