@@ -13,7 +13,24 @@ export const MODELS_DIRECTORY = join(root, 'models/tiny');
 export const ORT_DIRECTORY = join(root, 'node_modules/onnxruntime-web/dist');
 // The default `onnxruntime-web` entry runs WASM and WebGPU through the JSEP build.
 const ORT_FILES = ['ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs'];
-const MODEL_FOLDERS = ['kandinsky3-tiny', 'kandinsky3-tiny-ip-adapter', 'kandinsky3-tiny-controlnet-hed'];
+const MODEL_FOLDERS = ['kandinsky3-tiny', 'kandinsky3-tiny-ip-adapter', 'kandinsky3-tiny-controlnet-hed', 'kandisuperres-x4', 'beautifier-lm'];
+
+/**
+ * Drops the copy of onnxruntime-web's wasm that Vite emits into `assets/` for the runtime's
+ * `new URL('ort-wasm-….wasm', import.meta.url)` fallback: the app always sets `wasmPaths` to
+ * `/ort/`, so that 28 MB copy would never be loaded (the build would ship the file twice).
+ */
+export function dropOrtWasmAsset(): Plugin {
+  return {
+    name: 'kandinsky-drop-ort-wasm-asset',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      for (const [name, output] of Object.entries(bundle)) {
+        if (output.type === 'asset' && /(^|\/)ort-wasm-[\w.-]+\.wasm$/.test(name)) delete bundle[name];
+      }
+    },
+  };
+}
 
 function walk(directory: string): string[] {
   return readdirSync(directory, { withFileTypes: true }).flatMap((entry) =>

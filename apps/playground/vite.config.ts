@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
-import { modelFilesPlugin } from './model-files-plugin.js';
+import { dropOrtWasmAsset, modelFilesPlugin } from './model-files-plugin.js';
 
 const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -17,6 +17,8 @@ export default defineConfig({
   resolve: {
     alias: {
       '@kandinsky/core': source('../../packages/core/src/index.ts'),
+      '@kandinsky/beautifier': source('../../packages/beautifier/src/index.ts'),
+      '@kandinsky/superres': source('../../packages/superres/src/index.ts'),
       '@kandinsky/web': source('../../packages/web/src/index.ts'),
     },
   },
@@ -27,5 +29,5 @@ export default defineConfig({
   server: { port, strictPort: process.env.PORT !== undefined, headers: isolation },
   preview: { port, headers: isolation },
   build: { target: 'es2022', outDir: 'dist', emptyOutDir: true },
-  plugins: [modelFilesPlugin()],
+  plugins: [modelFilesPlugin(), dropOrtWasmAsset()],
 });

@@ -8,5 +8,5 @@ export default defineConfig({
   sourcemap: true,
   target: 'es2022',
   platform: 'browser',
-  external: ['onnxruntime-web', '@kandinsky/core', '@huggingface/tokenizers'],
+  external: ['onnxruntime-web', '@kandinsky/core', '@kandinsky/beautifier', '@kandinsky/superres', '@huggingface/tokenizers'],
 });

@@ -1,5 +1,5 @@
 import { createWorkerClient, decodeImage, rgbToImageData, type TransferredImage, type WorkerMode } from '@kandinsky/web';
-import type { ProgressEvent, RgbImage } from '@kandinsky/core';
+import { extractGenerationMetadata, type GenerationMetadata, type ProgressEvent, type RgbImage } from '@kandinsky/core';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = $<HTMLFormElement>('form');
@@ -13,6 +13,9 @@ const progressBar = $<HTMLProgressElement>('progress');
 const stage = $<HTMLSpanElement>('stage');
 const downloadStatus = $<HTMLSpanElement>('download-status');
 const errorBox = $<HTMLParagraphElement>('error');
+const warningBox = $<HTMLParagraphElement>('warning');
+const beautify = $<HTMLInputElement>('beautify');
+const beautifiedPrompt = $<HTMLOutputElement>('beautified-prompt');
 const preview = $<HTMLCanvasElement>('preview');
 const result = $<HTMLImageElement>('result');
 const download = $<HTMLAnchorElement>('download');
@@ -21,16 +24,22 @@ const sourceCanvas = $<HTMLCanvasElement>('source-canvas');
 const maskCanvas = $<HTMLCanvasElement>('mask-canvas');
 
 const client = createWorkerClient(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' }));
-const ENABLED_MODES: readonly WorkerMode[] = ['text2image', 'flash', 'img2img', 'inpaint', 'variation', 'controlnet'];
+const ENABLED_MODES: readonly WorkerMode[] = ['text2image', 'flash', 'img2img', 'inpaint', 'variation', 'controlnet', 'upscale'];
 /** The modes that run on their own model folder rather than the base folder of the URL field. */
 const MODE_FOLDERS: Partial<Record<WorkerMode, string>> = {
   variation: '/models/kandinsky3-tiny-ip-adapter/',
   controlnet: '/models/kandinsky3-tiny-controlnet-hed/',
+  upscale: '/models/kandisuperres-x4/',
 };
-const IMAGE_MODES: readonly WorkerMode[] = ['img2img', 'inpaint', 'variation', 'controlnet'];
+const IMAGE_MODES: readonly WorkerMode[] = ['img2img', 'inpaint', 'variation', 'controlnet', 'upscale'];
+/** The modes that take the beautify toggle (spec §4.9), and the LM folder it loads. */
+const BEAUTIFY_MODES: readonly WorkerMode[] = ['text2image', 'flash'];
+const BEAUTIFIER_FOLDER = '/models/beautifier-lm/';
 
 const threads = new URLSearchParams(location.search).get('threads');
 let sourceImage: RgbImage | undefined;
+/** The generation record of the uploaded image, when it is a PNG this SDK wrote (kept by upscale). */
+let sourceMetadata: GenerationMetadata | undefined;
 let secondImage: RgbImage | undefined;
 /** The load request each folder URL was last loaded with. */
 const loadedKeys = new Map<string, string>();
@@ -82,6 +91,8 @@ function onProgress(event: ProgressEvent): void {
     }
     case 'warning':
       console.warn(event);
+      warningBox.textContent = `${event.code}: ${event.message}`;
+      warningBox.hidden = false;
       return;
   }
 }
@@ -102,7 +113,7 @@ async function ensureLoaded(folder: string): Promise<void> {
   try {
     const loaded = await client.load(request, { onProgress });
     loadedKeys.set(folder, key);
-    deviceOut.textContent = loaded.device === 'webgpu' ? `WebGPU${loaded.probe.adapter ? ` (${loaded.probe.adapter})` : ''}` : `WASM, ${loaded.threads} thread${loaded.threads === 1 ? '' : 's'}`;
+    deviceOut.textContent = loaded.device === 'webgpu' ? `WebGPU (${[loaded.probe.adapter, loaded.probe.shaderF16 ? 'shader-f16' : 'no shader-f16'].filter(Boolean).join(', ')})` : `WASM, ${loaded.threads} thread${loaded.threads === 1 ? '' : 's'}`;
   } catch (error) {
     deviceOut.textContent = 'not loaded';
     throw error;
@@ -125,6 +136,7 @@ function paintedMask(): Uint8Array {
 
 async function run(): Promise<void> {
   errorBox.hidden = true;
+  warningBox.hidden = true;
   const current = mode.value as WorkerMode;
   if (!ENABLED_MODES.includes(current)) throw new Error(`The mode ${current} is not available yet.`);
   if (IMAGE_MODES.includes(current) && !sourceImage) throw new Error('Choose an image first (image input).');
@@ -136,6 +148,9 @@ async function run(): Promise<void> {
   stage.textContent = 'starting';
   try {
     await ensureLoaded(folder);
+    const beautifier = beautify.checked && BEAUTIFY_MODES.includes(current) ? new URL(BEAUTIFIER_FOLDER, location.href).href : undefined;
+    if (beautifier) await ensureLoaded(beautifier);
+    beautifiedPrompt.textContent = '';
     const steps = numberField('steps');
     const guidance = numberField('guidance');
     const width = numberField('width');
@@ -148,8 +163,10 @@ async function run(): Promise<void> {
         seed: numberField('seed') ?? 0,
         ...(steps !== undefined ? { steps } : {}),
         ...(guidance !== undefined ? { guidanceScale: guidance } : {}),
-        ...(width !== undefined && current !== 'inpaint' ? { width } : {}),
-        ...(height !== undefined && current !== 'inpaint' ? { height } : {}),
+        ...(width !== undefined && current !== 'inpaint' && current !== 'upscale' ? { width } : {}),
+        ...(height !== undefined && current !== 'inpaint' && current !== 'upscale' ? { height } : {}),
+        ...(beautifier ? { beautify: beautifier } : {}),
+        ...(current === 'upscale' && sourceMetadata ? { sourceMetadata } : {}),
         ...(current === 'img2img' ? { strength: numberField('strength') ?? 0.7 } : {}),
         ...(sourceImage && IMAGE_MODES.includes(current) ? { image: sourceImage } : {}),
         ...(secondImage && current === 'variation' ? { secondImage, mixWeight: Number($<HTMLInputElement>('mix-weight').value) } : {}),
@@ -164,7 +181,8 @@ async function run(): Promise<void> {
     if (result.src.startsWith('blob:')) URL.revokeObjectURL(result.src);
     result.src = url;
     download.href = url;
-    download.download = `kandinsky-${output.parameters.mode}-${output.parameters.seeds[0]}.png`;
+    download.download = `kandinsky-${output.metadata.mode ?? current}-${output.metadata.seed}.png`;
+    if (output.parameters) beautifiedPrompt.textContent = output.parameters.prompt;
     download.hidden = false;
     state.runs++;
     state.lastTimings = { ...output.timings };
@@ -195,15 +213,29 @@ async function readFileInput(input: HTMLInputElement): Promise<RgbImage | undefi
   return file ? decodeImage(file) : undefined;
 }
 
+/** The Kandinsky metadata of an uploaded PNG, if it has any (never fails). */
+async function readMetadata(input: HTMLInputElement): Promise<GenerationMetadata | undefined> {
+  const file = input.files?.[0];
+  if (!file) return undefined;
+  try {
+    return extractGenerationMetadata(new Uint8Array(await file.arrayBuffer()));
+  } catch {
+    return undefined;
+  }
+}
+
 $<HTMLInputElement>('image-input').addEventListener('change', (event) => {
   errorBox.hidden = true;
   readFileInput(event.target as HTMLInputElement)
     .then((image) => {
-      if (!image) return;
+      if (!image) return undefined;
       sourceImage = image;
       drawImage(sourceCanvas, image);
       maskCanvas.width = image.width;
       maskCanvas.height = image.height;
+      return readMetadata(event.target as HTMLInputElement).then((metadata) => {
+        sourceMetadata = metadata;
+      });
     })
     .catch(showError);
 });

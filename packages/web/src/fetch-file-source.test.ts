@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { ProgressEvent } from '@kandinsky/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchFileSource, type FileList } from './fetch-file-source.js';
-import { mismatch, type ExpectedFile, type ModelCache } from './model-cache.js';
+import { cacheStorageModelCache, mismatch, type ExpectedFile, type ModelCache } from './model-cache.js';
 
 // A loopback server stands in for a model host; its routes break in the ways real hosts do.
 const weights = new Uint8Array(3000).map((_, i) => (i * 7) % 256);
@@ -67,6 +67,16 @@ describe('fetchFileSource', () => {
           return send(200, weights.subarray(0, 10));
         case 'ext/model.onnx.data':
           return send(200, weights);
+        case 'half/config.json':
+          return send(200, JSON.stringify({ kind: 'unet', compute_dtype: 'float32', float16_file: 'model.fp16.onnx' }), 'application/json');
+        case 'half/model.onnx':
+          return send(200, weights.subarray(0, 20));
+        case 'half/model.fp16.onnx':
+          return send(200, weights.subarray(0, 10));
+        case 'fp16only/config.json':
+          return send(200, JSON.stringify({ kind: 'unet', compute_dtype: 'float16' }), 'application/json');
+        case 'fp16only/model.onnx':
+          return send(200, weights.subarray(0, 10));
         case 'spa/config.json':
           return send(200, '<!doctype html><html><body>app</body></html>', 'text/html');
         default:
@@ -137,5 +147,63 @@ describe('fetchFileSource', () => {
     expect(await files.isCached()).toBe(false); // the other listed files are not cached
     await files.clearCache();
     expect(await files.isCached('unet/model.onnx')).toBe(false);
+  });
+
+  it('picks the fp16 file on WebGPU with shader-f16 only, and says why an fp16-only component cannot run without it', async () => {
+    const source = (precision: { device: 'wasm' | 'webgpu'; shaderF16: boolean }) => fetchFileSource(base, { cache: false, precision });
+    expect(await source({ device: 'webgpu', shaderF16: true }).modelSource('half/model.onnx')).toEqual(weights.subarray(0, 10));
+    expect(await source({ device: 'webgpu', shaderF16: false }).modelSource('half/model.onnx')).toEqual(weights.subarray(0, 20));
+    expect(await source({ device: 'wasm', shaderF16: true }).modelSource('half/model.onnx')).toEqual(weights.subarray(0, 20));
+    // No config.json (404): the plain file.
+    expect(await source({ device: 'webgpu', shaderF16: true }).modelSource('unet/model.onnx')).toEqual(weights);
+    await expect(source({ device: 'webgpu', shaderF16: false }).modelSource('fp16only/model.onnx')).rejects.toMatchObject({
+      code: 'DEVICE_UNAVAILABLE',
+      message: expect.stringContaining('fp16only/model.onnx computes in float16'),
+      details: { shaderF16: false },
+    });
+    expect(await source({ device: 'webgpu', shaderF16: true }).modelSource('fp16only/model.onnx')).toEqual(weights.subarray(0, 10));
+  });
+
+  describe('with a full storage quota (Cache Storage put rejects with QuotaExceededError)', () => {
+    const realCaches = (globalThis as { caches?: unknown }).caches;
+    beforeAll(() => {
+      // Node has no Cache Storage: this stand-in fails every put as Chromium does when the
+      // origin's quota is used up (a DOMException named QuotaExceededError).
+      const stored = new Map<string, Response>();
+      (globalThis as { caches?: unknown }).caches = {
+        open: async () => ({
+          match: async (url: string) => stored.get(url)?.clone(),
+          put: async () => {
+            throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+          },
+        }),
+        delete: async () => true,
+      };
+    });
+    afterAll(() => {
+      (globalThis as { caches?: unknown }).caches = realCaches;
+    });
+
+    it('the cache reports CACHE_QUOTA_EXCEEDED naming the file', async () => {
+      const error = await cacheStorageModelCache().write(`${base}unet/model.onnx`, weights, { size: 3000 }).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'CACHE_QUOTA_EXCEEDED', message: expect.stringContaining(`${base}unet/model.onnx (3000 bytes)`), details: { bytes: 3000 } });
+      expect((error as Error & { cause?: unknown }).cause).toBeInstanceOf(DOMException);
+    });
+
+    it('by default the download still yields the bytes, with a CACHE_UNAVAILABLE warning that says so', async () => {
+      const events: ProgressEvent[] = [];
+      const files = fetchFileSource(base, { cache: cacheStorageModelCache(), onProgress: (event) => events.push(event) });
+      expect(await files.readBytes('unet/model.onnx')).toEqual(weights);
+      expect(events.filter((event) => event.type === 'warning')).toEqual([
+        expect.objectContaining({ code: 'CACHE_UNAVAILABLE', details: expect.objectContaining({ code: 'CACHE_QUOTA_EXCEEDED', file: 'unet/model.onnx', bytes: 3000 }) }),
+      ]);
+      expect(await files.isCached('unet/model.onnx')).toBe(false);
+    });
+
+    it("with onCacheQuotaExceeded: 'throw' the read fails with CACHE_QUOTA_EXCEEDED", async () => {
+      const files = fetchFileSource(base, { cache: cacheStorageModelCache(), onCacheQuotaExceeded: 'throw' });
+      await expect(files.readBytes('unet/model.onnx')).rejects.toMatchObject({ code: 'CACHE_QUOTA_EXCEEDED' });
+      expect(() => fetchFileSource(base, { onCacheQuotaExceeded: 'ignore' as 'warn' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    });
   });
 });

@@ -1,14 +1,17 @@
 import {
+  KandinskyError,
   ModelFolder,
+  invalidArgument,
   kandinskyError,
   throwIfAborted,
   type AbortSignalLike,
-  type KandinskyError,
+  type ComponentConfig,
   type ModelFileSource,
   type ModelSource,
   type ProgressCallback,
 } from '@kandinsky/core';
 import { cacheStorageModelCache, mismatch, type ExpectedFile, type ModelCache } from './model-cache.js';
+import { selectModelFile, type ModelPrecision } from './model-precision.js';
 
 /** Options of {@link fetchFileSource}. */
 export interface FetchFileSourceOptions {
@@ -27,6 +30,20 @@ export interface FetchFileSourceOptions {
    * @default globalThis.fetch
    */
   fetch?: typeof fetch;
+  /**
+   * The device the models will run on, to pick each component's fp16 or fp32 file (see
+   * `selectModelFile`). The loaders of this package set it from their backend.
+   * @default undefined (always `model.onnx`)
+   */
+  precision?: ModelPrecision;
+  /**
+   * What a full storage quota does when a checked file is stored: `warn` returns the bytes anyway
+   * (the model runs, and downloads again next time) and emits a `warning` progress event with
+   * code CACHE_UNAVAILABLE and `details.code` CACHE_QUOTA_EXCEEDED; `throw` rejects the read
+   * with the CACHE_QUOTA_EXCEEDED error.
+   * @default 'warn'
+   */
+  onCacheQuotaExceeded?: 'warn' | 'throw';
 }
 
 /** A folder's optional `files.json`: each file's size and sha256, checked before caching. */
@@ -116,6 +133,24 @@ export function fetchFileSource(baseUrl: string, options: FetchFileSourceOptions
     return pending;
   };
 
+  const onQuota = options.onCacheQuotaExceeded ?? 'warn';
+  if (onQuota !== 'warn' && onQuota !== 'throw') {
+    throw invalidArgument('onCacheQuotaExceeded', onQuota, '"warn" or "throw"', 'Leave it out to keep running from memory when the quota is full.');
+  }
+  const store = async (path: string, url: string, bytes: Uint8Array, check: ExpectedFile): Promise<void> => {
+    try {
+      await cache!.write(url, bytes, check);
+    } catch (error) {
+      if (onQuota === 'throw' || !KandinskyError.isInstance(error) || (error as KandinskyError).code !== 'CACHE_QUOTA_EXCEEDED') throw error;
+      onProgress?.({
+        type: 'warning',
+        code: 'CACHE_UNAVAILABLE',
+        message: `${path} was downloaded but not cached: ${(error as KandinskyError).message}`,
+        details: { code: 'CACHE_QUOTA_EXCEEDED', file: path, url, bytes: check.size },
+      });
+    }
+  };
+
   const download = async (path: string, url: string, expected: ExpectedFile | undefined, signal?: AbortSignalLike): Promise<Uint8Array> => {
     let response: Response;
     try {
@@ -157,7 +192,7 @@ export function fetchFileSource(baseUrl: string, options: FetchFileSourceOptions
       if (why !== undefined) {
         throw notFound(url, `the body does not match (${why})`, 'The download was truncated or the file changed on the server; retry, or re-export files.json.', { reason: expected?.sha256 && !why.includes('bytes') ? 'sha256-mismatch' : 'size-mismatch', expected: check });
       }
-      if (cache) await cache.write(url, bytes, check);
+      if (cache) await store(path, url, bytes, check);
     }
     return bytes;
   };
@@ -177,6 +212,23 @@ export function fetchFileSource(baseUrl: string, options: FetchFileSourceOptions
     return download(path, url, expected, signal);
   };
 
+  /** The `config.json` beside a model file, or `undefined` when the component has none. */
+  const componentConfig = async (path: string, signal?: AbortSignalLike): Promise<ComponentConfig | undefined> => {
+    const configPath = `${path.slice(0, path.lastIndexOf('/') + 1)}config.json`;
+    let text: string;
+    try {
+      text = new TextDecoder().decode(await readBytes(configPath, signal));
+    } catch (error) {
+      if (KandinskyError.isInstance(error) && (error as KandinskyError).code === 'MODEL_NOT_FOUND') return undefined;
+      throw error;
+    }
+    try {
+      return JSON.parse(text) as ComponentConfig;
+    } catch (cause) {
+      throw kandinskyError('INVALID_MODEL_MANIFEST', `${configPath} in ${base} is not valid JSON.`, 'Re-export the model folder.', { path: configPath }, cause);
+    }
+  };
+
   return {
     location: base,
     readBytes,
@@ -184,7 +236,10 @@ export function fetchFileSource(baseUrl: string, options: FetchFileSourceOptions
     // onnxruntime-web takes the model as bytes: they come through the cache like every file.
     // External data (`model.onnx.data`, docs/model-format.md §1.3) is passed as its own buffer,
     // never concatenated with the graph; it is found through files.json.
-    modelSource: async (path, signal): Promise<ModelSource> => {
+    modelSource: async (requested, signal): Promise<ModelSource> => {
+      // Only WebGPU has a choice to make (selectModelFile): elsewhere config.json is not read here.
+      const precision = options.precision;
+      const path = precision?.device === 'webgpu' ? selectModelFile(requested, await componentConfig(requested, signal), precision) : requested;
       const model = await readBytes(path, signal);
       const dataPath = `${path}.data`;
       if ((await listed(signal))?.files[dataPath] === undefined) return model;

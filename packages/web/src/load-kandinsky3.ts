@@ -9,6 +9,7 @@ import {
   type LoadModelOptions,
 } from '@kandinsky/core';
 import { fetchFileSource, type FetchFileSource, type FetchFileSourceOptions } from './fetch-file-source.js';
+import { modelPrecisionOf } from './model-precision.js';
 import { loadTokenizer } from './tokenizer.js';
 import { createWebBackend, type WebBackendOptions } from './web-backend.js';
 
@@ -49,10 +50,11 @@ export interface WebPipeline<P> {
 export type WebKandinsky3 = WebPipeline<Kandinsky3>;
 
 async function open(baseUrl: string, options: LoadKandinsky3Options): Promise<{ components: Kandinsky3ComponentsOptions; files: FetchFileSource; className: string }> {
-  const files = fetchFileSource(baseUrl, options);
+  const backend = options.backend ?? (await createWebBackend(options));
+  const precision = modelPrecisionOf(backend);
+  const files = fetchFileSource(baseUrl, { ...(precision ? { precision } : {}), ...options });
   const folder = await ModelFolder.open(files, options.signal);
   const tokenizer = await loadTokenizer(folder);
-  const backend = options.backend ?? (await createWebBackend(options));
   const className = String((JSON.parse(await files.readText('model_index.json', options.signal)) as { _class_name?: unknown })._class_name ?? '');
   return { components: { backend, folder, tokenizer, lowMemory: options.lowMemory ?? false, loadOptions: options.loadOptions ?? {} }, files, className };
 }

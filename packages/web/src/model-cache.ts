@@ -17,7 +17,10 @@ export interface ModelCache {
    * sha256 the entry was stored with), or `undefined` when missing or no longer matching.
    */
   read(url: string, expected?: ExpectedFile): Promise<Uint8Array | undefined>;
-  /** Stores `bytes` for `url`; the caller has verified them against `expected`. */
+  /**
+   * Stores `bytes` for `url`; the caller has verified them against `expected`. Rejects with
+   * CACHE_QUOTA_EXCEEDED when the origin's storage quota has no room for them.
+   */
   write(url: string, bytes: Uint8Array, expected: ExpectedFile): Promise<void>;
   /** True when `url` has an entry (not verified). */
   has(url: string): Promise<boolean>;
@@ -74,10 +77,10 @@ export function cacheStorageModelCache(name: string = DEFAULT_CACHE_NAME): Model
       } catch (cause) {
         if (!isQuotaError(cause)) throw cause;
         throw kandinskyError(
-          'RUNTIME_ERROR',
+          'CACHE_QUOTA_EXCEEDED',
           `The browser's storage quota is full: ${url} (${expected.size} bytes) could not be cached.`,
           'Free space with clearCache() or the browser\'s site settings, or load the model without a cache (cache: false).',
-          { reason: 'quota-exceeded', url, bytes: expected.size },
+          { url, bytes: expected.size },
           cause,
         );
       }

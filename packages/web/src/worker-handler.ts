@@ -1,16 +1,23 @@
+import { Beautifier, type OnnxCausalLM } from '@kandinsky/beautifier';
 import {
   KandinskyError,
   kandinskyError,
   toGenerationMetadata,
   type ControlNetPipeline,
+  type GenerationMetadata,
+  type GenerationParameters,
   type GenerationResult,
   type IpAdapterPipeline,
   type Kandinsky3,
   type ProgressEvent,
+  type PromptBeautifier,
   type RgbImage,
 } from '@kandinsky/core';
+import type { KandiSuperRes, UpscaleParameters } from '@kandinsky/superres';
 import { encodePng } from './image-io.js';
+import { loadOnnxCausalLM } from './load-causal-lm.js';
 import { loadControlNet, loadIpAdapter, loadKandinsky3, type LoadKandinsky3Options, type WebPipeline } from './load-kandinsky3.js';
+import { loadKandiSuperRes } from './load-kandisuperres.js';
 import type { WebDeviceProbe } from './probe-device.js';
 import type { WorkerError, WorkerGenerateRequest, WorkerLoadRequest, WorkerRequest, WorkerResponse } from './worker-protocol.js';
 
@@ -29,7 +36,17 @@ export interface HandleWorkerRequestsOptions {
   sdkVersion?: string;
 }
 
-type AnyPipeline = WebPipeline<Kandinsky3 | IpAdapterPipeline | ControlNetPipeline>;
+type AnyPipeline = WebPipeline<Kandinsky3 | IpAdapterPipeline | ControlNetPipeline | KandiSuperRes | OnnxCausalLM>;
+
+/** What one request produced, before it is encoded for the page. */
+interface RunOutput {
+  readonly image: RgbImage;
+  readonly metadata: GenerationMetadata;
+  readonly timings: Readonly<Record<string, number>>;
+  readonly parameters?: GenerationParameters;
+  readonly upscale?: UpscaleParameters;
+  readonly hint?: RgbImage;
+}
 
 /** A KandinskyError (or any error) as plain data that survives `postMessage`. */
 export function toWorkerError(error: unknown): WorkerError {
@@ -51,6 +68,12 @@ async function openFolder(baseUrl: string, options: LoadKandinsky3Options): Prom
       return loadIpAdapter(baseUrl, options);
     case 'Kandinsky3ControlnetPipeline':
       return loadControlNet(baseUrl, options);
+    case 'KandiSuperResPipeline':
+      return loadKandiSuperRes(baseUrl, options);
+    case 'BeautifierLM': {
+      const { llm, files, backend } = await loadOnnxCausalLM(baseUrl, options);
+      return { pipeline: llm, files, backend, className: 'BeautifierLM' };
+    }
     default:
       // Also the path for a folder that cannot be read: loadKandinsky3 reports it precisely.
       return loadKandinsky3(baseUrl, options);
@@ -66,11 +89,15 @@ function wrongFolder(mode: string, opened: AnyPipeline, wanted: string): Kandins
   );
 }
 
-async function run(
+/** Folder classes the base pipeline's modes cannot run on. */
+const OTHER_FOLDERS = ['Kandinsky3IpAdapterPipeline', 'Kandinsky3ControlnetPipeline', 'KandiSuperResPipeline', 'BeautifierLM'];
+
+async function generateImage(
   opened: AnyPipeline,
   request: WorkerGenerateRequest,
   signal: AbortSignal,
   onProgress: (event: ProgressEvent) => void,
+  beautify: PromptBeautifier | undefined,
 ): Promise<GenerationResult & { hint?: RgbImage }> {
   const common = {
     signal,
@@ -86,6 +113,15 @@ async function run(
     if (!request.image) throw kandinskyError('INVALID_IMAGE', `The mode ${JSON.stringify(request.mode)} needs an image.`, 'Pass `image` with the request.');
     return request.image as RgbImage;
   };
+  if (beautify !== undefined && request.mode !== 'text2image' && request.mode !== 'flash') {
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `The mode ${JSON.stringify(request.mode)} does not beautify prompts (beautify ${JSON.stringify(request.beautify)}).`,
+      'Only text2image and flash take `beautify` (spec §4.9); leave it out for the other modes.',
+      { mode: request.mode },
+    );
+  }
+  const withBeautify = beautify === undefined ? {} : { beautify };
   if (request.mode === 'variation') {
     if (opened.className !== 'Kandinsky3IpAdapterPipeline') throw wrongFolder(request.mode, opened, 'Kandinsky3IpAdapterPipeline');
     const pipeline = opened.pipeline as IpAdapterPipeline;
@@ -100,22 +136,80 @@ async function run(
     if (opened.className !== 'Kandinsky3ControlnetPipeline') throw wrongFolder(request.mode, opened, 'Kandinsky3ControlnetPipeline');
     return (opened.pipeline as ControlNetPipeline).generate({ ...common, ...size, ...steps, ...guidance, prompt: request.prompt, image: needImage() });
   }
-  if (opened.className === 'Kandinsky3IpAdapterPipeline' || opened.className === 'Kandinsky3ControlnetPipeline') throw wrongFolder(request.mode, opened, 'Kandinsky3Pipeline');
+  if (OTHER_FOLDERS.includes(opened.className)) throw wrongFolder(request.mode, opened, 'Kandinsky3Pipeline');
   const pipeline = opened.pipeline as Kandinsky3;
   const prompt = { prompt: request.prompt };
   switch (request.mode) {
     case 'text2image':
-      return pipeline.textToImage({ ...common, ...prompt, ...size, ...steps, ...guidance });
+      return pipeline.textToImage({ ...common, ...prompt, ...size, ...steps, ...guidance, ...withBeautify });
     case 'flash':
-      return pipeline.flash({ ...common, ...prompt, ...size });
+      return pipeline.flash({ ...common, ...prompt, ...size, ...withBeautify });
     case 'img2img':
       return pipeline.imageToImage({ ...common, ...prompt, ...size, ...steps, ...guidance, image: needImage(), ...(request.strength !== undefined ? { strength: request.strength } : {}) });
     case 'inpaint':
       if (!request.mask) throw kandinskyError('INVALID_ARGUMENT', 'Inpainting needs a mask.', 'Pass `mask`: one byte per pixel of the image, 255 = repaint.');
       return pipeline.inpaint({ ...common, ...prompt, ...steps, ...guidance, image: needImage(), mask: request.mask });
     default:
-      throw kandinskyError('INVALID_ARGUMENT', `Unknown mode ${JSON.stringify(request.mode)}.`, 'Use text2image, flash, img2img, inpaint, variation or controlnet.');
+      throw kandinskyError('INVALID_ARGUMENT', `Unknown mode ${JSON.stringify(request.mode)}.`, 'Use text2image, flash, img2img, inpaint, variation, controlnet or upscale.');
   }
+}
+
+/** Upscales `request.image` (spec §4.8) and records it in the metadata as the CLI does. */
+async function upscaleImage(
+  opened: AnyPipeline,
+  request: WorkerGenerateRequest,
+  signal: AbortSignal,
+  onProgress: (event: ProgressEvent) => void,
+  sdkVersion: string,
+): Promise<RunOutput> {
+  if (opened.className !== 'KandiSuperResPipeline') throw wrongFolder(request.mode, opened, 'KandiSuperResPipeline');
+  if (!request.image) throw kandinskyError('INVALID_IMAGE', 'The mode "upscale" needs an image.', 'Pass `image` with the request.');
+  const sr = opened.pipeline as KandiSuperRes;
+  const started = performance.now();
+  const { image, parameters } = await sr.upscale({
+    image: request.image as RgbImage,
+    seed: request.seed ?? 0,
+    ...(request.steps !== undefined ? { steps: request.steps } : {}),
+    signal,
+    onProgress,
+  });
+  const model = sr.folder.index.variant.name;
+  const upscale = { model, scale: parameters.scale, steps: parameters.steps, seed: parameters.seed, width: image.width, height: image.height };
+  // A generated image keeps its generation record and gains the upscale; any other image gets a
+  // record of the upscale alone (as `kandinsky upscale` writes it).
+  const metadata: GenerationMetadata = request.sourceMetadata
+    ? { ...request.sourceMetadata, upscale }
+    : {
+        prompt: '',
+        seed: parameters.seed,
+        steps: parameters.steps,
+        width: image.width,
+        height: image.height,
+        model,
+        sampler: 'DPMSolverMultistepScheduler',
+        mode: `upscale-x${parameters.scale}`,
+        sdkVersion,
+      };
+  return { image, metadata, upscale: parameters, timings: { upscale: performance.now() - started } };
+}
+
+async function run(
+  opened: AnyPipeline,
+  request: WorkerGenerateRequest,
+  signal: AbortSignal,
+  onProgress: (event: ProgressEvent) => void,
+  sdkVersion: string,
+  beautifier: () => Promise<PromptBeautifier | undefined>,
+): Promise<RunOutput> {
+  if (request.mode === 'upscale') return upscaleImage(opened, request, signal, onProgress, sdkVersion);
+  const result = await generateImage(opened, request, signal, onProgress, await beautifier());
+  return {
+    image: result.images[0]!,
+    metadata: toGenerationMetadata(result.parameters, { sdkVersion }),
+    parameters: result.parameters,
+    timings: result.timings,
+    ...(result.hint ? { hint: result.hint } : {}),
+  };
 }
 
 /**
@@ -201,6 +295,13 @@ export function handleWorkerRequests(scope: WorkerScopeLike, options: HandleWork
         model(message.request.baseUrl)
           .then(async (opened) => {
             const flag = message.request.cancelFlag;
+            const beautifier = async () => {
+              const url = message.request.beautify;
+              if (url === undefined) return undefined;
+              const lm = await model(url);
+              if (lm.className !== 'BeautifierLM') throw wrongFolder('beautify', lm, 'BeautifierLM');
+              return new Beautifier({ llm: lm.pipeline as OnnxCausalLM });
+            };
             const result = await run(opened, message.request, controller.signal, (progress) => {
               // The pipeline checks its signal after each event, so aborting here stops it.
               if (flag !== undefined && Atomics.load(flag, 0) !== 0) controller.abort();
@@ -210,9 +311,9 @@ export function handleWorkerRequests(scope: WorkerScopeLike, options: HandleWork
               } else {
                 post({ type: 'progress', id, event: progress });
               }
-            });
-            const image = result.images[0]!;
-            const png = await encodePng(image, toGenerationMetadata(result.parameters, { sdkVersion }));
+            }, sdkVersion, beautifier);
+            const image = result.image;
+            const png = await encodePng(image, result.metadata);
             const transfer: Transferable[] = [png.buffer as ArrayBuffer, image.data.buffer as ArrayBuffer];
             const hint = result.hint ? { width: result.hint.width, height: result.hint.height, data: result.hint.data.slice() } : undefined;
             if (hint) transfer.push(hint.data.buffer);
@@ -220,7 +321,15 @@ export function handleWorkerRequests(scope: WorkerScopeLike, options: HandleWork
               {
                 type: 'result',
                 id,
-                result: { png, image: { width: image.width, height: image.height, data: image.data }, parameters: result.parameters, timings: result.timings, ...(hint ? { hint } : {}) },
+                result: {
+                  png,
+                  image: { width: image.width, height: image.height, data: image.data },
+                  metadata: result.metadata,
+                  timings: result.timings,
+                  ...(result.parameters ? { parameters: result.parameters } : {}),
+                  ...(result.upscale ? { upscale: result.upscale } : {}),
+                  ...(hint ? { hint } : {}),
+                },
               },
               transfer,
             );

@@ -1,8 +1,9 @@
-import type { GenerationParameters, ProgressEvent } from '@kandinsky/core';
+import type { GenerationMetadata, GenerationParameters, ProgressEvent } from '@kandinsky/core';
+import type { UpscaleParameters } from '@kandinsky/superres';
 import type { WebDevice, WebDeviceProbe } from './probe-device.js';
 
 /** The modes the worker runs, named as the playground's `mode` select values. */
-export type WorkerMode = 'text2image' | 'flash' | 'img2img' | 'inpaint' | 'variation' | 'controlnet';
+export type WorkerMode = 'text2image' | 'flash' | 'img2img' | 'inpaint' | 'variation' | 'controlnet' | 'upscale';
 
 /** Pixels that cross the worker boundary (the buffer is transferred, not copied). */
 export interface TransferredImage {
@@ -37,7 +38,21 @@ export interface WorkerGenerateRequest {
   readonly width?: number;
   readonly height?: number;
   readonly strength?: number;
-  /** Start image (img2img, inpaint). */
+  /**
+   * URL of a beautifier LM folder (`BeautifierLM`, loaded with `load` like any folder): the
+   * prompt is first expanded by that LM (spec §4.9) and the expansion is drawn; the result's
+   * `parameters.prompt` and the PNG metadata hold it, `userPrompt` the prompt as typed. Only
+   * `text2image` and `flash` take it.
+   * @default undefined (the prompt is drawn as typed)
+   */
+  readonly beautify?: string;
+  /**
+   * `upscale`: the generation record of the input image (e.g. read from its PNG with
+   * `extractGenerationMetadata`); the output's metadata keeps it and adds the upscale, as the CLI does.
+   * @default undefined (the metadata records the upscale alone)
+   */
+  readonly sourceMetadata?: GenerationMetadata;
+  /** Start image (img2img, inpaint), guide image (controlnet), source (variation) or the image to upscale (upscale). */
   readonly image?: TransferredImage;
   /** Second image of a mix (variation mode); without it, a variation of `image`. */
   readonly secondImage?: TransferredImage;
@@ -67,10 +82,15 @@ export interface WorkerGenerateRequest {
 
 /** What a generation returns to the page. */
 export interface WorkerGenerateResult {
-  /** The PNG with core's metadata chunks. */
+  /** The PNG with core's metadata chunks (`metadata`). */
   readonly png: Uint8Array;
   readonly image: TransferredImage;
-  readonly parameters: GenerationParameters;
+  /** What the PNG records. */
+  readonly metadata: GenerationMetadata;
+  /** The generation's parameters; absent for `upscale`. */
+  readonly parameters?: GenerationParameters;
+  /** The upscale's parameters (`upscale` mode only). */
+  readonly upscale?: UpscaleParameters;
   /** The edge map a ControlNet run was guided by. */
   readonly hint?: TransferredImage;
   readonly timings: Readonly<Record<string, number>>;

@@ -55,6 +55,11 @@ export const ErrorCodes = {
   LLM_HTTP_ERROR: 'LLM_HTTP_ERROR',
   /** An LLM server answered 2xx with something that is not the OpenAI protocol (HTML, malformed JSON). */
   LLM_INVALID_RESPONSE: 'LLM_INVALID_RESPONSE',
+  /**
+   * The browser's storage quota has no room for a model file in the persistent cache
+   * (`QuotaExceededError` from Cache Storage); `details.url` and `details.bytes` say which file.
+   */
+  CACHE_QUOTA_EXCEEDED: 'CACHE_QUOTA_EXCEEDED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
