@@ -1,4 +1,5 @@
 import {
+  OrtRawSession,
   abortable,
   createModelSession,
   invalidArgument,
@@ -13,7 +14,6 @@ import {
   type ModelSource,
 } from '@kandinsky/core';
 import * as ort from 'onnxruntime-web';
-import { OrtWebRawSession } from './ort-web-raw-session.js';
 import { probeDevice, type WebDevice, type WebDeviceProbe } from './probe-device.js';
 
 /** Options of {@link createWebBackend}. */
@@ -96,7 +96,8 @@ export class WebBackend implements Backend {
     } catch (error) {
       throw normalizeRuntimeError(error, { operation, component: options.label, signal });
     }
-    return createModelSession(new OrtWebRawSession(session), { label, symbolicDimensions: false });
+    const raw = new OrtRawSession(session, (dtype, data, dims) => new ort.Tensor(dtype, data as ort.Tensor.DataType, dims));
+    return createModelSession(raw, { label, symbolicDimensions: false });
   }
 }
 
