@@ -78,6 +78,10 @@ export interface GenerateOptions {
   readonly steps?: number;
   readonly device?: 'auto' | 'wasm' | 'webgpu';
   readonly strength?: number;
+  /** The sampler select's value; '' (default) when left out. */
+  readonly scheduler?: string;
+  /** The scheduler config field's text; '' when left out. */
+  readonly schedulerConfig?: string;
   readonly timeout?: number;
 }
 
@@ -89,6 +93,14 @@ export async function generate(page: Page, options: GenerateOptions = {}): Promi
   if (options.seed !== undefined) await page.fill('[data-testid=seed]', String(options.seed));
   await page.fill('[data-testid=steps]', options.steps === undefined ? '' : String(options.steps));
   if (options.strength !== undefined) await page.fill('[data-testid=strength]', String(options.strength));
+  // Set directly: the sampler fields are hidden in the modes that take none, and must not carry over.
+  await page.evaluate(
+    ([scheduler, config]) => {
+      document.querySelector<HTMLSelectElement>('[data-testid=scheduler]')!.value = scheduler!;
+      document.querySelector<HTMLInputElement>('[data-testid=scheduler-config]')!.value = config!;
+    },
+    [options.scheduler ?? '', options.schedulerConfig ?? ''],
+  );
   const before = await page.getAttribute('[data-testid=result]', 'src');
   await page.click('[data-testid=generate]');
   await page.waitForFunction(

@@ -102,6 +102,33 @@ describe('playground in headless Chromium (onnxruntime-web, worker)', () => {
     await page.screenshot({ path: join(OUTPUT_DIRECTORY, 'flash.png') });
   });
 
+  it('samples with the chosen scheduler: Flash + LCM to the bytes of @kandinsky/node, UniPC with a config, bad choices as errors', async () => {
+    const prompt = 'a green square on a white background';
+    const lcm = image(await generate(page, { mode: 'flash', prompt, seed: 12, steps: 6, scheduler: 'lcm' }));
+    expect(extractGenerationMetadata(lcm.png)).toMatchObject({ mode: 'flash', sampler: 'LCMScheduler', steps: 6 });
+    expect(shapeColour(lcm.image).shape).toBe('green');
+    const unipc = image(
+      await generate(page, { mode: 'text2image', prompt, seed: 12, steps: 12, scheduler: 'unipc', schedulerConfig: '{"timestep_spacing":"leading"}' }),
+    );
+    expect(extractGenerationMetadata(unipc.png)).toMatchObject({ sampler: 'UniPCMultistepScheduler', steps: 12 });
+    expect(shapeColour(unipc.image).shape).toBe('green');
+    const node = await loadKandinsky3(tinyModelPath('kandinsky3-tiny'), { device: 'cpu', intraOperatorThreads: 1 });
+    try {
+      const reference = (await node.flash({ prompt, seed: 12, steps: 6, scheduler: 'lcm' })).images[0]!;
+      const difference = compareImages(lcm.image, reference);
+      console.log(`[web] Flash + LCM 6 steps, WASM vs onnxruntime-node CPU: ${difference.differing} of ${reference.data.length} bytes differ, max ${difference.max}`);
+      expect(difference.max).toBeLessThanOrEqual(2);
+    } finally {
+      await node.dispose();
+    }
+    const refused = await generate(page, { mode: 'flash', prompt, seed: 12, scheduler: 'euler' });
+    expect(refused).toMatchObject({ error: expect.stringMatching(/^INVALID_ARGUMENT: .*"euler"/) });
+    const badConfig = await generate(page, { mode: 'text2image', prompt, seed: 12, scheduler: 'unipc', schedulerConfig: '[1]' });
+    expect(badConfig).toMatchObject({ error: expect.stringMatching(/^INVALID_ARGUMENT: Scheduler config must be a JSON object/) });
+    // The page stays usable.
+    image(await generate(page, { mode: 'flash', prompt, seed: 12 }));
+  });
+
   it('runs image → image on an uploaded PNG, changing it more as strength grows', async () => {
     const source = join(OUTPUT_DIRECTORY, 'img2img-source.png');
     await writeFile(source, redCircle.png);

@@ -120,6 +120,25 @@ async function ensureLoaded(folder: string): Promise<void> {
   }
 }
 
+/** The scheduler config field as an object; a bad value is refused with a message naming it. */
+function schedulerConfigField(): Record<string, unknown> | undefined {
+  const text = $<HTMLInputElement>('scheduler-config').value.trim();
+  if (text === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw Object.assign(new Error(`Scheduler config must be a JSON object, got ${JSON.stringify(text)}.`), {
+      code: 'INVALID_ARGUMENT',
+      hint: 'Write e.g. {"timestep_spacing":"leading"}, or leave it empty.',
+    });
+  }
+  return parsed as Record<string, unknown>;
+}
+
 function numberField(id: string): number | undefined {
   const value = $<HTMLInputElement>(id).value.trim();
   return value === '' ? undefined : Number(value);
@@ -153,6 +172,9 @@ async function run(): Promise<void> {
     beautifiedPrompt.textContent = '';
     const steps = numberField('steps');
     const guidance = numberField('guidance');
+    const samplerModes: readonly WorkerMode[] = ['text2image', 'flash', 'img2img'];
+    const scheduler = samplerModes.includes(current) ? $<HTMLSelectElement>('scheduler').value : '';
+    const schedulerConfig = samplerModes.includes(current) ? schedulerConfigField() : undefined;
     const width = numberField('width');
     const height = numberField('height');
     const output = await client.generate(
@@ -163,6 +185,8 @@ async function run(): Promise<void> {
         seed: numberField('seed') ?? 0,
         ...(steps !== undefined ? { steps } : {}),
         ...(guidance !== undefined ? { guidanceScale: guidance } : {}),
+        ...(scheduler !== '' ? { scheduler } : {}),
+        ...(schedulerConfig !== undefined ? { schedulerConfig } : {}),
         ...(width !== undefined && current !== 'inpaint' && current !== 'upscale' ? { width } : {}),
         ...(height !== undefined && current !== 'inpaint' && current !== 'upscale' ? { height } : {}),
         ...(beautifier ? { beautify: beautifier } : {}),

@@ -4,6 +4,7 @@ import {
   kandinskyError,
   toGenerationMetadata,
   type ControlNetPipeline,
+  type FlashOptions,
   type GenerationMetadata,
   type GenerationParameters,
   type GenerationResult,
@@ -12,6 +13,7 @@ import {
   type ProgressEvent,
   type PromptBeautifier,
   type RgbImage,
+  type SchedulerName,
 } from '@kandinsky/core';
 import type { KandiSuperRes, UpscaleParameters } from '@kandinsky/superres';
 import { encodePng } from './image-io.js';
@@ -90,6 +92,8 @@ function wrongFolder(mode: string, opened: AnyPipeline, wanted: string): Kandins
 }
 
 /** Folder classes the base pipeline's modes cannot run on. */
+/** The modes whose pipelines take a sampler choice. */
+const SAMPLER_MODES: readonly string[] = ['text2image', 'img2img', 'flash'];
 const OTHER_FOLDERS = ['Kandinsky3IpAdapterPipeline', 'Kandinsky3ControlnetPipeline', 'KandiSuperResPipeline', 'BeautifierLM'];
 
 async function generateImage(
@@ -122,6 +126,18 @@ async function generateImage(
     );
   }
   const withBeautify = beautify === undefined ? {} : { beautify };
+  if ((request.scheduler !== undefined || request.schedulerConfig !== undefined) && !SAMPLER_MODES.includes(request.mode)) {
+    throw kandinskyError(
+      'INVALID_ARGUMENT',
+      `The mode ${JSON.stringify(request.mode)} takes no scheduler (scheduler ${JSON.stringify(request.scheduler)}).`,
+      `Only ${SAMPLER_MODES.join(', ')} take \`scheduler\`; leave it out for the other modes.`,
+      { mode: request.mode },
+    );
+  }
+  const sampler = {
+    ...(request.scheduler !== undefined ? { scheduler: request.scheduler as SchedulerName } : {}),
+    ...(request.schedulerConfig !== undefined ? { schedulerConfig: request.schedulerConfig } : {}),
+  };
   if (request.mode === 'variation') {
     if (opened.className !== 'Kandinsky3IpAdapterPipeline') throw wrongFolder(request.mode, opened, 'Kandinsky3IpAdapterPipeline');
     const pipeline = opened.pipeline as IpAdapterPipeline;
@@ -141,11 +157,12 @@ async function generateImage(
   const prompt = { prompt: request.prompt };
   switch (request.mode) {
     case 'text2image':
-      return pipeline.textToImage({ ...common, ...prompt, ...size, ...steps, ...guidance, ...withBeautify });
+      return pipeline.textToImage({ ...common, ...prompt, ...size, ...steps, ...guidance, ...sampler, ...withBeautify });
     case 'flash':
-      return pipeline.flash({ ...common, ...prompt, ...size, ...withBeautify });
+      // Flash's own sampler ignores steps (with a warning); LCM counts them.
+      return pipeline.flash({ ...common, ...prompt, ...size, ...(sampler as Pick<FlashOptions, 'scheduler' | 'schedulerConfig'>), ...steps, ...withBeautify });
     case 'img2img':
-      return pipeline.imageToImage({ ...common, ...prompt, ...size, ...steps, ...guidance, image: needImage(), ...(request.strength !== undefined ? { strength: request.strength } : {}) });
+      return pipeline.imageToImage({ ...common, ...prompt, ...size, ...steps, ...guidance, ...sampler, image: needImage(), ...(request.strength !== undefined ? { strength: request.strength } : {}) });
     case 'inpaint':
       if (!request.mask) throw kandinskyError('INVALID_ARGUMENT', 'Inpainting needs a mask.', 'Pass `mask`: one byte per pixel of the image, 255 = repaint.');
       return pipeline.inpaint({ ...common, ...prompt, ...steps, ...guidance, image: needImage(), mask: request.mask });

@@ -34,6 +34,19 @@ export interface WorkerGenerateRequest {
   readonly negativePrompt?: string;
   readonly seed?: number;
   readonly steps?: number;
+  /**
+   * The sampler, by the names of core's `SchedulerName` (`unipc`, `euler-a`, `LCMScheduler`, …):
+   * `text2image` and `img2img` take any; `flash` takes `lcm` (LCM on the Flash UNet, `steps` then
+   * counts), or `flash` for its own sampler. The other modes refuse it.
+   * @default undefined (each pipeline's own sampler)
+   */
+  readonly scheduler?: string;
+  /**
+   * Values over the model's scheduler config, like diffusers' `from_config` keyword arguments,
+   * e.g. `{ timestep_spacing: 'leading' }`; only with `scheduler`.
+   * @default undefined
+   */
+  readonly schedulerConfig?: Readonly<Record<string, unknown>>;
   readonly guidanceScale?: number;
   readonly width?: number;
   readonly height?: number;
