@@ -27,6 +27,7 @@ import { VARIATION_HELP, runVariation } from './variation-command.js';
 import { openUpscaler, parseUpscaleAfterGenerate, upscaleImages, type UpscaleAfterGenerate } from './upscale-after-generate.js';
 import { upscaleCommand } from './upscale-command.js';
 import { SDK_VERSION } from './version.js';
+import { checkMainArguments } from './main-arguments.js';
 
 /** Codes that mean the user asked for something impossible (exit 2) rather than a failure (1). */
 const BAD_INPUT = /^INVALID_|^MODEL_NOT_FOUND$|^DEVICE_UNAVAILABLE$|^IMAGE_TOO_LARGE$/;
@@ -34,9 +35,11 @@ const BAD_INPUT = /^INVALID_|^MODEL_NOT_FOUND$|^DEVICE_UNAVAILABLE$|^IMAGE_TOO_L
 /**
  * Runs the CLI with `argv` (without `node` and the script) and returns the exit code:
  * 0 success, 2 bad input (message and hint on stderr), 1 any other failure. The whole command
- * line is checked before a model is opened.
+ * line is checked before a model is opened. Arguments that are not a string array and two
+ * streams throw INVALID_ARGUMENT (a caller's bug, with nowhere to report it).
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  checkMainArguments(argv, io);
   const [command, ...rest] = argv;
   try {
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
