@@ -32,6 +32,7 @@ describe('@kandinsky/node public API with bad arguments', () => {
     });
     console.log(`node: ${report.targets.length} public functions, constructors and methods probed`);
     if (report.findings.length > 0) console.log(report.findings.join('\n'));
+    if (report.fixedKnownBugs.length > 0) console.log(`fixed, remove from knownBugs: ${report.fixedKnownBugs.join(', ')}`);
     expect(report.unprobedClasses).toEqual([]);
     expect(report.findings).toEqual([]);
     expect(report.fixedKnownBugs).toEqual([]);

@@ -1,5 +1,6 @@
 import { createAbortError } from './abort-error.js';
 import type { AbortSignalLike } from './abort-signal-like.js';
+import { checkOptionalObject, checkOptionalSignal } from '../errors/argument-checks.js';
 
 /** Options of {@link abortable}. */
 export interface AbortableOptions<T> {
@@ -35,6 +36,8 @@ export function abortable<T>(
   signal: AbortSignalLike | undefined,
   options: AbortableOptions<T> = {},
 ): Promise<T> {
+  checkOptionalSignal('signal', signal);
+  checkOptionalObject('options', options);
   if (signal === undefined) return Promise.resolve(promise);
   const operation = options.operation ?? 'Operation';
   const abandon = (value: T): void => {

@@ -2,6 +2,7 @@ import { kandinskyError } from '../errors/error-constructors.js';
 import type { DataType } from '../tensor/tensor.js';
 import type { ModelSession } from './model-session.js';
 import { formatShape, formatTensorSpec, isDynamicDimension, type Dimension, type TensorSpec } from './tensor-spec.js';
+import { checkArray, checkObject } from '../errors/argument-checks.js';
 
 /** What a component requires of one model input or output. */
 export interface TensorContract {
@@ -72,7 +73,12 @@ export function checkSessionContract(
   session: Pick<ModelSession, 'inputs' | 'outputs'>,
   contract: ComponentContract,
 ): void {
+  checkObject('session', session, 'a session { inputs, outputs }', 'Pass the loaded ModelSession.');
+  checkArray('session.inputs', session.inputs, 'an array of tensor specs', 'Pass the loaded ModelSession.');
+  checkArray('session.outputs', session.outputs, 'an array of tensor specs', 'Pass the loaded ModelSession.');
+  checkObject('contract', contract, 'a ComponentContract', 'Use COMPONENT_CONTRACTS[role].');
   const problems = findContractProblems(session, contract);
+
   if (problems.length === 0) return;
   const lines = [
     `Model component ${JSON.stringify(componentName)} does not match its contract (${problems.length} problem${

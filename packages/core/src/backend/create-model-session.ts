@@ -8,6 +8,8 @@ import type { ModelSession, RunOptions, TensorMap } from './model-session.js';
 import { normalizeRuntimeError } from './normalize-runtime-error.js';
 import type { RawSession } from './raw-session.js';
 import type { TensorSpec } from './tensor-spec.js';
+import { checkObject, checkOptionalObject } from '../errors/argument-checks.js';
+import { invalidArgument } from '../errors/error-constructors.js';
 
 /** Options of {@link createModelSession}. */
 export interface ModelSessionOptions {
@@ -40,6 +42,14 @@ const NO_RUN_OPTIONS: RunOptions = Object.freeze({});
  *   `dispose` was called settle normally. Every call returns the same promise.
  */
 export function createModelSession(raw: RawSession, options: ModelSessionOptions = {}): ModelSession {
+  checkObject('raw', raw, 'a RawSession { inputs, outputs, run, release }', "Pass the backend's raw session.");
+  checkOptionalObject('options', options);
+  for (const key of ['inputs', 'outputs'] as const) {
+    if (!Array.isArray(raw[key])) throw invalidArgument(`raw.${key}`, raw[key], 'an array of tensor specs', 'A RawSession lists its inputs and outputs.');
+  }
+  for (const key of ['run', 'release'] as const) {
+    if (typeof raw[key] !== 'function') throw invalidArgument(`raw.${key}`, raw[key], 'a function', 'A RawSession has run() and release().');
+  }
   return new ManagedModelSession(raw, options.label ?? 'model', { symbolicDimensions: options.symbolicDimensions ?? true });
 }
 

@@ -17,6 +17,7 @@ import { normalizeModelSource, type ModelSource } from './model-source.js';
 import { normalizeRuntimeError } from './normalize-runtime-error.js';
 import type { RawSession } from './raw-session.js';
 import type { TensorSpec } from './tensor-spec.js';
+import { checkOptionalObject } from '../errors/argument-checks.js';
 
 /** What a mock model's `compute` receives besides the feeds. */
 export interface MockRunContext {
@@ -145,6 +146,7 @@ export class MockBackend implements Backend {
   private pendingRuns = 0;
 
   constructor(options: MockBackendOptions = {}) {
+    checkOptionalObject('options', options);
     this.name = options.name ?? 'mock';
     this.device = options.device ?? 'cpu';
     this.capabilities = { maxMemoryBytes: undefined, ...options.capabilities };

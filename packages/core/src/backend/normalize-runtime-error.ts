@@ -2,6 +2,7 @@ import { kandinskyError } from '../errors/error-constructors.js';
 import { createAbortError, isAbortError } from '../abort/abort-error.js';
 import type { AbortSignalLike } from '../abort/abort-signal-like.js';
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
+import { checkObject, checkOptionalSignal } from '../errors/argument-checks.js';
 
 /** Where a runtime failure happened, for {@link normalizeRuntimeError}. */
 export interface RuntimeErrorContext {
@@ -35,6 +36,8 @@ const outOfMemoryPattern = /out of memory|bad_alloc|failed to allocate|allocatio
  * It returns the error rather than throwing it, so it fits `catch (error) { throw normalize… }`.
  */
 export function normalizeRuntimeError(error: unknown, context: RuntimeErrorContext): KandinskyError {
+  checkObject('context', context, 'a RuntimeErrorContext { operation }', 'Pass e.g. { operation: "Running unet" }.');
+  checkOptionalSignal('context.signal', context.signal);
   if (KandinskyError.isInstance(error)) return error;
   if (context.signal?.aborted === true) return createAbortError(context.signal, context.operation);
   if (isAbortError(error)) {

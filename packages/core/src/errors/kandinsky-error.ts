@@ -30,6 +30,15 @@ export class KandinskyError extends Error {
   private readonly [marker] = true;
 
   constructor(options: KandinskyErrorOptions) {
+    const fields = options as Partial<KandinskyErrorOptions> | null;
+    if (typeof fields !== 'object' || fields === null || typeof fields.code !== 'string' || typeof fields.message !== 'string' || typeof fields.hint !== 'string') {
+      // Thrown as a well-formed KandinskyError, so that a malformed one never escapes as a TypeError.
+      throw new KandinskyError({
+        code: 'INVALID_ARGUMENT',
+        message: `KandinskyError options must be an object { code, message, hint } of strings, got ${describeValue(options)}.`,
+        hint: "Use kandinskyError(code, message, hint) or new KandinskyError({ code: 'INVALID_ARGUMENT', message, hint }).",
+      });
+    }
     super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = options.code === 'ABORTED' ? 'AbortError' : 'KandinskyError';
     this.code = options.code;

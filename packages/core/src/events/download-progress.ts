@@ -2,6 +2,7 @@ import { describeValue } from '../errors/kandinsky-error.js';
 import { kandinskyError } from '../errors/error-constructors.js';
 import { emitProgress } from './emit-progress.js';
 import type { ProgressCallback } from './progress-event.js';
+import { invalidArgument } from '../errors/error-constructors.js';
 
 /** A file a load will fetch, declared up front so the overall total covers files not started yet. */
 export interface PlannedDownload {
@@ -52,6 +53,7 @@ export class DownloadProgress {
    * @param fromCache - Whether the bytes came from a local cache. Defaults to false.
    */
   update(file: string, loadedBytes: number, totalBytes: number | undefined, fromCache = false): void {
+    if (typeof file !== 'string') throw invalidArgument('file', file, 'a file name', 'Pass the path of the file being downloaded.');
     checkByteCount('loadedBytes', loadedBytes, file);
     if (totalBytes !== undefined) checkByteCount('totalBytes', totalBytes, file);
     const state = this.files.get(file) ?? { loadedBytes: 0, totalBytes: undefined };
@@ -84,7 +86,7 @@ function checkByteCount(name: string, value: number, file: string): void {
   if (Number.isSafeInteger(value) && value >= 0) return;
   throw kandinskyError(
     'INVALID_ARGUMENT',
-    `${name} ${describeValue(value)} for ${JSON.stringify(file)} is not a non-negative integer.`,
+    `${name} ${describeValue(value)} for ${describeValue(file)} is not a non-negative integer.`,
     'Report byte counts as whole numbers ≥ 0.',
     { file, [name]: value },
   );

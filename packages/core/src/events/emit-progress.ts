@@ -1,3 +1,4 @@
+import { checkFunction } from '../errors/argument-checks.js';
 import type { ProgressCallback, ProgressEvent } from './progress-event.js';
 
 /** Receives what a progress callback threw (or its returned promise rejected with). */
@@ -26,6 +27,9 @@ export function emitProgress(
   onCallbackError: ProgressCallbackErrorHandler = reportCallbackError,
 ): void {
   if (callback === undefined) return;
+  // A non-function is the caller's bug, not a callback failure to report and go on from.
+  checkFunction('onProgress', callback, 'a function or undefined', 'Pass (event) => { ... } or leave it out.');
+  checkFunction('onCallbackError', onCallbackError, 'a function', 'Leave it out for reportError / console.error.');
   const report = (error: unknown): void => {
     try {
       onCallbackError(error, event);

@@ -2,6 +2,7 @@ import { isAbortError } from '../abort/abort-error.js';
 import { emitProgress } from './emit-progress.js';
 import { monotonicNow } from './monotonic-now.js';
 import type { ProgressCallback, StageName } from './progress-event.js';
+import { checkFunction, checkOptionalObject } from '../errors/argument-checks.js';
 
 /** Options of {@link runStage}. */
 export interface RunStageOptions {
@@ -30,6 +31,8 @@ export async function runStage<T>(
   work: () => Promise<T> | T,
   options: RunStageOptions = {},
 ): Promise<T> {
+  checkFunction('work', work, 'a function', 'Pass the work of the stage: () => result or a promise.');
+  checkOptionalObject('options', options);
   const component = options.component === undefined ? {} : { component: options.component };
   const started = monotonicNow();
   emitProgress(onProgress, { type: 'stage', stage, status: 'start', ...component });

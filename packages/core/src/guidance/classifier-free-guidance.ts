@@ -1,6 +1,7 @@
 import { describeValue } from '../errors/kandinsky-error.js';
 import { invalidArgument, shapeMismatch } from '../errors/error-constructors.js';
 import { assertDims, assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
+import { checkObject } from '../errors/argument-checks.js';
 
 /**
  * Order of the two halves of a CFG batch (spec §3.8): the original ai-forever code runs
@@ -152,6 +153,7 @@ export function classifierFreeGuidance(
   unconditional: Tensor<'float32'>,
   options: ClassifierFreeGuidanceOptions,
 ): Tensor<'float32'> {
+  checkObject('options', options, 'an options object { guidanceScale }', 'Pass e.g. { guidanceScale: 3 }.');
   const guidanceRescale = options.guidanceRescale ?? 0;
   validateScales(options.guidanceScale, guidanceRescale);
   assertDtype('conditional', conditional, 'float32');
@@ -175,6 +177,7 @@ export function classifierFreeGuidanceBatched(
   options: BatchedClassifierFreeGuidanceOptions,
 ): Tensor<'float32'> {
   assertDtype('batch', batch, 'float32');
+  checkObject('options', options, 'an options object { order, guidanceScale }', "Pass e.g. { order: 'cond-first', guidanceScale: 3 }.");
   if (options.order !== 'cond-first' && options.order !== 'uncond-first') {
     const hint = "Use 'cond-first' (original ai-forever code) or 'uncond-first' (diffusers / K3D).";
     throw invalidArgument('order', options.order, "'cond-first' or 'uncond-first'", hint);

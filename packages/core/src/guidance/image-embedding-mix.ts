@@ -1,6 +1,7 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
 import { kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 import { assertDims, assertDtype, createTensor, sameDims, type Tensor } from '../tensor/tensor.js';
+import { checkArray, checkOptionalObject, checkTensor } from '../errors/argument-checks.js';
 
 /** Options of {@link mixImageEmbeddings}. */
 export interface MixImageEmbeddingsOptions {
@@ -38,6 +39,10 @@ export function mixImageEmbeddings(
   weights: readonly number[],
   options: MixImageEmbeddingsOptions = {},
 ): Tensor<'float32'> {
+  checkArray('embeddings', embeddings, 'an array of image-embedding tensors', 'Pass one embedding per image.');
+  embeddings.forEach((embedding, i) => checkTensor(`embeddings[${i}]`, embedding));
+  checkArray('weights', weights, 'an array of numbers, one per embedding', 'Pass e.g. [0.5, 0.5].');
+  checkOptionalObject('options', options);
   if (embeddings.length === 0) {
     throw weightsError('No image embeddings were given (0 embeddings).', 'Pass at least one image embedding.', {
       count: 0,

@@ -3,6 +3,7 @@ import { describeValue } from '../errors/kandinsky-error.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { interpolate } from './interpolate.js';
 import { createRgbImage, type RgbImage } from './rgb-image.js';
+import { checkArray, checkInteger, checkTensor } from '../errors/argument-checks.js';
 
 /**
  * The HED detector's post-processing (spec §2.9, controlnet_aux `HEDdetector`): each side output
@@ -11,6 +12,10 @@ import { createRgbImage, type RgbImage } from './rgb-image.js';
  * replicated to three channels.
  */
 export function hedEdgeMap(sides: readonly Tensor<'float32'>[], width: number, height: number): RgbImage {
+  checkArray('sides', sides, 'an array of side-output tensors', 'Pass the side1…side5 outputs of the edge detector.');
+  sides.forEach((side, i) => checkTensor(`sides[${i}]`, side));
+  checkInteger('width', width, 1, 'Pass the edge map width in pixels.');
+  checkInteger('height', height, 1, 'Pass the edge map height in pixels.');
   if (sides.length === 0) {
     throw kandinskyError('INVALID_ARGUMENT', 'hedEdgeMap: no side outputs were given.', 'Pass the side1…side5 outputs of the edge detector.');
   }

@@ -3,6 +3,7 @@ import { kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 import { assertDtype, type Tensor } from '../tensor/tensor.js';
 import { createImageMask, type ImageMask } from './image-mask.js';
 import { assertRgbImage, RGB_CHANNELS, type RgbImage } from './rgb-image.js';
+import { checkObject } from '../errors/argument-checks.js';
 
 /**
  * Value range of an image tensor: `'minus-one-to-one'` is what the MoVQ encoder/decoder and the
@@ -268,6 +269,7 @@ export function normalizeChannels(
 
 /** A mask as a `[1, 1, H, W]` float32 tensor (values copied). */
 export function maskToTensor(mask: ImageMask): Tensor<'float32'> {
+  checkObject('mask', mask, 'an ImageMask { width, height, data }', 'Create masks with createImageMask(width, height, data).');
   createImageMask(mask.width, mask.height, mask.data);
   return { dtype: 'float32', dims: [1, 1, mask.height, mask.width], data: mask.data.slice() };
 }

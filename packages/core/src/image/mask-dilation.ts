@@ -1,4 +1,5 @@
 import { createImageMask, type ImageMask } from './image-mask.js';
+import { checkObject } from '../errors/argument-checks.js';
 
 /** How far `prepare_mask` reaches: three passes of a 5×5 kernel, 2 pixels each (spec §4.5). */
 export const MASK_DILATION_RADIUS = 6;
@@ -38,6 +39,7 @@ function spread(values: Uint8Array, width: number, height: number, radius: numbe
  * sees a margin around what it repaints.
  */
 export function dilateMask(mask: ImageMask): ImageMask {
+  checkObject('mask', mask, 'an ImageMask { width, height, data }', 'Create masks with createImageMask(width, height, data).');
   const { width, height, data } = createImageMask(mask.width, mask.height, mask.data);
   const set = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) set[i] = data[i]! > 0 ? 1 : 0;

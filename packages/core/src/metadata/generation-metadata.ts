@@ -1,5 +1,6 @@
 import { kandinskyError } from '../errors/error-constructors.js';
 import { insertPngText, readPngText, type PngTextEntry } from './png-text-chunks.js';
+import { checkObject } from '../errors/argument-checks.js';
 
 /** The parameters that produced an image, as stored in its PNG. */
 export interface GenerationMetadata {
@@ -93,6 +94,7 @@ export function generationTextEntries(metadata: GenerationMetadata): PngTextEntr
 
 /** Returns a copy of `png` carrying `metadata` (both the readable and the JSON entry). */
 export function embedGenerationMetadata(png: Uint8Array, metadata: GenerationMetadata): Uint8Array {
+  checkObject('metadata', metadata, 'a GenerationMetadata object', 'Build it with toGenerationMetadata(result.parameters, options).');
   return insertPngText(png, generationTextEntries(metadata));
 }
 

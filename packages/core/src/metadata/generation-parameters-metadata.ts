@@ -1,6 +1,7 @@
 import { invalidArgument } from '../errors/error-constructors.js';
 import type { GenerationParameters } from '../pipelines/generation-types.js';
 import type { GenerationMetadata } from './generation-metadata.js';
+import { checkArray, checkObject } from '../errors/argument-checks.js';
 
 /** Options of {@link toGenerationMetadata}. */
 export interface ToGenerationMetadataOptions {
@@ -23,6 +24,9 @@ export interface ToGenerationMetadataOptions {
  * ```
  */
 export function toGenerationMetadata(parameters: GenerationParameters, options: ToGenerationMetadataOptions): GenerationMetadata {
+  checkObject('parameters', parameters, 'the parameters of a GenerationResult', 'Pass result.parameters.');
+  checkArray('parameters.seeds', parameters.seeds, 'an array of seeds', 'Pass result.parameters.');
+  checkObject('options', options, 'an options object { sdkVersion }', 'Pass e.g. { sdkVersion: "my-app 1.0" }.');
   const imageIndex = options.imageIndex ?? 0;
   const count = parameters.seeds.length;
   if (!Number.isInteger(imageIndex) || imageIndex < 0 || imageIndex >= count) {

@@ -20,6 +20,7 @@ function invalidPng(message: string): KandinskyError {
 }
 
 function checkSignature(png: Uint8Array): void {
+  if (!(png instanceof Uint8Array)) throw invalidPng(`Expected the bytes of a PNG file (a Uint8Array), got ${describeValue(png)}.`);
   if (png.length < 8 || PNG_SIGNATURE.some((byte, i) => png[i] !== byte)) {
     throw invalidPng(`Not a PNG file: the first bytes are ${describeValue(Array.from(png.subarray(0, 8)))}.`);
   }

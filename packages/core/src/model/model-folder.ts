@@ -7,6 +7,7 @@ import type { ModelSource } from '../backend/model-source.js';
 import { describeValue } from '../errors/kandinsky-error.js';
 import { kandinskyError } from '../errors/error-constructors.js';
 import { componentFolder, parseModelIndex, type ModelIndex } from './model-index.js';
+import { checkFunction, checkObject, checkOptionalObject } from '../errors/argument-checks.js';
 
 /**
  * Read access to the files of one model folder, by POSIX path relative to the folder. Backends
@@ -47,6 +48,10 @@ export class ModelFolder {
 
   /** Reads and validates `model_index.json`. */
   static async open(files: ModelFileSource, signal?: AbortSignalLike): Promise<ModelFolder> {
+    checkObject('files', files, 'a ModelFileSource { readText, readBytes, modelSource }', 'Use openModelFolder (node) or fetchFileSource (web), or implement the three readers.');
+    for (const key of ['readText', 'readBytes', 'modelSource'] as const) {
+      checkFunction(`files.${key}`, files[key], 'a function', 'A ModelFileSource has readText, readBytes and modelSource.');
+    }
     const text = await files.readText('model_index.json', signal);
     let json: unknown;
     try {
@@ -110,6 +115,10 @@ export class ModelFolder {
     contract: ComponentContract,
     options: LoadModelOptions = {},
   ): Promise<ModelSession> {
+    checkObject('backend', backend, 'a Backend (with loadModel)', 'Pass the backend the pipeline runs on.');
+    checkFunction('backend.loadModel', backend.loadModel, 'a function', 'Pass the backend the pipeline runs on.');
+    checkObject('contract', contract, 'a ComponentContract', 'Use COMPONENT_CONTRACTS[role].');
+    checkOptionalObject('options', options);
     const source = await this.files.modelSource(this.componentPath(role, 'model.onnx'), options.signal);
     const session = await backend.loadModel(source, { label: role, ...options });
     try {

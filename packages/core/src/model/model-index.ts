@@ -1,5 +1,6 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
 import { kandinskyError } from '../errors/error-constructors.js';
+import { invalidArgument } from '../errors/error-constructors.js';
 
 /** Prompt-encoding conventions of spec §4.1: A original 3.1, B diffusers port, C K3D. */
 export type PromptConvention = 'A' | 'B' | 'C';
@@ -106,6 +107,7 @@ export function parseModelIndex(json: unknown): ModelIndex {
 
 /** The folder of `role`, or MODEL_NOT_FOUND naming the role and the roles the folder has. */
 export function componentFolder(index: ModelIndex, role: string): string {
+  if (typeof role !== 'string') throw invalidArgument('role', role, 'a component role name', 'Use a role of docs/model-format.md §1.1, e.g. "unet".');
   const folder = index.components[role];
   if (folder === undefined) {
     throw kandinskyError(

@@ -4,6 +4,7 @@ import type { NoiseSource } from '../schedulers/scheduler.js';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
 import { normalBlocksFromWords } from './box-muller-float32.js';
 import { MersenneTwister } from './mersenne-twister.js';
+import { invalidArgument } from '../errors/error-constructors.js';
 
 // `uniform_real_distribution<float>` keeps 24 random bits, `<double>` 53 (TransformationHelper.h).
 const FLOAT_MANTISSA_MASK = 0xffffff;
@@ -41,6 +42,9 @@ export class TorchGenerator implements NoiseSource {
    *   beyond 2^53 - 1. Throws INVALID_ARGUMENT otherwise.
    */
   constructor(seed: number | bigint) {
+    if (typeof seed !== 'bigint' && !Number.isSafeInteger(seed)) {
+      throw invalidArgument('seed', seed, 'an integer (number or bigint)', 'Pass the seed of the image, e.g. 42.');
+    }
     this.engine = new MersenneTwister(seed);
     const value = BigInt(seed);
     this.initialSeed = value < 0n ? value + TWO_POW_64 : value;

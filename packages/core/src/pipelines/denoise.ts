@@ -9,6 +9,8 @@ import type {
   SchedulerStepResult,
 } from '../schedulers/scheduler.js';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
+import { checkFunction, checkObject } from '../errors/argument-checks.js';
+import { invalidArgument } from '../errors/error-constructors.js';
 
 /** Classifier-free guidance of a denoising loop (spec §3.8). */
 export interface Guidance {
@@ -64,6 +66,9 @@ export interface DenoiseOptions {
  * then {@link guidedStep}. Returns the final sample.
  */
 export async function denoise(options: DenoiseOptions): Promise<Tensor<'float32'>> {
+  checkObject('options', options, 'an options object { scheduler, latent, generator, predict }', 'See DenoiseOptions.');
+  checkScheduler(options.scheduler);
+  checkFunction('options.predict', options.predict, 'a function (sample, timestep, index) => model output', 'See DenoiseOptions.');
   const { scheduler, generator, guidance, predict, onStep, signal } = options;
   const startIndex = options.startIndex ?? 0;
   const timesteps = scheduler.timesteps.slice(startIndex);
@@ -103,6 +108,15 @@ export function guidedStep(
   state: SchedulerState,
   options: SchedulerStepOptions,
 ): SchedulerStepResult {
+  checkScheduler(scheduler);
+  if (guidance !== undefined) checkObject('guidance', guidance, 'a Guidance { order, guidanceScale } or undefined', 'Leave it out without guidance.');
   const prediction = guidance ? classifierFreeGuidanceBatched(modelOutput, guidance) : modelOutput;
   return scheduler.step(prediction, timestep, sample, state, options);
+}
+
+function checkScheduler(scheduler: unknown): asserts scheduler is Scheduler {
+  const hint = 'Pass a scheduler (createScheduler, Kandinsky3Sampler, FlashSampler) after setTimesteps.';
+  checkObject('scheduler', scheduler, 'a Scheduler', hint);
+  for (const key of ['step', 'createState'] as const) checkFunction(`scheduler.${key}`, (scheduler as Record<string, unknown>)[key], 'a function', hint);
+  if (!Array.isArray((scheduler as { timesteps?: unknown }).timesteps)) throw invalidArgument('scheduler.timesteps', (scheduler as { timesteps?: unknown }).timesteps, 'an array', hint);
 }

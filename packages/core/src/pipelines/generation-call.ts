@@ -56,3 +56,10 @@ export class GenerationCall {
     emitProgress(this.onProgress, { type: 'warning', code, message });
   }
 }
+
+/** INVALID_ARGUMENT unless `call` is a GenerationCall (the first argument of the components' methods). */
+export function checkGenerationCall(call: unknown): asserts call is GenerationCall {
+  if (!(call instanceof GenerationCall)) {
+    throw invalidArgument('call', call, 'a GenerationCall', 'Build one per public call: new GenerationCall(options), as the task pipelines do.');
+  }
+}

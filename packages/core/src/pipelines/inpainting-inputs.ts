@@ -3,10 +3,11 @@ import { imagesToTensor } from '../image/image-tensor.js';
 import type { ImageMask } from '../image/image-mask.js';
 import { interpolate } from '../image/interpolate.js';
 import { resizeLikePillow } from '../image/pillow-resize.js';
-import type { RgbImage } from '../image/rgb-image.js';
+import { assertRgbImage, type RgbImage } from '../image/rgb-image.js';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
 import { LATENT_SCALE } from './kandinsky3-components.js';
 import { PIXEL_MULTIPLE } from './generation-options.js';
+import { checkInteger, checkObject } from '../errors/argument-checks.js';
 
 /** The area the reference shrinks inpainting inputs to, at most (spec §4.5 step 1: 1024²). */
 export const INPAINTING_MAX_AREA = 1024 * 1024;
@@ -27,6 +28,8 @@ function roundHalfEven(value: number): number {
  * @throws KandinskyError INVALID_IMAGE when a side would become 0 (a side under 64 pixels).
  */
 export function inpaintingSize(width: number, height: number): { width: number; height: number } {
+  checkInteger('width', width, 1, 'Pass the image width in pixels.');
+  checkInteger('height', height, 1, 'Pass the image height in pixels.');
   const reduce = Math.max(1, Math.sqrt((width * height) / INPAINTING_MAX_AREA));
   const side = (value: number) => Math.floor(roundHalfEven(value / reduce) / PIXEL_MULTIPLE) * PIXEL_MULTIPLE;
   const size = { width: side(width), height: side(height) };
@@ -64,6 +67,8 @@ export interface InpaintingInputs {
  * already be the image's size.
  */
 export function prepareInpaintingInputs(image: RgbImage, mask: ImageMask): InpaintingInputs {
+  assertRgbImage(image);
+  checkObject('mask', mask, 'an ImageMask { width, height, data }', 'Create masks with createImageMask(width, height, data).');
   const { width, height } = inpaintingSize(image.width, image.height);
   const sized = image.width === width && image.height === height ? image : resizeLikePillow(image, { width, height, filter: 'bicubic' });
   const sizedMask = mask.width === width && mask.height === height ? mask : interpolate(mask, { width, height, mode: 'bilinear' });

@@ -2,6 +2,7 @@ import { WarningCodes } from '../events/warning-codes.js';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
 import type { EncodedPrompt, PromptContexts } from './prompt-encoder.js';
 import { MAX_PROMPT_TOKENS, cutLength, tokenizePrompt, type PromptTokens, type TextTokenizer } from './prompt-tokens.js';
+import { checkFunction, checkObject } from '../errors/argument-checks.js';
 
 /**
  * Which K3D pipeline's convention C to follow (spec §4.1 C; the two files differ):
@@ -82,6 +83,9 @@ function maskTensor(mask: readonly number[], length: number): Tensor<'int64'> {
  * the negative prompt (`""` when none) of the same length L, per {@link K3dPromptVariant}.
  */
 export async function encodeK3dPrompt(models: K3dPromptModels, options: K3dPromptOptions): Promise<PromptContexts> {
+  checkObject('models', models, 'the encoder models { tokenizer, encode, project }', 'See K3dPromptModels.');
+  for (const key of ['encode', 'project'] as const) checkFunction(`models.${key}`, models[key], 'a function', 'See K3dPromptModels.');
+  checkObject('options', options, 'an options object { variant, prompt }', 'See K3dPromptOptions.');
   const { variant, withUnconditional } = options;
   const positive = tokenizePrompt(models.tokenizer, options.prompt);
   if (positive.droppedTokens > 0) {

@@ -2,7 +2,7 @@ import { throwIfAborted } from '../abort/throw-if-aborted.js';
 import type { Backend } from '../backend/backend.js';
 import type { LoadModelOptions } from '../backend/load-model-options.js';
 import type { ModelSession } from '../backend/model-session.js';
-import { kandinskyError } from '../errors/error-constructors.js';
+import { invalidArgument, kandinskyError } from '../errors/error-constructors.js';
 import { describeValue, KandinskyError } from '../errors/kandinsky-error.js';
 import { emitProgress } from '../events/emit-progress.js';
 import { imagesToTensor, tensorToImages, type PixelRounding } from '../image/image-tensor.js';
@@ -18,11 +18,12 @@ import { INPAINTING_PERCENTILE, Kandinsky3Sampler, TEXT_TO_IMAGE_PERCENTILE } fr
 import type { Scheduler } from '../schedulers/scheduler.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ComponentSessions } from './component-sessions.js';
-import type { GenerationCall } from './generation-call.js';
+import { checkGenerationCall, type GenerationCall } from './generation-call.js';
 import { denoise, type DenoiseOptions, type DenoiseStep } from './denoise.js';
 import type { GenerationParameters } from './generation-types.js';
 import { encodePrompt, type PromptContexts } from './prompt-encoder.js';
 import type { TextTokenizer } from './prompt-tokens.js';
+import { checkFunction, checkObject } from '../errors/argument-checks.js';
 
 /** A diffusers class to build from the folder's scheduler config (see `swapSchedulerClass`). */
 type SwappedScheduler = Extract<SchedulerChoice, { kind: 'scheduler' }>;
@@ -111,6 +112,7 @@ export class Kandinsky3Components {
    * default size. Throws INVALID_MODEL_MANIFEST otherwise.
    */
   static async create(options: Kandinsky3ComponentsOptions): Promise<Kandinsky3Components> {
+    checkComponentsOptions(options);
     const { folder } = options;
     const convention: PromptConvention | undefined = folder.index.convention;
     const accepted = options.conventions ?? ['A', 'B'];
@@ -150,6 +152,7 @@ export class Kandinsky3Components {
    * `contract` (an IP-Adapter or ControlNet `unet` names its own).
    */
   async session(call: GenerationCall, role: string, contract = COMPONENT_CONTRACTS[role]): Promise<ModelSession> {
+    checkGenerationCall(call);
     if (contract === undefined) {
       throw kandinskyError('INVALID_ARGUMENT', `No component contract for role ${describeValue(role)}.`, 'Use a role of docs/model-format.md §1.1.');
     }
@@ -175,6 +178,7 @@ export class Kandinsky3Components {
    * counted in flight for {@link dispose}.
    */
   track<T>(work: () => Promise<T>): Promise<T> {
+    checkFunction('work', work, 'a function returning a promise', 'Pass the body of the public call.');
     let result: Promise<T>;
     if (this.lowMemory) {
       result = this.#queue.then(work);
@@ -183,7 +187,8 @@ export class Kandinsky3Components {
         () => undefined,
       );
     } else {
-      result = work();
+      // Promise.resolve: a work function that returns a value (not a promise) is tracked as well.
+      result = Promise.resolve(work());
     }
     const settled = result.then(
       () => undefined,
@@ -297,6 +302,8 @@ export class Kandinsky3Components {
       readonly denoise: Omit<DenoiseOptions, 'latent' | 'generator' | 'onStep' | 'signal'>;
     },
   ): Promise<RgbImage[]> {
+    checkGenerationCall(call);
+    checkObject('request', request, 'a request { seeds, unet, previewEvery, rounding, start, denoise }', 'Task pipelines build it from their options.');
     const latents: Tensor<'float32'>[] = [];
     for (const seed of request.seeds) {
       const generator = new TorchGenerator(seed);
@@ -326,6 +333,7 @@ export class Kandinsky3Components {
    * from the x0 estimate. Undefined without a progress listener (nothing to report).
    */
   stepListener(call: GenerationCall, previewEvery: number): ((step: DenoiseStep) => Promise<void>) | undefined {
+    checkGenerationCall(call);
     const onProgress = call.onProgress;
     if (!onProgress) return undefined;
     return async ({ index, total, timestep, predOriginalSample }) => {
@@ -446,4 +454,16 @@ function assertFiniteLatent(seed: number, latent: Tensor<'float32'>): Tensor<'fl
     }
   }
   return latent;
+}
+
+/** The fields of {@link Kandinsky3ComponentsOptions} that are used before anything can check them. */
+export function checkComponentsOptions(options: unknown): asserts options is Kandinsky3ComponentsOptions {
+  const hint = 'Pass { backend, folder: await ModelFolder.open(files), tokenizer }, or use loadKandinsky3 of @kandinsky/node or @kandinsky/web.';
+  checkObject('options', options, 'an options object { backend, folder, tokenizer }', hint);
+  const { backend, folder, tokenizer } = options as Partial<Record<'backend' | 'folder' | 'tokenizer', Record<string, unknown>>>;
+  if (typeof backend?.loadModel !== 'function') throw invalidArgument('options.backend', backend, 'a Backend (with loadModel)', hint);
+  if (typeof folder?.has !== 'function' || typeof folder.index !== 'object' || folder.index === null) {
+    throw invalidArgument('options.folder', folder, 'a ModelFolder (ModelFolder.open(files))', hint);
+  }
+  if (typeof tokenizer?.encode !== 'function') throw invalidArgument('options.tokenizer', tokenizer, 'a tokenizer with encode(text)', hint);
 }

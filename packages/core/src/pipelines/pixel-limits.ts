@@ -44,6 +44,9 @@ export function checkPixelLimits(width: number, height: number, count: number, l
   if (limits === null || typeof limits !== 'object') {
     throw invalidArgument('limits', limits, 'an object such as { maxPixels }', 'Leave it out for the defaults.');
   }
+  for (const [name, value] of [['width', width], ['height', height], ['count', count]] as const) {
+    if (!Number.isInteger(value) || value < 1) throw invalidArgument(name, value, 'an integer ≥ 1', 'Pass the requested image size and count.');
+  }
   const maxPixels = limit('maxPixels', limits.maxPixels, DEFAULT_MAX_PIXELS);
   const maxJobPixels = limit('maxJobPixels', limits.maxJobPixels, DEFAULT_MAX_JOB_PIXELS);
   const pixels = width * height;

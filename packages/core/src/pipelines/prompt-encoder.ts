@@ -10,6 +10,7 @@ import {
   type PromptTokens,
   type TextTokenizer,
 } from './prompt-tokens.js';
+import { checkFunction, checkObject } from '../errors/argument-checks.js';
 
 /** A context batch item ready for the UNet. */
 export interface EncodedPrompt {
@@ -143,6 +144,9 @@ function guardFinite(states: Tensor<'float32'>, item: number, warn: EncodePrompt
  *   all-zero mask.
  */
 export async function encodePrompt(models: PromptEncoderModels, options: EncodePromptOptions): Promise<PromptContexts> {
+  checkObject('models', models, 'the encoder models { tokenizer, encode }', 'See PromptEncoderModels.');
+  checkFunction('models.encode', models.encode, 'a function', 'See PromptEncoderModels.');
+  checkObject('options', options, 'an options object { convention, prompt }', 'See EncodePromptOptions.');
   const { convention, withUnconditional } = options;
   if (convention !== 'A' && convention !== 'B') {
     throw kandinskyError(

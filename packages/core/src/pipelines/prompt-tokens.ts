@@ -1,4 +1,5 @@
 import { invalidArgument } from '../errors/error-constructors.js';
+import { checkObject } from '../errors/argument-checks.js';
 
 /**
  * The one thing the pipelines need from a tokenizer: text → ids **without** special tokens.
@@ -41,6 +42,8 @@ export function tokenizePrompt(
   if (typeof text !== 'string') {
     throw invalidArgument('prompt', text, 'a string', 'Pass the prompt as text; use "" for an empty prompt.');
   }
+  checkObject('tokenizer', tokenizer, 'a tokenizer with encode(text)', 'Pass the pipeline tokenizer (loadTokenizer).');
+  if (typeof tokenizer.encode !== 'function') throw invalidArgument('tokenizer.encode', tokenizer.encode, 'a function', 'Pass the pipeline tokenizer (loadTokenizer).');
   const content = tokenizer.encode(text);
   const kept = Math.min(content.length, maxLength - 1);
   const ids = new Array<number>(maxLength).fill(T5_PAD_ID);

@@ -1,6 +1,8 @@
 import { concatChannels } from '../tensor/concat-channels.js';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
 import type { EncodedPrompt } from './prompt-encoder.js';
+import { checkArray, checkFiniteNumber, checkInteger, checkObject, checkOptionalObject, checkTensor } from '../errors/argument-checks.js';
+import { invalidArgument } from '../errors/error-constructors.js';
 
 /**
  * What a task adds to the UNet's inputs beyond sample, timestep and prompt context, without
@@ -43,6 +45,14 @@ export class UnetFeeds {
    * @param conditioning What the task adds (see {@link UnetConditioning}).
    */
   constructor(contexts: readonly EncodedPrompt[], conditioning: UnetConditioning = {}) {
+    checkArray('contexts', contexts, 'a non-empty array of encoded prompts { context, mask }', 'Pass e.g. [conditional, unconditional].');
+    if (contexts.length === 0) throw invalidArgument('contexts', contexts, 'a non-empty array of encoded prompts', 'Pass at least the conditional prompt.');
+    contexts.forEach((item, i) => {
+      checkObject(`contexts[${i}]`, item, 'an encoded prompt { context, mask }', 'Pass the output of encodePrompt.');
+      checkTensor(`contexts[${i}].context`, item.context);
+      checkTensor(`contexts[${i}].mask`, item.mask);
+    });
+    checkOptionalObject('conditioning', conditioning);
     const count = contexts.length;
     const [, length, width] = contexts[0]!.context.dims as [number, number, number];
     this.#count = count;
@@ -57,6 +67,9 @@ export class UnetFeeds {
 
   /** The feeds of one step: `sample` (`[1, …]`, with the extra channels) once per batch item. */
   async at(sample: Tensor<'float32'>, timestep: number, index: number): Promise<Record<string, Tensor>> {
+    checkTensor('sample', sample);
+    checkFiniteNumber('timestep', timestep, 'Pass the scheduler timestep of this step.');
+    checkInteger('index', index, 0, 'Pass the step index.');
     const { extraChannels, inputs, perStep } = this.#conditioning;
     const item = extraChannels ? concatChannels([sample, extraChannels]) : sample;
     // One buffer per call, rewritten each step: the previous step's run has resolved by now, and

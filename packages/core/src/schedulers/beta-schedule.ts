@@ -1,5 +1,7 @@
 import { describeValue } from '../errors/kandinsky-error.js';
 import { invalidSchedulerConfig } from '../errors/error-constructors.js';
+import { checkOptionalObject } from '../errors/argument-checks.js';
+import { invalidArgument } from '../errors/error-constructors.js';
 
 /**
  * Beta schedules of diffusers that Kandinsky models use or that users may configure. `exp`
@@ -41,6 +43,7 @@ const COSINE_MAX_BETA = 0.999;
  * - `squaredcos_cap_v2`: `min(1 − ᾱ((i+1)/T)/ᾱ(i/T), 0.999)` in float64, then cast to float32.
  */
 export function betaSchedule(options: BetaScheduleOptions = {}): Float64Array {
+  checkOptionalObject('options', options, 'Pass e.g. { schedule: "linear", numTrainTimesteps: 1000 }.');
   const { schedule = 'linear', numTrainTimesteps = 1000, betaStart = 0.0001, betaEnd = 0.02 } =
     options;
   if (!Number.isInteger(numTrainTimesteps) || numTrainTimesteps < 2) {
@@ -91,6 +94,7 @@ function betasForAlphaBar(count: number, alphaBar: (s: number) => number): Float
  * instead differs from torch at 991 of the 1000 cosine entries).
  */
 export function alphasCumprod(betas: Float64Array): Float64Array {
+  if (!(betas instanceof Float64Array)) throw invalidArgument('betas', betas, 'a Float64Array', 'Pass the result of betaSchedule().');
   const result = new Float64Array(betas.length);
   let product = 1;
   for (let i = 0; i < betas.length; i++) {

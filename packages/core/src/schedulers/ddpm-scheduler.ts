@@ -30,6 +30,7 @@ import {
   forwardDiffuse,
   newScheduleId,
   prepareStepTensors,
+  checkSchedulerState,
   type SingleStepSchedulerState,
 } from './step-checks.js';
 import { TIMESTEP_SPACINGS, spacedTimesteps, type TimestepSpacing } from './timestep-spacing.js';
@@ -200,6 +201,7 @@ export class DDPMScheduler implements Scheduler<SingleStepSchedulerState> {
   }
 
   cloneState(state: SingleStepSchedulerState): SingleStepSchedulerState {
+    checkSchedulerState(state);
     return { stepIndex: state.stepIndex, scheduleId: state.scheduleId };
   }
 

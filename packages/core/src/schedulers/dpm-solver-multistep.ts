@@ -4,7 +4,7 @@ import { dpmSolverConfigRecord, resolveDPMSolverConfig, type DPMSolverConfig } f
 import { dpmSolverSchedule } from './dpm-solver-schedule.js';
 import { thresholdPerSample } from './dynamic-thresholding.js';
 import { trainingTables } from './scheduler-config.js';
-import { checkBeginIndex, checkStepPosition, newScheduleId } from './step-checks.js';
+import { checkBeginIndex, checkStepPosition, newScheduleId, checkSchedulerState } from './step-checks.js';
 import type {
   Scheduler,
   SchedulerState,
@@ -109,6 +109,7 @@ export class DPMSolverMultistepScheduler implements Scheduler<DPMSolverMultistep
   }
 
   cloneState(state: DPMSolverMultistepState): DPMSolverMultistepState {
+    checkSchedulerState(state);
     return {
       stepIndex: state.stepIndex,
       modelOutputs: state.modelOutputs.map((output) => (output === null ? null : output.slice())),

@@ -30,6 +30,7 @@ import {
   drawStepNoise,
   newScheduleId,
   prepareStepTensors,
+  checkSchedulerState,
   type SingleStepSchedulerState,
 } from './step-checks.js';
 import { TIMESTEP_SPACINGS, spacedTimesteps, type TimestepSpacing } from './timestep-spacing.js';
@@ -151,6 +152,7 @@ export class EulerAncestralDiscreteScheduler implements Scheduler<SingleStepSche
   }
 
   cloneState(state: SingleStepSchedulerState): SingleStepSchedulerState {
+    checkSchedulerState(state);
     return { stepIndex: state.stepIndex, scheduleId: state.scheduleId };
   }
 

@@ -27,6 +27,7 @@ import {
   drawStepNoise,
   newScheduleId,
   prepareStepTensors,
+  checkSchedulerState,
   type SingleStepSchedulerState,
 } from './step-checks.js';
 import { exponentialSigmas } from './sigma-schedule.js';
@@ -242,6 +243,7 @@ export class EulerDiscreteScheduler implements Scheduler<SingleStepSchedulerStat
   }
 
   cloneState(state: SingleStepSchedulerState): SingleStepSchedulerState {
+    checkSchedulerState(state);
     return { stepIndex: state.stepIndex, scheduleId: state.scheduleId };
   }
 

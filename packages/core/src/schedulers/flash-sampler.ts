@@ -1,9 +1,11 @@
+import { checkSchedulerState } from './step-checks.js';
 import { kandinskyError } from '../errors/error-constructors.js';
 import { describeValue } from '../errors/kandinsky-error.js';
 import { assertDims, assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
 import { alphasCumprod as cumulativeAlphas, betaSchedule, type BetaScheduleName } from './beta-schedule.js';
 import { diffuse } from './kandinsky-sampler.js';
 import type { Scheduler, SchedulerState, SchedulerStepOptions, SchedulerStepResult } from './scheduler.js';
+import { checkOptionalObject } from '../errors/argument-checks.js';
 
 const f32 = Math.fround;
 
@@ -59,6 +61,7 @@ export class FlashSampler implements Scheduler<SchedulerState> {
   private readonly sqrtOneMinusAlphas: Float64Array;
 
   constructor(options: FlashSamplerOptions = {}) {
+    checkOptionalObject('options', options);
     const { schedule = 'squaredcos_cap_v2', prediction = 'epsilon', timesteps = FLASH_TIMESTEPS } = options;
     if (prediction !== 'epsilon' && prediction !== 'sample') {
       throw kandinskyError(
@@ -158,6 +161,7 @@ export class FlashSampler implements Scheduler<SchedulerState> {
   }
 
   cloneState(state: SchedulerState): SchedulerState {
+    checkSchedulerState(state);
     return { stepIndex: state.stepIndex };
   }
 
@@ -177,6 +181,7 @@ export class FlashSampler implements Scheduler<SchedulerState> {
     state: SchedulerState,
     options: SchedulerStepOptions = {},
   ): SchedulerStepResult {
+    checkSchedulerState(state);
     const index = state.stepIndex;
     if (this.timesteps[index] !== timestep) {
       throw kandinskyError(

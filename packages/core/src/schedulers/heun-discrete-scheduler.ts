@@ -35,6 +35,7 @@ import {
   checkStepPosition,
   newScheduleId,
   prepareStepTensors,
+  checkSchedulerState,
   type SingleStepSchedulerState,
 } from './step-checks.js';
 import { TIMESTEP_SPACINGS, spacedTimesteps, type TimestepSpacing } from './timestep-spacing.js';
@@ -240,6 +241,7 @@ export class HeunDiscreteScheduler implements Scheduler<HeunDiscreteState> {
   }
 
   cloneState(state: HeunDiscreteState): HeunDiscreteState {
+    checkSchedulerState(state);
     return {
       stepIndex: state.stepIndex,
       scheduleId: state.scheduleId,

@@ -1,3 +1,4 @@
+import { checkSchedulerState } from './step-checks.js';
 import { kandinskyError } from '../errors/error-constructors.js';
 import { describeValue } from '../errors/kandinsky-error.js';
 import { assertDims, assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
@@ -9,6 +10,7 @@ import type {
   SchedulerStepOptions,
   SchedulerStepResult,
 } from './scheduler.js';
+import { checkInteger, checkOptionalObject } from '../errors/argument-checks.js';
 
 const f32 = Math.fround;
 
@@ -59,6 +61,7 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
   private grid: number[] = [];
 
   constructor(options: Kandinsky3SamplerOptions = {}) {
+    checkOptionalObject('options', options);
     const { percentile = TEXT_TO_IMAGE_PERCENTILE, eta = 1 } = options;
     if (percentile !== null) assertPercentile('percentile', percentile);
     if (typeof eta !== 'number' || !(eta >= 0 && eta <= 1)) {
@@ -116,6 +119,7 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
 
   /** The timestep the step from `timesteps[index]` goes to (0 after the last). */
   previousTimestep(index: number): number {
+    checkInteger('index', index, 0, 'Pass a step index into sampler.timesteps.');
     return index + 1 < this.grid.length ? this.grid[index + 1] : 0;
   }
 
@@ -124,6 +128,7 @@ export class Kandinsky3Sampler implements Scheduler<SchedulerState> {
   }
 
   cloneState(state: SchedulerState): SchedulerState {
+    checkSchedulerState(state);
     return { stepIndex: state.stepIndex };
   }
 

@@ -31,6 +31,7 @@ import {
   forwardDiffuse,
   newScheduleId,
   prepareStepTensors,
+  checkSchedulerState,
   type SingleStepSchedulerState,
 } from './step-checks.js';
 import { TIMESTEP_SPACINGS, numpyLinspace, type TimestepSpacing } from './timestep-spacing.js';
@@ -204,6 +205,7 @@ export class LCMScheduler implements Scheduler<SingleStepSchedulerState> {
   }
 
   cloneState(state: SingleStepSchedulerState): SingleStepSchedulerState {
+    checkSchedulerState(state);
     return { stepIndex: state.stepIndex, scheduleId: state.scheduleId };
   }
 

@@ -2,6 +2,7 @@ import { describeValue } from '../errors/kandinsky-error.js';
 import { kandinskyError } from '../errors/error-constructors.js';
 import { SUPPORTED_SCHEDULER_CLASSES, type SchedulerClassName } from './create-scheduler.js';
 import type { SchedulerConfigInput } from './scheduler-config.js';
+import { checkObject, checkOptionalObject } from '../errors/argument-checks.js';
 
 /**
  * The sampler names people know from diffusers, ComfyUI and AUTOMATIC1111, each mapped to the
@@ -89,5 +90,8 @@ export function swapSchedulerClass(
   choice: Extract<SchedulerChoice, { kind: 'scheduler' }>,
   overrides: SchedulerConfigInput = {},
 ): Record<string, unknown> {
+  checkObject('config', config, 'a scheduler config object', 'Pass the scheduler_config.json contents.');
+  checkObject('choice', choice, "a scheduler choice { kind: 'scheduler', className }", 'Use resolveSchedulerChoice(name).');
+  checkOptionalObject('overrides', overrides);
   return { ...config, ...choice.overrides, ...overrides, _class_name: choice.className };
 }

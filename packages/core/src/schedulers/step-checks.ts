@@ -156,3 +156,10 @@ export function forwardDiffuse(
   for (let i = 0; i < y.length; i++) y[i] = signal * x[i] + noiseScale * z[i];
   return result;
 }
+
+/** INVALID_ARGUMENT unless `state` looks like a scheduler state (an object with a numeric stepIndex). */
+export function checkSchedulerState(state: unknown): asserts state is SchedulerState {
+  if (typeof state !== 'object' || state === null || typeof (state as { stepIndex?: unknown }).stepIndex !== 'number') {
+    throw invalidArgument('state', state, 'a scheduler state { stepIndex, … }', 'Pass a state from this scheduler’s createState().');
+  }
+}

@@ -5,7 +5,7 @@ import { thresholdPerSample } from './dynamic-thresholding.js';
 import type { Scheduler, SchedulerState, SchedulerStepOptions, SchedulerStepResult } from './scheduler.js';
 import { ignoredConfigKeys, trainingTables, type SchedulerConfigInput } from './scheduler-config.js';
 import { exponentialSigmas, karrasSigmas, logSigmas, sigmaToTimestep, trainingSigmas } from './sigma-schedule.js';
-import { checkBeginIndex, checkStepPosition, newScheduleId, prepareStepTensors } from './step-checks.js';
+import { checkBeginIndex, checkStepPosition, newScheduleId, prepareStepTensors, checkSchedulerState } from './step-checks.js';
 import { assertStepCount, numpyLinspace, roundHalfEven, spacedTimesteps } from './timestep-spacing.js';
 import { UNIPC_KEYS, resolveUniPCConfig, uniPCConfigRecord, type UniPCConfig } from './unipc-config.js';
 
@@ -145,6 +145,7 @@ export class UniPCMultistepScheduler implements Scheduler<UniPCMultistepState> {
   }
 
   cloneState(state: UniPCMultistepState): UniPCMultistepState {
+    checkSchedulerState(state);
     return {
       stepIndex: state.stepIndex,
       modelOutputs: state.modelOutputs.map((output) => output?.slice() ?? null),

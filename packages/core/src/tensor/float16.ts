@@ -1,6 +1,8 @@
 import { describeValue } from '../errors/kandinsky-error.js';
 import { kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 import { assertDtype, createTensor, type Tensor } from './tensor.js';
+import { invalidArgument } from '../errors/error-constructors.js';
+import { checkTensor } from '../errors/argument-checks.js';
 
 // IEEE 754 binary32 / binary16 layout.
 const FLOAT32_ABS_MASK = 0x7fffffff;
@@ -85,6 +87,8 @@ function float32BitsFromHalfBits(half: number): number {
  * @param out Destination of the same length. @default a new Uint16Array
  */
 export function float32ToFloat16Array(values: Float32Array, out?: Uint16Array): Uint16Array {
+  if (!(values instanceof Float32Array)) throw invalidArgument('values', values, 'a Float32Array', 'Pass the float32 data to convert.');
+  if (out !== undefined && !(out instanceof Uint16Array)) throw invalidArgument('out', out, 'a Uint16Array or undefined', 'Omit out for a new array.');
   const target = out ?? new Uint16Array(values.length);
   assertSameLength('float32ToFloat16Array', values.length, target.length);
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
@@ -99,6 +103,8 @@ export function float32ToFloat16Array(values: Float32Array, out?: Uint16Array): 
  * @param out Destination of the same length. @default a new Float32Array
  */
 export function float16ToFloat32Array(halves: Uint16Array, out?: Float32Array): Float32Array {
+  if (!(halves instanceof Uint16Array)) throw invalidArgument('halves', halves, 'a Uint16Array of binary16 bits', 'Pass a float16 tensor\'s data.');
+  if (out !== undefined && !(out instanceof Float32Array)) throw invalidArgument('out', out, 'a Float32Array or undefined', 'Omit out for a new array.');
   const target = out ?? new Float32Array(halves.length);
   assertSameLength('float16ToFloat32Array', halves.length, target.length);
   const bits = new Uint32Array(target.buffer, target.byteOffset, target.length);
@@ -117,6 +123,7 @@ export function toFloat16(tensor: Tensor): Tensor<'float16'> {
  * (no copy), so callers can normalise model outputs of either dtype cheaply.
  */
 export function toFloat32(tensor: Tensor): Tensor<'float32'> {
+  checkTensor('toFloat32 input', tensor);
   if (tensor.dtype === 'float32') return tensor as Tensor<'float32'>;
   assertDtype('toFloat32 input', tensor, 'float16');
   return createTensor('float32', tensor.dims, float16ToFloat32Array(tensor.data));

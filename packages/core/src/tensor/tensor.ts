@@ -1,5 +1,6 @@
 import { describeValue } from '../errors/kandinsky-error.js';
 import { dtypeMismatch, kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
+import { checkArray, checkTensor } from '../errors/argument-checks.js';
 
 /** Element types a core tensor can hold. `float16` is stored as raw IEEE half bits. */
 export type DataType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8';
@@ -36,6 +37,7 @@ const constructors: { [D in DataType]: new (length: number) => TensorDataMap[D] 
 
 /** Number of elements for `dims` (1 for a scalar). Throws on a negative or fractional dim. */
 export function elementCount(dims: readonly number[]): number {
+  checkArray('dims', dims, 'an array of non-negative integers', 'Pass e.g. [1, 4, 64, 64].');
   let count = 1;
   for (const dim of dims) {
     if (!Number.isInteger(dim) || dim < 0) {
@@ -90,6 +92,8 @@ export function createTensor<D extends DataType>(
 
 /** True when two dims lists are equal. */
 export function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  checkArray('a', a, 'an array of dims', 'Pass two dims arrays, e.g. tensor.dims.');
+  checkArray('b', b, 'an array of dims', 'Pass two dims arrays, e.g. tensor.dims.');
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -97,6 +101,7 @@ export function sameDims(a: readonly number[], b: readonly number[]): boolean {
 
 /** Throws SHAPE_MISMATCH unless `tensor.dims` equals `expected`. `what` names the tensor. */
 export function assertDims(what: string, tensor: Tensor, expected: readonly number[]): void {
+  checkTensor(String(what), tensor);
   if (!sameDims(tensor.dims, expected)) {
     throw shapeMismatch(
       `${what} has shape ${describeValue(tensor.dims)}, expected ${describeValue(expected)}.`,
@@ -112,6 +117,7 @@ export function assertDtype<D extends DataType>(
   tensor: Tensor,
   expected: D,
 ): asserts tensor is Tensor<D> {
+  checkTensor(String(what), tensor);
   if (tensor.dtype !== expected) {
     throw dtypeMismatch(what, tensor.dtype, expected, `Convert ${what} to ${expected} first.`);
   }

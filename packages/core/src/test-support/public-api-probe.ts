@@ -119,10 +119,11 @@ function hiddenMethods(dir: string): Set<string> {
   const hidden = new Set<string>();
   const visit = (node: ts.Node, owner: string | undefined) => {
     if (ts.isClassDeclaration(node) && node.name) owner = node.name.text;
-    if (owner && (ts.isMethodDeclaration(node) || ts.isPropertyDeclaration(node)) && node.name && ts.isIdentifier(node.name)) {
+    const named = (ts.isMethodDeclaration(node) || ts.isPropertyDeclaration(node)) && node.name && ts.isIdentifier(node.name);
+    if (owner && (named || ts.isConstructorDeclaration(node))) {
       const modifiers = ts.getModifiers(node) ?? [];
       if (modifiers.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword || m.kind === ts.SyntaxKind.ProtectedKeyword)) {
-        hidden.add(`${owner}#${node.name.text}`);
+        hidden.add(`${owner}#${ts.isConstructorDeclaration(node) ? 'constructor' : (node.name as ts.Identifier).text}`);
       }
     }
     ts.forEachChild(node, (child) => visit(child, owner));
@@ -188,7 +189,8 @@ export async function probePublicApi(spec: ProbeSpec): Promise<ProbeReport> {
       await probe(name, value.length, (args) => (value as (...a: unknown[]) => unknown)(...args));
       continue;
     }
-    await probe(`new ${name}`, Math.max(value.length, 1), (args) => new value(...args));
+    // A private constructor (a static factory instead) is not public API.
+    if (!hidden.has(`${name}#constructor`)) await probe(`new ${name}`, Math.max(value.length, 1), (args) => new value(...args));
     for (const method of staticMethods(value)) {
       const fn = (value as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!;
       await probe(`${name}.${method}`, fn.length, (args) => fn.apply(value, args));
@@ -205,5 +207,7 @@ export async function probePublicApi(spec: ProbeSpec): Promise<ProbeReport> {
       await probe(target, instance[method]!.length, (args) => instance[method]!(...args));
     }
   }
+  // A listed target that is no longer probed (renamed, removed, made private) is stale too.
+  for (const target of known) if (!targets.includes(target)) fixedKnownBugs.push(target);
   return { targets, findings, unprobedClasses, fixedKnownBugs };
 }

@@ -20,6 +20,7 @@ export interface CanvasLayout {
 /** Reads and checks canvas dims; throws SHAPE_MISMATCH naming `what` on anything else. */
 export function canvasLayout(what: string, dims: readonly number[]): CanvasLayout {
   const valid =
+    Array.isArray(dims) &&
     (dims.length === 3 || dims.length === 4) && dims.every((dim) => Number.isInteger(dim) && dim > 0);
   if (!valid) {
     throw shapeMismatch(

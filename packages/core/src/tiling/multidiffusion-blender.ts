@@ -3,6 +3,7 @@ import { kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 import { assertDims, assertDtype, type Tensor } from '../tensor/tensor.js';
 import { assertViewsFit, canvasLayout, type CanvasLayout } from './canvas-layout.js';
 import type { TileView } from './view-planner.js';
+import { checkObject } from '../errors/argument-checks.js';
 
 /**
  * Storage of the blender's running sums.
@@ -81,6 +82,7 @@ export class MultiDiffusionBlender {
   private weighted = false;
 
   constructor(options: MultiDiffusionBlenderOptions) {
+    checkObject('options', options, 'an options object { dims }', 'Pass e.g. { dims: [1, 4, 128, 128] } (the canvas latent).');
     const accumulator = options.accumulator ?? 'float32';
     if (accumulator !== 'float64' && accumulator !== 'float32') {
       throw kandinskyError(

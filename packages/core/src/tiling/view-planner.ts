@@ -1,5 +1,6 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
 import { kandinskyError } from '../errors/error-constructors.js';
+import { checkObject } from '../errors/argument-checks.js';
 
 /**
  * How the views of one axis are laid out (spec §4.8.2):
@@ -137,6 +138,7 @@ export function planAxis(
  * Every view has the same height and width, so view crops batch into one tensor.
  */
 export function planViews(options: PlanViewsOptions): TileView[] {
+  checkObject('options', options, 'an options object { height, width, windowHeight, windowWidth, strideHeight, strideWidth }', 'Pass the canvas, window and stride sizes.');
   const rule = options.rule ?? 'snap-to-edge';
   const allowSmallCanvas = options.allowSmallCanvas ?? rule === 'snap-to-edge';
   const rows = planAxis('height', options.height, options.windowHeight, options.strideHeight, rule, allowSmallCanvas);

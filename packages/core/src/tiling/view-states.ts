@@ -1,6 +1,7 @@
 import { describeValue } from '../errors/kandinsky-error.js';
 import { invalidArgument, kandinskyError } from '../errors/error-constructors.js';
 import type { Scheduler, SchedulerState } from '../schedulers/scheduler.js';
+import { checkArray, checkFunction, checkObject } from '../errors/argument-checks.js';
 
 /**
  * One scheduler state per MultiDiffusion view, so that each view keeps its own multistep history
@@ -36,6 +37,8 @@ export class ViewStates<S extends SchedulerState = SchedulerState> {
         'Pass the number of planned views (planViews(...).length).',
       );
     }
+    checkObject('scheduler', scheduler, 'a Scheduler', 'Pass the scheduler of the tiled loop.');
+    checkFunction('scheduler.createState', scheduler.createState, 'a function', 'Pass the scheduler of the tiled loop.');
     this.states = Array.from({ length: viewCount }, () => scheduler.createState());
   }
 
@@ -65,6 +68,7 @@ export class ViewStates<S extends SchedulerState = SchedulerState> {
 
   /** Replaces the states with deep copies of `states` (from {@link snapshot}). */
   restore(states: readonly S[]): void {
+    checkArray('states', states, 'the array snapshot() returned', 'Pass the result of snapshot().');
     if (states.length !== this.states.length) {
       throw kandinskyError(
         'INVALID_ARGUMENT',

@@ -1,5 +1,6 @@
 import { describeValue } from '../errors/kandinsky-error.js';
 import { kandinskyError } from '../errors/error-constructors.js';
+import { checkObject } from '../errors/argument-checks.js';
 
 /** Options of {@link featheredViewWeights}. */
 export interface FeatheredViewWeightsOptions {
@@ -31,6 +32,7 @@ function axisRamp(length: number, ramp: number): Float64Array {
  * is an opt-in that hides seams when views disagree. Pass it to `MultiDiffusionBlender.accumulate`.
  */
 export function featheredViewWeights(options: FeatheredViewWeightsOptions): Float32Array {
+  checkObject('options', options, 'an options object { height, width, rampHeight, rampWidth }', 'Pass the view size and ramp widths.');
   const { height, width, rampHeight, rampWidth } = options;
   for (const [name, value, minimum] of [
     ['height', height, 1],
