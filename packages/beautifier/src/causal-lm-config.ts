@@ -1,4 +1,5 @@
 import { describeValue, kandinskyError, type ComponentContract } from '@kandinsky/core';
+import { checkObject } from './argument-checks.js';
 
 /** The sizes of a decoder-with-past causal LM, read from its Hugging Face `config.json` (spec §2.11). */
 export interface CausalLMConfig {
@@ -24,6 +25,7 @@ export interface CausalLMConfig {
  * export and the tiny model load through the same code. `where` names the file in messages.
  */
 export function parseCausalLMConfig(config: Record<string, unknown>, where: string): CausalLMConfig {
+  checkObject('config', config, 'the parsed config.json object', 'Pass JSON.parse of the LM component config.json.');
   const integer = (names: readonly string[], required: boolean): number | undefined => {
     for (const name of names) {
       const value = config[name];

@@ -1,5 +1,6 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { kandinskyError } from '@kandinsky/core';
+import { checkString, checkTokenIds } from './argument-checks.js';
 
 /**
  * A causal LM's `tokenizer.json` through `@huggingface/tokenizers` (pure JavaScript: Node and
@@ -30,11 +31,15 @@ export class CausalLMTokenizer {
 
   /** Token ids of `text`, special tokens (e.g. `<s>`) included as the tokenizer declares them. */
   encode(text: string): number[] {
+    checkString('text', text, 'Pass the text to tokenize.');
     return this.#tokenizer.encode(text).ids;
   }
 
   /** Text of `ids`, special tokens left out. */
   decode(ids: readonly number[]): string {
+    checkTokenIds('ids', ids);
+    // No ids decode to no text (the tokenizers binding rejects an empty array).
+    if (ids.length === 0) return '';
     return this.#tokenizer.decode([...ids], { skip_special_tokens: true });
   }
 }

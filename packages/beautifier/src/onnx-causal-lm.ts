@@ -16,6 +16,7 @@ import { CausalLMTokenizer } from './causal-lm-tokenizer.js';
 import type { FinishReason, LanguageModel, LanguageModelRequest, LanguageModelResponse } from './language-model.js';
 import { TokenSampler, type SamplingOptions } from './sampling.js';
 import { firstStop } from './stop-strings.js';
+import { checkObject, checkTokenIds } from './argument-checks.js';
 
 /** Options of {@link OnnxCausalLM.load}. */
 export interface LoadOnnxCausalLMOptions {
@@ -113,6 +114,15 @@ export class OnnxCausalLM implements LanguageModel {
    * does not match its config fails here with MODEL_CONTRACT_MISMATCH, and its session is released.
    */
   static async load(options: LoadOnnxCausalLMOptions): Promise<OnnxCausalLM> {
+    const hint = 'Pass { backend, folder }, or use loadOnnxCausalLM of @kandinsky/node.';
+    checkObject('options', options, 'an options object { backend, folder }', hint);
+    if (typeof (options.backend as { loadModel?: unknown } | undefined)?.loadModel !== 'function') {
+      throw invalidArgument('options.backend', options.backend, 'a Backend (with loadModel)', hint);
+    }
+    const given = options.folder as { readJson?: unknown; componentPath?: unknown } | undefined;
+    if (typeof given?.readJson !== 'function' || typeof given.componentPath !== 'function') {
+      throw invalidArgument('options.folder', options.folder, 'a ModelFolder', hint);
+    }
     const { backend, folder, role = 'lm', loadOptions = {}, sampling = {} } = options;
     // Checked before anything loads.
     new TokenSampler(sampling);
@@ -158,6 +168,7 @@ export class OnnxCausalLM implements LanguageModel {
 
   /** Implements {@link LanguageModel}: continues `request.prompt` (the filled template). */
   async complete(request: LanguageModelRequest): Promise<LanguageModelResponse> {
+    checkObject('request', request, 'a request { prompt }', 'Pass e.g. { prompt: "..." }.');
     const { text, finishReason } = await this.generate(request.prompt, {
       ...(request.maxNewTokens === undefined ? {} : { maxNewTokens: request.maxNewTokens }),
       ...(request.stopStrings === undefined ? {} : { stopStrings: request.stopStrings }),
@@ -181,6 +192,10 @@ export class OnnxCausalLM implements LanguageModel {
    * cached keys/values, as Hugging Face's `generate` does.
    */
   async generateFromIds(promptIds: readonly number[], options: CausalLMGenerateOptions = {}): Promise<CausalLMGeneration> {
+    checkTokenIds('promptIds', promptIds);
+    if (typeof options !== 'object' || options === null) {
+      throw invalidArgument('options', options, 'an options object or undefined', 'Pass e.g. { maxNewTokens: 64 }, or leave it out.');
+    }
     const started = now();
     const maxNewTokens = options.maxNewTokens ?? this.defaultMaxNewTokens;
     if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) {

@@ -1,6 +1,7 @@
 import { KandinskyError, invalidArgument, kandinskyError, throwIfAborted, type AbortSignalLike } from '@kandinsky/core';
 import type { FinishReason, LanguageModel, LanguageModelRequest, LanguageModelResponse } from './language-model.js';
 import { ServerSentEventParser } from './server-sent-events.js';
+import { checkObject } from './argument-checks.js';
 
 /** Options of {@link OpenAICompatibleLLM}. */
 export interface OpenAICompatibleLLMOptions {
@@ -112,6 +113,7 @@ export class OpenAICompatibleLLM implements LanguageModel {
 
   /** Sends the request, retrying on 429/5xx, within `timeout`. */
   async complete(request: LanguageModelRequest): Promise<LanguageModelResponse> {
+    checkObject('request', request, 'a request { prompt }', 'Pass e.g. { prompt: "..." }.');
     throwIfAborted(request.signal, 'LLM request');
     const url = `${this.baseURL}/${this.endpoint === 'chat' ? 'chat/completions' : 'completions'}`;
     const body = JSON.stringify(this.#body(request));

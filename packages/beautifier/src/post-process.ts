@@ -1,5 +1,6 @@
-import { MAX_PROMPT_TOKENS, type TextTokenizer } from '@kandinsky/core';
+import { MAX_PROMPT_TOKENS, invalidArgument, type TextTokenizer } from '@kandinsky/core';
 import { firstStop } from './stop-strings.js';
+import { checkObject, checkString } from './argument-checks.js';
 
 /** Where the answer starts when a model echoes the template (spec §4.9: strip up to the last one). */
 const ASSISTANT_HEADER = '### Assistant:';
@@ -13,6 +14,10 @@ const HEADER_MARK = '###';
  * wrapping quotes. Returns `''` when nothing usable is left.
  */
 export function cleanAnswer(raw: string, stopStrings: readonly string[] = []): string {
+  checkString('raw', raw, 'Pass the text the LLM returned.');
+  if (!Array.isArray(stopStrings) || !stopStrings.every((stop) => typeof stop === 'string')) {
+    throw invalidArgument('stopStrings', stopStrings, 'an array of strings', 'Pass e.g. DEFAULT_STOP_STRINGS, or leave it out.');
+  }
   let text = raw;
   const header = text.lastIndexOf(ASSISTANT_HEADER);
   if (header >= 0) text = text.slice(header + ASSISTANT_HEADER.length);
@@ -43,6 +48,10 @@ export interface FittedPrompt {
  * the image model's own, so nothing the LLM wrote is silently dropped later by truncation.
  */
 export function fitToTokenLimit(text: string, tokenizer: TextTokenizer, maxTokens: number = MAX_PROMPT_TOKENS): FittedPrompt {
+  checkString('text', text, 'Pass the prompt to fit.');
+  checkObject('tokenizer', tokenizer, 'a tokenizer with encode(text)', 'Pass the text-encoder tokenizer.');
+  if (typeof tokenizer.encode !== 'function') throw invalidArgument('tokenizer.encode', tokenizer.encode, 'a function', 'Pass the text-encoder tokenizer.');
+  if (!Number.isInteger(maxTokens) || maxTokens < 2) throw invalidArgument('maxTokens', maxTokens, 'an integer ≥ 2', 'Leave it out for the 128-token limit.');
   const limit = maxTokens - 1;
   const total = tokenizer.encode(text).length;
   if (total <= limit) return { text, tokens: total, droppedTokens: 0 };

@@ -12,16 +12,6 @@ const scripted: beautifier.LanguageModel = { complete: async () => ({ text: 'a r
 
 /** Public targets that still throw untyped errors (issue 20 follow-up); each entry is a bug. */
 const knownBugs: string[] = [
-  'CausalLMTokenizer#decode',
-  'CausalLMTokenizer#encode',
-  'OnnxCausalLM#complete',
-  'OnnxCausalLM#generateFromIds',
-  'OnnxCausalLM.load',
-  'OpenAICompatibleLLM#complete',
-  'cleanAnswer',
-  'fitToTokenLimit',
-  'new OnnxCausalLM',
-  'parseCausalLMConfig',
 ];
 
 describe('@kandinsky/beautifier public API with bad arguments', () => {

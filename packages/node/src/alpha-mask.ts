@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { KandinskyError, kandinskyError, maskFromAlpha, type ImageMask } from '@kandinsky/core';
+import { KandinskyError, invalidArgument, kandinskyError, maskFromAlpha, type ImageMask } from '@kandinsky/core';
 import sharp from 'sharp';
 
 /**
@@ -12,6 +12,9 @@ import sharp from 'sharp';
  *   channel.
  */
 export async function readAlphaMask(input: string | Uint8Array): Promise<ImageMask> {
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
+    throw invalidArgument('input', input, 'a file path or the bytes of an image (Uint8Array)', 'Pass e.g. "mask.png", a PNG whose alpha channel is the mask.');
+  }
   const what = typeof input === 'string' ? JSON.stringify(input) : `<${input.byteLength} bytes>`;
   let bytes: Uint8Array;
   try {

@@ -6,7 +6,11 @@ import {
   embedGenerationMetadata,
   readPngText,
   type GenerationMetadata,
-  type RgbImage, invalidArgument, kandinskyError } from '@kandinsky/core';
+  type RgbImage,
+  describeValue,
+  invalidArgument,
+  kandinskyError,
+} from '@kandinsky/core';
 import sharp from 'sharp';
 import { assertOptionsObject } from './argument-checks.js';
 
@@ -93,6 +97,7 @@ export async function readImage(input: string | Uint8Array, options: ReadImageOp
  * exact JSON `kandinsky` entry ({@link GenerationMetadata}).
  */
 export async function encodePng(image: RgbImage, metadata?: GenerationMetadata): Promise<Uint8Array> {
+  assertImageObject(image);
   createRgbImage(image.width, image.height, image.data); // validates size and buffer length
   const png = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
     .png({ compressionLevel: 6 })
@@ -103,6 +108,7 @@ export async function encodePng(image: RgbImage, metadata?: GenerationMetadata):
 
 /** Writes `image` to `path` as PNG (creating the folder), with optional metadata. */
 export async function writePng(path: string, image: RgbImage, metadata?: GenerationMetadata): Promise<void> {
+  if (typeof path !== 'string' || path === '') throw invalidArgument('path', path, 'a file path', 'Pass e.g. "out.png".');
   const bytes = await encodePng(image, metadata);
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, bytes);
@@ -171,4 +177,11 @@ export async function writeImage(path: string, image: RgbImage, metadata?: Gener
   const bytes = await encoder.toBuffer();
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, bytes);
+}
+
+/** INVALID_IMAGE for a missing or non-object image, before its fields are read. */
+function assertImageObject(image: unknown): void {
+  if (typeof image !== 'object' || image === null) {
+    throw kandinskyError('INVALID_IMAGE', `Expected an RGB image { width, height, data }, got ${describeValue(image)}.`, 'Create images with createRgbImage(width, height, data) or readImage(path).');
+  }
 }

@@ -17,6 +17,7 @@ import { modelFileNotFound } from './model-file.js';
  * when read here, or, for `.onnx` files, when `NodeBackend.loadModel` opens the path.
  */
 export function directoryFileSource(directory: string): ModelFileSource {
+  assertDirectory(directory);
   const root = resolve(directory);
   const locate = (path: string): string => {
     const full = resolve(root, path);

@@ -75,6 +75,12 @@ export class NodeBackend implements Backend {
   #options: NodeBackendOptions;
 
   constructor(device: NodeDevice, probes: readonly DeviceProbeResult[], options: NodeBackendOptions) {
+    if (!(NODE_DEVICES as readonly unknown[]).includes(device)) {
+      throw invalidArgument('device', device, NODE_DEVICES.map((d) => `"${d}"`).join(', '), 'Create backends with createNodeBackend({ device }).');
+    }
+    if (!Array.isArray(probes)) throw invalidArgument('probes', probes, 'an array of probe results', 'Create backends with createNodeBackend({ device }).');
+    if (options === undefined) throw invalidArgument('options', options, 'an options object', 'Create backends with createNodeBackend({ device }).');
+    assertOptionsObject('options', options);
     this.device = device;
     this.probes = probes;
     this.#options = options;

@@ -14,12 +14,6 @@ afterAll(() => process.chdir(cwd));
 
 /** Public targets that still throw untyped errors (issue 20 follow-up); each entry is a bug. */
 const knownBugs: string[] = [
-  'directoryFileSource',
-  'encodePng',
-  'loadTokenizer',
-  'new NodeBackend',
-  'readAlphaMask',
-  'writePng',
 ];
 
 describe('@kandinsky/node public API with bad arguments', () => {

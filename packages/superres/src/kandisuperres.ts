@@ -38,6 +38,7 @@ import {
   type UpscaleParameters,
   type UpscaleResult,
 } from './upscale-options.js';
+import { checkFolder, checkObject } from './argument-checks.js';
 
 /** Options of {@link KandiSuperRes.create}. */
 export interface KandiSuperResOptions {
@@ -116,6 +117,12 @@ export class KandiSuperRes {
    * its configuration; the UNet loads on the first `upscale`.
    */
   static async create(options: KandiSuperResOptions): Promise<KandiSuperRes> {
+    const hint = 'Pass { backend, folder }, or use loadKandiSuperRes of @kandinsky/node.';
+    checkObject('options', options, 'an options object { backend, folder }', hint);
+    if (typeof (options.backend as { loadModel?: unknown } | undefined)?.loadModel !== 'function') {
+      throw invalidArgument('options.backend', options.backend, 'a Backend (with loadModel)', hint);
+    }
+    checkFolder(options.folder);
     const config = await readSuperResolutionConfig(options.folder);
     const schedulerConfig = (await options.folder.readJson(
       options.folder.componentPath('sr_unet', 'scheduler_config.json'),

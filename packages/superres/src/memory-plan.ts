@@ -1,4 +1,5 @@
 import type { Device } from '@kandinsky/core';
+import { checkCount, checkObject } from './argument-checks.js';
 
 const FLOAT32_BYTES = 4;
 const CHANNELS = 3;
@@ -80,6 +81,7 @@ export interface UpscaleMemoryEstimate {
  * needs per view (spec §4.8.1 step 6).
  */
 export function estimateUpscaleMemory(input: UpscaleMemoryInput): UpscaleMemoryEstimate {
+  checkMemoryInput(input, true);
   const { canvasPixels, viewPixels, views, viewBatchSize } = input;
   const activationBytesPerPixel = input.activationBytesPerPixel ?? 0;
   const canvas = canvasPixels * (3 * CHANNELS + 1) * FLOAT32_BYTES;
@@ -101,6 +103,8 @@ export function defaultViewBatchSize(
   input: Omit<UpscaleMemoryInput, 'viewBatchSize'>,
   device?: Device,
 ): number {
+  if (maxMemoryBytes !== undefined) checkCount('maxMemoryBytes', maxMemoryBytes, 0, 'Pass backend.capabilities.maxMemoryBytes (undefined when unknown).', false);
+  checkMemoryInput(input, false);
   const ceiling = Math.max(1, Math.min(input.views, REFERENCE_VIEW_BATCH_SIZE));
   if (device !== undefined && UNBATCHED_DEVICES.includes(device)) return 1;
   if (maxMemoryBytes === undefined || !(maxMemoryBytes > 0)) return 1;
@@ -109,4 +113,15 @@ export function defaultViewBatchSize(
     estimateUpscaleMemory({ ...input, viewBatchSize: 1 }).total - fixed;
   const fitting = Math.floor((maxMemoryBytes * MEMORY_BUDGET_SHARE - fixed) / perItem);
   return Math.max(1, Math.min(ceiling, fitting));
+}
+
+function checkMemoryInput(input: unknown, withBatch: boolean): void {
+  const hint = 'Pass { canvasPixels, viewPixels, views' + (withBatch ? ', viewBatchSize' : '') + ' } of the planned upscale.';
+  checkObject('input', input, 'an UpscaleMemoryInput object', hint);
+  // Non-negative, not positive: viewBatchSize 0 gives the fixed part of the estimate.
+  checkCount('canvasPixels', input.canvasPixels, 0, hint);
+  checkCount('viewPixels', input.viewPixels, 0, hint);
+  checkCount('views', input.views, 0, hint);
+  if (withBatch) checkCount('viewBatchSize', input.viewBatchSize, 0, hint);
+  if (input.activationBytesPerPixel !== undefined) checkCount('activationBytesPerPixel', input.activationBytesPerPixel, 0, hint, false);
 }

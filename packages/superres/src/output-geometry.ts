@@ -1,3 +1,5 @@
+import { checkCount } from './argument-checks.js';
+
 /** Sizes of one upscale job, in pixels. */
 export interface UpscaleGeometry {
   /** Size of the returned image: exactly `scale ×` the input. */
@@ -27,6 +29,12 @@ export function upscaleGeometry(
   sizeMultiple: number,
   window: number,
 ): UpscaleGeometry {
+  const hint = 'Pass the input size in pixels, the scale (2 or 4), the model size multiple and the tile window.';
+  checkCount('inputWidth', inputWidth, 1, hint);
+  checkCount('inputHeight', inputHeight, 1, hint);
+  checkCount('scale', scale, 1, hint);
+  checkCount('sizeMultiple', sizeMultiple, 1, hint);
+  checkCount('window', window, 1, hint);
   const padded = (side: number): number =>
     side > window ? side : Math.ceil(side / sizeMultiple) * sizeMultiple;
   const width = (inputWidth + (inputWidth % 2)) * scale;

@@ -8,12 +8,6 @@ import { lowresEchoBackend, mockSuperResFolder } from './test-support/mock-sr.js
 
 /** Public targets that still throw untyped errors (issue 20 follow-up); each entry is a bug. */
 const knownBugs: string[] = [
-  'KandiSuperRes.create',
-  'defaultViewBatchSize',
-  'estimateUpscaleMemory',
-  'new KandiSuperRes',
-  'readSuperResolutionConfig',
-  'upscaleGeometry',
 ];
 
 describe('@kandinsky/superres public API with bad arguments', () => {

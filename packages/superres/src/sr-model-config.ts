@@ -1,4 +1,5 @@
 import { describeValue, kandinskyError, type ModelFolder } from '@kandinsky/core';
+import { checkFolder } from './argument-checks.js';
 
 /** The class name a KandiSuperRes folder declares in `model_index.json` (docs/model-format.md §3.8). */
 export const SUPER_RESOLUTION_CLASS_NAME = 'KandiSuperResPipeline';
@@ -49,6 +50,7 @@ function positiveInteger(config: Record<string, unknown>, key: string, fallback:
  * Throws INVALID_MODEL_MANIFEST for any other folder (a Kandinsky 3 folder, a broken config).
  */
 export async function readSuperResolutionConfig(folder: ModelFolder): Promise<SuperResolutionModelConfig> {
+  checkFolder(folder);
   const { className } = folder.index;
   if (className !== SUPER_RESOLUTION_CLASS_NAME || !folder.has('sr_unet')) {
     throw kandinskyError(
