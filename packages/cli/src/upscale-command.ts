@@ -6,7 +6,7 @@ import { checkOutputTarget } from './output-target.js';
 import type { CliIo } from './cli-io.js';
 import { resolveDefaultModel } from './default-model.js';
 import { createUpscaleProgress } from './upscale-progress.js';
-import { toUpscaleRequest, upscaleOutputPath } from './upscale-request.js';
+import { checkUpscaleNoOverwrite, toUpscaleRequest, upscaleOutputPath } from './upscale-request.js';
 import { SDK_VERSION } from './version.js';
 
 /** The model `kandinsky upscale` uses without --model. */
@@ -32,6 +32,7 @@ Options:
   --model DIR          KandiSuperRes folder (default: kandisuperres-x4 from @kandinsky/tiny-models)
   --device D           auto | cpu | cuda | webgpu (default auto)
   --out PATH           a .png, .jpg or .webp file, or a folder for IMAGE-x4.png (default: current folder)
+  --force              overwrite an existing output file (without it: exit 2 before any work)
   --low-memory         release the model after use
   --json               print a JSON summary on stdout (progress goes to stderr)
   --quiet              no progress output
@@ -52,6 +53,7 @@ export async function upscaleCommand(args: readonly string[], io: CliIo): Promis
   }
   // A path problem costs nothing: --out is checked before the image is read or a model loads.
   await checkOutputTarget(request.out ?? '.');
+  checkUpscaleNoOverwrite(request, request.scale);
   const image = await readImage(request.imagePath);
   // The tiny ×4 model sits beside the default generation model in @kandinsky/tiny-models, an
   // optional package: resolveDefaultModel imports it lazily and explains when it is missing.
@@ -59,6 +61,8 @@ export async function upscaleCommand(args: readonly string[], io: CliIo): Promis
   const onProgress = createUpscaleProgress(io.stderr, request.quiet);
   const sr = await loadKandiSuperRes(modelDirectory, { device: request.device, lowMemory: request.lowMemory });
   try {
+    // The model's scale names the file in a folder: checked now, before the UNet loads (it loads on upscale).
+    checkUpscaleNoOverwrite(request, request.scale ?? sr.config.scales[0]);
     const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : { [key]: value });
     const { image: output, parameters } = await sr.upscale({
       image,

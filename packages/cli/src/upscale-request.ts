@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { isImageFileName } from './output-paths.js';
 import { parseArgs } from 'node:util';
@@ -21,6 +22,7 @@ export const UPSCALE_OPTIONS = {
   device: { type: 'string' },
   out: { type: 'string' },
   'low-memory': { type: 'boolean' },
+  force: { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -48,6 +50,8 @@ export interface UpscaleRequest {
   /** Absolute output `.png` path, or a folder that receives `<input>-x<scale>.png`. */
   readonly out: string | undefined;
   readonly lowMemory: boolean;
+  /** Overwrite an existing output file (--force); without it the command refuses before any work. */
+  readonly force: boolean;
   readonly json: boolean;
   readonly quiet: boolean;
   readonly help: boolean;
@@ -140,6 +144,7 @@ export function toUpscaleRequest(args: readonly string[]): UpscaleRequest {
     device: device as NodeDevice | 'auto',
     out: out === undefined ? undefined : resolve(out),
     lowMemory: values['low-memory'] === true,
+    force: values.force === true,
     json: values.json === true,
     quiet: values.quiet === true,
     help,
@@ -152,4 +157,22 @@ export function upscaleOutputPath(request: UpscaleRequest, scale: number): strin
   if (isImageFileName(out)) return out;
   const stem = basename(request.imagePath, extname(request.imagePath));
   return resolve(out, `${stem}-x${scale}.png`);
+}
+
+/**
+ * Refuses to overwrite the output file unless --force, as the generating commands do (exit 2). A
+ * folder's file name holds the scale (`<input>-x4.png`): with `scale` undefined (the model's, not
+ * known yet) only an image-file --out can be checked, and the caller checks again once the model
+ * folder has been read, before the upscale runs.
+ */
+export function checkUpscaleNoOverwrite(request: UpscaleRequest, scale: number | undefined): void {
+  if (request.force) return;
+  const out = request.out ?? resolve('.');
+  if (scale === undefined && !isImageFileName(out)) return;
+  const file = upscaleOutputPath(request, scale ?? 0);
+  if (existsSync(file)) {
+    throw usageError(`--out would overwrite an existing file: ${JSON.stringify(file)}.`, 'Pass --force to overwrite it, or choose another --out.', {
+      out: file,
+    });
+  }
 }
