@@ -2,11 +2,14 @@
 // The consumer test (issue 20): packs every publishable package, installs the tarballs into a fresh
 // project outside the repo (no workspace links), configured only as the READMEs tell a consumer,
 // and uses them from there: an ESM script, a CommonJS script, `tsc --noEmit` under `node16` and
-// `bundler`, and `npx kandinsky generate`. Then publint and @arethetypeswrong/cli check each tarball.
+// `bundler`, and `npx kandinsky generate`; for @kandinsky/web, `tsc` of a page and of a worker (DOM
+// and webworker types) and an esbuild bundle of a page. Then publint and @arethetypeswrong/cli check
+// each tarball. Not checked here for web: running it (no browser here; the playground's e2e test in
+// `npm test` runs it in Chromium), WebGPU, the worker round trip, serving onnxruntime-web's wasm.
 // Run after `npm run build` (the CI runs it after `npm test`): `node tools/consumer-test/run.mjs`.
 // Needs the registry (or npm's cache) for third-party dependencies; takes about a minute.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,14 +17,33 @@ import { fileURLToPath } from 'node:url';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 /** Every package a consumer installs; `npm pack` of each must work on its own. */
-const PUBLISHABLE = ['packages/core', 'packages/beautifier', 'packages/superres', 'packages/node', 'packages/cli', 'models/tiny'];
-/** Packages that ship CommonJS as well as ESM; the CLI is ESM-only (docs/packaging.md). */
-const ESM_ONLY = new Set(['packages/cli']);
+const PUBLISHABLE = ['packages/core', 'packages/beautifier', 'packages/superres', 'packages/node', 'packages/cli', 'packages/web', 'models/tiny'];
+/** Packages that ship CommonJS as well as ESM; the CLI and web are ESM-only (docs/packaging.md). */
+const ESM_ONLY = new Set(['packages/cli', 'packages/web']);
 const keep = process.argv.includes('--keep');
 
 function run(command, args, cwd, env = {}) {
   console.log(`$ ${command} ${args.join(' ')}`);
   execFileSync(command, args, { cwd, stdio: 'inherit', env: { ...process.env, ...env } });
+}
+
+/**
+ * Bundles web-page.mjs for the browser with the repository's esbuild (the bundler under Vite), run
+ * in the consumer project so that every import resolves from its node_modules: the metafile must
+ * list the installed tarballs' files and nothing from the repository.
+ */
+function bundleWebPage(app) {
+  const esbuild = join(repo, 'node_modules', '.bin', 'esbuild');
+  const args = ['web-page.mjs', '--bundle', '--format=esm', '--platform=browser', '--outfile=out/web-page.js', '--metafile=out/web-page.meta.json', '--log-level=warning'];
+  run(esbuild, args, app);
+  const inputs = Object.keys(JSON.parse(readFileSync(join(app, 'out', 'web-page.meta.json'), 'utf8')).inputs);
+  const expected = ['node_modules/@kandinsky/web/dist/index.js', 'node_modules/@kandinsky/core/dist/index.js'];
+  const missing = expected.filter((path) => !inputs.includes(path));
+  const foreign = inputs.filter((path) => !path.startsWith('node_modules/') && path !== 'web-page.mjs');
+  if (missing.length > 0 || foreign.length > 0 || !inputs.some((path) => path.startsWith('node_modules/onnxruntime-web/'))) {
+    throw new Error(`web bundle: missing ${JSON.stringify(missing)}, from outside the project ${JSON.stringify(foreign)}`);
+  }
+  console.log(`  web bundle: ${inputs.length} inputs, ${(statSync(join(app, 'out', 'web-page.js')).size / 1e6).toFixed(2)} MB`);
 }
 
 const work = mkdtempSync(join(tmpdir(), 'kandinsky-consumer-'));
@@ -50,6 +72,10 @@ try {
   run('node', ['cjs.cjs'], app);
   run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.node16.json'], app);
   run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.bundler.json'], app);
+  // @kandinsky/web as a browser app sees it: a page (DOM) and a worker (webworker), then a bundle.
+  run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.web.json'], app);
+  run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.web-worker.json'], app);
+  bundleWebPage(app);
   run('npx', ['--no-install', 'kandinsky', 'generate', 'a red circle on a white background', '--seed', '42', '--steps', '4', '--out', 'out/cli.png', '--quiet'], app);
   if (!existsSync(join(app, 'out', 'cli.png'))) throw new Error('kandinsky generate wrote no out/cli.png');
 

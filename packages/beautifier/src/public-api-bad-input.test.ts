@@ -28,7 +28,7 @@ describe('@kandinsky/beautifier public API with bad arguments', () => {
       },
       knownBugs,
     });
-    console.log(`beautifier: ${report.targets.length} public functions, constructors and methods probed`);
+    console.log(`beautifier: ${report.targets.length} public functions, constructors and methods probed with ${report.calls} calls`);
     if (report.findings.length > 0) console.log(report.findings.join('\n'));
     if (report.fixedKnownBugs.length > 0) console.log(`fixed, remove from knownBugs: ${report.fixedKnownBugs.join(', ')}`);
     expect(report.unprobedClasses).toEqual([]);

@@ -15,7 +15,7 @@ afterAll(() => process.chdir(cwd));
 describe('@kandinsky/cli public API with bad arguments', () => {
   it('throws only KandinskyErrors with stable codes', { timeout: 120_000 }, async () => {
     const report = await probePublicApi({ exports: cli, sourceDir: import.meta.dirname });
-    console.log(`cli: ${report.targets.length} public functions probed`);
+    console.log(`cli: ${report.targets.length} public functions probed with ${report.calls} calls`);
     if (report.findings.length > 0) console.log(report.findings.join('\n'));
     expect(report.findings).toEqual([]);
     expect(report.targets).toContain('main');

@@ -67,7 +67,7 @@ describe('@kandinsky/core public API with bad arguments', () => {
     const report = await probePublicApi({ exports: { ...core, ...testing }, sourceDir: import.meta.dirname, instances, allow, knownBugs });
     if (report.findings.length > 0) console.log(report.findings.join('\n'));
     if (report.fixedKnownBugs.length > 0) console.log(`fixed, remove from knownBugs: ${report.fixedKnownBugs.join(', ')}`);
-    console.log(`core: ${report.targets.length} public functions, constructors and methods probed`);
+    console.log(`core: ${report.targets.length} public functions, constructors and methods probed with ${report.calls} calls`);
     expect(report.unprobedClasses).toEqual([]);
     expect(report.findings).toEqual([]);
     expect(report.fixedKnownBugs).toEqual([]);

@@ -24,7 +24,7 @@ describe('@kandinsky/node public API with bad arguments', () => {
       instances: { NodeBackend: () => node.createNodeBackend({ device: 'cpu' }) },
       knownBugs,
     });
-    console.log(`node: ${report.targets.length} public functions, constructors and methods probed`);
+    console.log(`node: ${report.targets.length} public functions, constructors and methods probed with ${report.calls} calls`);
     if (report.findings.length > 0) console.log(report.findings.join('\n'));
     if (report.fixedKnownBugs.length > 0) console.log(`fixed, remove from knownBugs: ${report.fixedKnownBugs.join(', ')}`);
     expect(report.unprobedClasses).toEqual([]);

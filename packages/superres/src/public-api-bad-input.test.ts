@@ -18,7 +18,7 @@ describe('@kandinsky/superres public API with bad arguments', () => {
       instances: { KandiSuperRes: async () => superres.KandiSuperRes.create({ backend: lowresEchoBackend(), folder: await mockSuperResFolder() }) },
       knownBugs,
     });
-    console.log(`superres: ${report.targets.length} public functions, constructors and methods probed`);
+    console.log(`superres: ${report.targets.length} public functions, constructors and methods probed with ${report.calls} calls`);
     if (report.findings.length > 0) console.log(report.findings.join('\n'));
     if (report.fixedKnownBugs.length > 0) console.log(`fixed, remove from knownBugs: ${report.fixedKnownBugs.join(', ')}`);
     expect(report.unprobedClasses).toEqual([]);

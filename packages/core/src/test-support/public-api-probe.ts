@@ -62,6 +62,8 @@ export interface ProbeSpec {
 export interface ProbeReport {
   /** Every function, constructor and method probed (`fn`, `new Class`, `Class.static`, `Class#method`). */
   readonly targets: string[];
+  /** How many calls were made in all. */
+  readonly calls: number;
   /** Each call that threw something other than a typed KandinskyError, as `target(args): thrown`. */
   readonly findings: string[];
   /** Classes with neither an instance factory nor a `noInstance` reason. */
@@ -168,12 +170,14 @@ export async function probePublicApi(spec: ProbeSpec): Promise<ProbeReport> {
   const hidden = hiddenMethods(spec.sourceDir);
   const known = new Set(spec.knownBugs ?? []);
   const fixedKnownBugs: string[] = [];
+  let calls = 0;
 
   const probe = async (target: string, arity: number, call: (args: unknown[]) => unknown) => {
     if (target in allow) return;
     targets.push(target);
     let failed = false;
     for (const { label, args } of argumentLists(arity)) {
+      calls++;
       const problem = await settle(() => call(args), settleMs);
       if (problem === null) continue;
       failed = true;
@@ -209,5 +213,5 @@ export async function probePublicApi(spec: ProbeSpec): Promise<ProbeReport> {
   }
   // A listed target that is no longer probed (renamed, removed, made private) is stale too.
   for (const target of known) if (!targets.includes(target)) fixedKnownBugs.push(target);
-  return { targets, findings, unprobedClasses, fixedKnownBugs };
+  return { targets, calls, findings, unprobedClasses, fixedKnownBugs };
 }
