@@ -50,6 +50,16 @@ const instances: Record<string, () => unknown> = {
   IpAdapterPipeline: async () => core.IpAdapterPipeline.create(await k3d('ip')),
   ControlNetPipeline: async () => core.ControlNetPipeline.create(await k3d('controlnet')),
   MockBackend: () => new MockBackend(),
+  OrtRawSession: () =>
+    new core.OrtRawSession(
+      {
+        inputMetadata: [{ name: 'x', isTensor: true, type: 'float32', shape: [1] }],
+        outputMetadata: [{ name: 'y', isTensor: true, type: 'float32', shape: [1] }],
+        run: async () => ({ y: { type: 'float32', data: new Float32Array(1), dims: [1] } }),
+        release: async () => {},
+      },
+      (type, data, dims) => ({ type, data, dims }),
+    ),
 };
 
 // No allow-list: the functions that accept anything by contract (describeValue, the type guards

@@ -14,6 +14,10 @@ import * as web from './index.js';
  */
 const knownBugs: string[] = [
   'loadKandinsky3',
+  'loadKandiSuperRes',
+  'loadOnnxCausalLM',
+  'modelPrecisionOf',
+  'selectModelFile',
   'sha256Hex',
   'createWebBackend',
   'createWorkerClient',
@@ -24,7 +28,6 @@ const knownBugs: string[] = [
   'imageDataToRgb',
   'loadControlNet',
   'loadIpAdapter',
-  'loadTokenizer',
   'new WebBackend',
   'openModelFolderUrl',
   'rgbToImageData',

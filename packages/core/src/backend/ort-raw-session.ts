@@ -3,6 +3,7 @@ import { sameDims, type DataType, type Tensor } from '../tensor/tensor.js';
 import type { RunOptions, TensorMap } from './model-session.js';
 import type { RawSession } from './raw-session.js';
 import type { TensorSpec } from './tensor-spec.js';
+import { checkObject, checkTensor } from '../errors/argument-checks.js';
 
 /**
  * The part of an ONNX Runtime tensor (`onnxruntime-node`, `-web`, `-react-native`: all share
@@ -116,11 +117,14 @@ export class OrtRawSession<T extends OrtTensorLike = OrtTensorLike> implements R
 
   // The kernels cannot be interrupted, so the signal is left to core's abort race.
   async run(feeds: TensorMap, _options: RunOptions): Promise<Record<string, Tensor>> {
-    // The feeds have passed checkFeeds: exactly one tensor per input.
+    // Through createModelSession the feeds have passed checkFeeds (one tensor per input); a direct
+    // caller still gets INVALID_ARGUMENT, not a TypeError, for a missing one.
+    checkObject('feeds', feeds, 'an object of tensors by input name', 'Pass one core tensor per model input.');
     const inputs = this.inputs;
     const ortFeeds: Record<string, T> = {};
     for (let i = 0; i < inputs.length; i++) {
       const name = inputs[i]!.name;
+      checkTensor(`feeds.${name}`, feeds[name]);
       ortFeeds[name] = this.#toRuntime(name, feeds[name]!);
     }
     // No fetches are named, so the runtime returns every output of the model.
