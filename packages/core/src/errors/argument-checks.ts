@@ -23,10 +23,6 @@ export function checkArray(name: string, value: unknown, expected: string, hint:
   if (!Array.isArray(value)) throw invalidArgument(name, value, expected, hint);
 }
 
-export function checkNumber(name: string, value: unknown, expected: string, hint: string): asserts value is number {
-  if (typeof value !== 'number') throw invalidArgument(name, value, expected, hint);
-}
-
 /** A tensor's shape: `{ dtype, dims, data }` with a string dtype, an array of dims and a typed array. */
 export function checkTensor(name: string, value: unknown): asserts value is Tensor {
   const tensor = value as Partial<Tensor> | null;
