@@ -10,6 +10,7 @@ import {
   type ModelSource,
   type ProgressCallback,
 } from '@kandinsky/core';
+import { checkOptions, folderUrl } from './argument-checks.js';
 import { cacheStorageModelCache, mismatch, type ExpectedFile, type ModelCache } from './model-cache.js';
 import { selectModelFile, type ModelPrecision } from './model-precision.js';
 
@@ -94,7 +95,8 @@ function looksLikeHtml(bytes: Uint8Array, contentType: string | null): boolean {
  * ```
  */
 export function fetchFileSource(baseUrl: string, options: FetchFileSourceOptions = {}): FetchFileSource {
-  const base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`, (globalThis as { location?: { href: string } }).location?.href).href;
+  const base = folderUrl(baseUrl);
+  checkOptions('options', options);
   const cache: ModelCache | undefined =
     options.cache === false ? undefined : (options.cache ?? (typeof caches === 'undefined' ? undefined : cacheStorageModelCache()));
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
@@ -261,6 +263,6 @@ export function fetchFileSource(baseUrl: string, options: FetchFileSourceOptions
 }
 
 /** Opens a model folder served at `baseUrl` (reads and validates its `model_index.json`). */
-export function openModelFolderUrl(baseUrl: string, options: FetchFileSourceOptions = {}, signal?: AbortSignalLike): Promise<ModelFolder> {
-  return ModelFolder.open(fetchFileSource(baseUrl, options), signal);
+export async function openModelFolderUrl(baseUrl: string, options: FetchFileSourceOptions = {}, signal?: AbortSignalLike): Promise<ModelFolder> {
+  return await ModelFolder.open(fetchFileSource(baseUrl, options), signal);
 }

@@ -1,4 +1,4 @@
-import { KandinskyError, createRgbImage, embedGenerationMetadata, kandinskyError, type GenerationMetadata, type RgbImage } from '@kandinsky/core';
+import { KandinskyError, createRgbImage, embedGenerationMetadata, invalidArgument, kandinskyError, type GenerationMetadata, type RgbImage } from '@kandinsky/core';
 
 /** What {@link decodeImage} accepts: an encoded file, a decoded bitmap or canvas pixels. */
 export type WebImageInput = Blob | ImageBitmap | ImageData;
@@ -8,6 +8,13 @@ export type WebImageInput = Blob | ImageBitmap | ImageData;
  * (white by default, as `readImage` of `@kandinsky/node` does).
  */
 export function imageDataToRgb(image: ImageData, background: readonly [number, number, number] = [255, 255, 255]): RgbImage {
+  const pixels = image as Partial<ImageData> | null;
+  if (typeof pixels !== 'object' || pixels === null || !(pixels.data instanceof Uint8ClampedArray) || pixels.data.length !== (pixels.width as number) * (pixels.height as number) * 4) {
+    throw invalidArgument('image', image, 'an ImageData (RGBA bytes of width × height)', 'Pass context.getImageData(…) or new ImageData(data, width, height).');
+  }
+  if (!Array.isArray(background) || background.length !== 3 || !background.every((v) => typeof v === 'number' && v >= 0 && v <= 255)) {
+    throw invalidArgument('background', background, 'an [r, g, b] triple of 0–255', 'Pass e.g. [255, 255, 255] for white, or leave it out.');
+  }
   const { width, height, data } = image;
   const rgb = new Uint8Array(width * height * 3);
   for (let i = 0, j = 0; i < data.length; i += 4, j += 3) {
@@ -19,6 +26,9 @@ export function imageDataToRgb(image: ImageData, background: readonly [number, n
 
 /** An {@link RgbImage} as opaque `ImageData`, ready for `putImageData`. */
 export function rgbToImageData(image: RgbImage): ImageData {
+  if (typeof image !== 'object' || image === null) {
+    throw invalidArgument('image', image, 'an RgbImage { width, height, data }', 'Pass an image from a pipeline result or decodeImage.');
+  }
   createRgbImage(image.width, image.height, image.data); // validates size and buffer length
   const rgba = new Uint8ClampedArray(image.width * image.height * 4);
   for (let i = 0, j = 0; j < image.data.length; i += 4, j += 3) {
@@ -37,6 +47,12 @@ export function rgbToImageData(image: RgbImage): ImageData {
  * INVALID_IMAGE.
  */
 export async function decodeImage(input: WebImageInput): Promise<RgbImage> {
+  const isBlob = typeof Blob !== 'undefined' && input instanceof Blob;
+  const isBitmap = typeof ImageBitmap !== 'undefined' && input instanceof ImageBitmap;
+  const isImageData = typeof ImageData !== 'undefined' && input instanceof ImageData;
+  if (!isBlob && !isBitmap && !isImageData) {
+    throw invalidArgument('input', input, 'a Blob (an image file), an ImageBitmap or an ImageData', 'Pass a file input\'s File, createImageBitmap(…) or context.getImageData(…).');
+  }
   if (typeof ImageData !== 'undefined' && input instanceof ImageData) return imageDataToRgb(input);
   let bitmap: ImageBitmap;
   try {

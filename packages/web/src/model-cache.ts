@@ -1,4 +1,4 @@
-import { kandinskyError } from '@kandinsky/core';
+import { invalidArgument, kandinskyError } from '@kandinsky/core';
 
 /**
  * The persistent cache of downloaded model files, in Cache Storage.
@@ -39,6 +39,7 @@ export const DEFAULT_CACHE_NAME = 'kandinsky-models-v1';
 
 /** Hex sha256 of `bytes` (WebCrypto). */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  if (!(bytes instanceof Uint8Array)) throw invalidArgument('bytes', bytes, 'a Uint8Array', 'Pass the file\'s bytes as a Uint8Array.');
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }

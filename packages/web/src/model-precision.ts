@@ -1,4 +1,4 @@
-import { describeValue, kandinskyError, type Backend, type ComponentConfig } from '@kandinsky/core';
+import { describeValue, invalidArgument, kandinskyError, type Backend, type ComponentConfig } from '@kandinsky/core';
 import type { WebDevice } from './probe-device.js';
 
 /**
@@ -21,6 +21,16 @@ export interface ModelPrecision {
  *   and the adapter has no `shader-f16`, since WebGPU cannot run it there.
  */
 export function selectModelFile(path: string, config: ComponentConfig | undefined, precision: ModelPrecision): string {
+  if (typeof path !== 'string' || path === '') {
+    throw invalidArgument('path', path, 'a model file path such as "unet/model.onnx"', 'Pass the component\'s model.onnx path.');
+  }
+  if (config !== undefined && (typeof config !== 'object' || config === null || Array.isArray(config))) {
+    throw invalidArgument('config', config, "the component's parsed config.json or undefined", 'Pass folder.config(role), or undefined.');
+  }
+  const given = precision as Partial<ModelPrecision> | null;
+  if (typeof given !== 'object' || given === null || (given.device !== 'wasm' && given.device !== 'webgpu') || typeof given.shaderF16 !== 'boolean') {
+    throw invalidArgument('precision', precision, '{ device: "wasm" | "webgpu", shaderF16: boolean }', 'Pass modelPrecisionOf(backend).');
+  }
   const slash = path.lastIndexOf('/');
   const folder = slash < 0 ? '' : path.slice(0, slash + 1);
   if (precision.device !== 'webgpu' || config === undefined) return path;
@@ -47,6 +57,9 @@ export function selectModelFile(path: string, config: ComponentConfig | undefine
 
 /** The precision a {@link WebBackend} calls for, or `undefined` for any other backend (always `model.onnx`). */
 export function modelPrecisionOf(backend: Backend): ModelPrecision | undefined {
+  if (typeof backend !== 'object' || backend === null) {
+    throw invalidArgument('backend', backend, 'a Backend', 'Pass the backend the pipeline loads with, e.g. await createWebBackend().');
+  }
   const web = backend as Partial<{ device: unknown; probe: { shaderF16?: unknown } }>;
   if ((web.device !== 'wasm' && web.device !== 'webgpu') || typeof web.probe?.shaderF16 !== 'boolean') return undefined;
   return { device: web.device, shaderF16: web.probe.shaderF16 };

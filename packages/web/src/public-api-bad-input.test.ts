@@ -8,30 +8,11 @@ import * as web from './index.js';
 // the function must still fail typed (DEVICE_UNAVAILABLE, INVALID_ARGUMENT), not with a TypeError.
 
 /**
- * Public targets that still throw untyped errors (TypeError on null/undefined/wrong types, a
- * SubtleCrypto TypeError in sha256Hex, "Invalid URL" in loadKandinsky3): each entry is a bug,
- * found by this probe and left to packages/web's owner. Remove an entry when it is fixed.
+ * Public targets that still throw untyped errors: each entry would be a bug. Empty: the 18 the
+ * probe first found (TypeErrors on null/undefined/wrong types, "Invalid URL", SubtleCrypto's
+ * TypeError) are fixed; the test fails as soon as a new one appears.
  */
-const knownBugs: string[] = [
-  'loadKandinsky3',
-  'loadKandiSuperRes',
-  'loadOnnxCausalLM',
-  'modelPrecisionOf',
-  'selectModelFile',
-  'sha256Hex',
-  'createWebBackend',
-  'createWorkerClient',
-  'decodeImage',
-  'fetchFileSource',
-  'fromWorkerError',
-  'handleWorkerRequests',
-  'imageDataToRgb',
-  'loadControlNet',
-  'loadIpAdapter',
-  'new WebBackend',
-  'openModelFolderUrl',
-  'rgbToImageData',
-];
+const knownBugs: string[] = [];
 
 describe('@kandinsky/web public API with bad arguments (in Node)', () => {
   it('throws only KandinskyErrors with stable codes', { timeout: 300_000 }, async () => {

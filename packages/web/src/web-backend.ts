@@ -13,6 +13,7 @@ import {
   type ModelSession,
   type ModelSource,
 } from '@kandinsky/core';
+import { checkOptions } from './argument-checks.js';
 import * as ort from 'onnxruntime-web';
 import { probeDevice, type WebDevice, type WebDeviceProbe } from './probe-device.js';
 
@@ -56,7 +57,17 @@ export class WebBackend implements Backend {
   /** WASM threads per session (onnxruntime-web's `env.wasm.numThreads`). */
   readonly threads: number;
 
-  constructor(device: WebDevice, probe: WebDeviceProbe, options: WebBackendOptions, threads = 1) {
+  constructor(device: WebDevice, probe: WebDeviceProbe, options: WebBackendOptions = {}, threads = 1) {
+    if (device !== 'wasm' && device !== 'webgpu') {
+      throw invalidArgument('device', device, '"wasm" or "webgpu"', 'Create backends with createWebBackend(options), which probes the device.');
+    }
+    if (typeof probe !== 'object' || probe === null) {
+      throw invalidArgument('probe', probe, 'a WebDeviceProbe', 'Pass the result of probeDevice(), or use createWebBackend(options).');
+    }
+    checkOptions('options', options);
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw invalidArgument('threads', threads, 'an integer ≥ 1', 'Leave it out for 1.');
+    }
     this.device = device;
     this.probe = probe;
     this.threads = threads;
@@ -131,6 +142,7 @@ function configureWasm(options: WebBackendOptions): number {
  * ```
  */
 export async function createWebBackend(options: WebBackendOptions = {}): Promise<WebBackend> {
+  checkOptions('options', options);
   const requested = options.device ?? 'auto';
   if (requested !== 'auto' && requested !== 'wasm' && requested !== 'webgpu') {
     throw invalidArgument('device', requested, '"auto", "wasm" or "webgpu"', 'Use "auto" to take WebGPU when the browser has it.');

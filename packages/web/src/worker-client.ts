@@ -1,4 +1,5 @@
-import { KandinskyError, type ErrorCode, type ProgressEvent } from '@kandinsky/core';
+import { KandinskyError, invalidArgument, type ErrorCode, type ProgressEvent } from '@kandinsky/core';
+import { checkObjectWith } from './argument-checks.js';
 import type { WebDevice, WebDeviceProbe } from './probe-device.js';
 import type { WorkerError, WorkerGenerateRequest, WorkerGenerateResult, WorkerLoadRequest, WorkerRequest, WorkerResponse } from './worker-protocol.js';
 
@@ -32,6 +33,9 @@ export interface WorkerClient {
 
 /** Rebuilds the worker's error on this side: a KandinskyError when it had a code. */
 export function fromWorkerError(error: WorkerError): Error {
+  if (typeof error !== 'object' || error === null || typeof error.message !== 'string') {
+    throw invalidArgument('error', error, 'a WorkerError { name, message, code?, hint?, details? }', 'Pass the error of a worker response.');
+  }
   if (error.code !== undefined) {
     return new KandinskyError({ code: error.code as ErrorCode, message: error.message, hint: error.hint ?? '', ...(error.details ? { details: error.details } : {}) });
   }
@@ -50,6 +54,7 @@ export function fromWorkerError(error: WorkerError): Error {
  * ```
  */
 export function createWorkerClient(worker: WorkerLike): WorkerClient {
+  checkObjectWith('worker', worker, ['addEventListener', 'postMessage'], 'a Worker', "Pass new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }).");
   let nextId = 1;
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void; onProgress?: (event: ProgressEvent) => void }>();
   let downloadListener: ((event: ProgressEvent) => void) | undefined;

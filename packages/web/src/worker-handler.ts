@@ -16,6 +16,7 @@ import {
   type SchedulerName,
 } from '@kandinsky/core';
 import type { KandiSuperRes, UpscaleParameters } from '@kandinsky/superres';
+import { checkObjectWith, checkOptions } from './argument-checks.js';
 import { encodePng } from './image-io.js';
 import { loadOnnxCausalLM } from './load-causal-lm.js';
 import { loadControlNet, loadIpAdapter, loadKandinsky3, type LoadKandinsky3Options, type WebPipeline } from './load-kandinsky3.js';
@@ -239,6 +240,8 @@ async function run(
  * ```
  */
 export function handleWorkerRequests(scope: WorkerScopeLike, options: HandleWorkerRequestsOptions = {}): void {
+  checkObjectWith('scope', scope, ['addEventListener', 'postMessage'], "a worker's global scope", 'Call handleWorkerRequests(self) inside the worker module.');
+  checkOptions('options', options);
   const sdkVersion = options.sdkVersion ?? 'kandinsky-ts (@kandinsky/web)';
   // One opened folder per base URL (a base folder, an IP-Adapter and a ControlNet folder can be
   // open side by side); `last` is the one used when a request names none.
