@@ -3,9 +3,10 @@
 // project outside the repo (no workspace links), configured only as the READMEs tell a consumer,
 // and uses them from there: an ESM script, a CommonJS script, `tsc --noEmit` under `node16` and
 // `bundler`, and `npx kandinsky generate`; for @kandinsky/web, `tsc` of a page and of a worker (DOM
-// and webworker types) and an esbuild bundle of a page. Then publint and @arethetypeswrong/cli check
-// each tarball. Not checked here for web: running it (no browser here; the playground's e2e test in
-// `npm test` runs it in Chromium), WebGPU, the worker round trip, serving onnxruntime-web's wasm.
+// and webworker types), an esbuild bundle of the README's page and worker, and that page run in
+// headless Chromium (web-run.mjs: WASM, the worker pair, onnxruntime-web's wasm and the tiny model
+// served by the app), its image compared with the CLI's. Then publint and @arethetypeswrong/cli
+// check each tarball. Not checked here for web: WebGPU (the playground's e2e test runs it).
 // Run after `npm run build` (the CI runs it after `npm test`): `node tools/consumer-test/run.mjs`.
 // Needs the registry (or npm's cache) for third-party dependencies; takes about a minute.
 import { execFileSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runWebPage } from './web-run.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -28,22 +30,23 @@ function run(command, args, cwd, env = {}) {
 }
 
 /**
- * Bundles web-page.mjs for the browser with the repository's esbuild (the bundler under Vite), run
- * in the consumer project so that every import resolves from its node_modules: the metafile must
- * list the installed tarballs' files and nothing from the repository.
+ * Bundles web-page.mjs and web-worker.mjs for the browser with the repository's esbuild (the
+ * bundler under Vite), run in the consumer project so that every import resolves from its
+ * node_modules: the metafile must list the installed tarballs' files and nothing from the repository.
  */
 function bundleWebPage(app) {
   const esbuild = join(repo, 'node_modules', '.bin', 'esbuild');
-  const args = ['web-page.mjs', '--bundle', '--format=esm', '--platform=browser', '--outfile=out/web-page.js', '--metafile=out/web-page.meta.json', '--log-level=warning'];
+  const args = ['web-page.mjs', 'web-worker.mjs', '--bundle', '--format=esm', '--platform=browser', '--outdir=out', '--metafile=out/web-page.meta.json', '--log-level=warning'];
   run(esbuild, args, app);
   const inputs = Object.keys(JSON.parse(readFileSync(join(app, 'out', 'web-page.meta.json'), 'utf8')).inputs);
   const expected = ['node_modules/@kandinsky/web/dist/index.js', 'node_modules/@kandinsky/core/dist/index.js'];
   const missing = expected.filter((path) => !inputs.includes(path));
-  const foreign = inputs.filter((path) => !path.startsWith('node_modules/') && path !== 'web-page.mjs');
+  const foreign = inputs.filter((path) => !path.startsWith('node_modules/') && path !== 'web-page.mjs' && path !== 'web-worker.mjs');
   if (missing.length > 0 || foreign.length > 0 || !inputs.some((path) => path.startsWith('node_modules/onnxruntime-web/'))) {
     throw new Error(`web bundle: missing ${JSON.stringify(missing)}, from outside the project ${JSON.stringify(foreign)}`);
   }
-  console.log(`  web bundle: ${inputs.length} inputs, ${(statSync(join(app, 'out', 'web-page.js')).size / 1e6).toFixed(2)} MB`);
+  const size = (name) => (statSync(join(app, 'out', name)).size / 1e6).toFixed(2);
+  console.log(`  web bundle: ${inputs.length} inputs, page ${size('web-page.js')} MB, worker ${size('web-worker.js')} MB`);
 }
 
 const work = mkdtempSync(join(tmpdir(), 'kandinsky-consumer-'));
@@ -78,6 +81,8 @@ try {
   bundleWebPage(app);
   run('npx', ['--no-install', 'kandinsky', 'generate', 'a red circle on a white background', '--seed', '42', '--steps', '4', '--out', 'out/cli.png', '--quiet'], app);
   if (!existsSync(join(app, 'out', 'cli.png'))) throw new Error('kandinsky generate wrote no out/cli.png');
+  // The bundled page in a browser, on the same prompt, seed and steps as the CLI's image.
+  await runWebPage(app, repo);
 
   // Lints of the tarballs, pinned so that a new rule cannot break CI without a change here.
   for (const dir of PUBLISHABLE) {
