@@ -116,6 +116,22 @@ describe('playground super-resolution and beautify (onnxruntime-web WASM, worker
     }
   });
 
+  it('cancels an upscale in the worker mid-denoise, and the next upscale works', async () => {
+    // The image input still holds the previous test's 16×16 source.
+    await page.selectOption('[data-testid=mode]', 'upscale');
+    await page.fill('[data-testid=steps]', '400');
+    await page.click('[data-testid=generate]');
+    await page.waitForFunction(() => /\d+\/400$/.test(document.querySelector('[data-testid=stage]')!.textContent ?? ''), null, { timeout: 60_000 });
+    await page.click('[data-testid=cancel]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=stage]')!.textContent === 'cancelled', null, { timeout: 30_000 });
+    const progress = await page.evaluate(() => Number(document.querySelector<HTMLProgressElement>('[data-testid=progress]')!.value));
+    console.log(`[web] upscale cancelled after ${progress} of 400 steps`);
+    expect(progress).toBeLessThan(400);
+    expect(await page.isVisible('[data-testid=error]')).toBe(false);
+    const again = image(await generate(page, { mode: 'upscale', seed: 0 }));
+    expect([again.image.width, again.image.height]).toEqual([64, 64]);
+  });
+
   it('beautifies the prompt with the LM in the worker: PyTorch\'s greedy answer, shown, drawn and in the PNG metadata', async () => {
     const reference = JSON.parse(await readFile(join(tinyModelPath('beautifier-lm'), 'reference/lm-greedy.json'), 'utf8')) as {
       generations: { user: string; generated_text: string }[];
