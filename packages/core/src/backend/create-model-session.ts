@@ -1,6 +1,6 @@
 import { abortable } from '../abort/abortable.js';
 import { throwIfAborted } from '../abort/throw-if-aborted.js';
-import { kandinskyError } from '../errors/error-constructors.js';
+import { invalidArgument, kandinskyError } from '../errors/error-constructors.js';
 import type { KandinskyError } from '../errors/kandinsky-error.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkFeeds, type TensorMapCheckOptions } from './check-feeds.js';
@@ -9,7 +9,6 @@ import { normalizeRuntimeError } from './normalize-runtime-error.js';
 import type { RawSession } from './raw-session.js';
 import type { TensorSpec } from './tensor-spec.js';
 import { checkObject, checkOptionalObject } from '../errors/argument-checks.js';
-import { invalidArgument } from '../errors/error-constructors.js';
 
 /** Options of {@link createModelSession}. */
 export interface ModelSessionOptions {

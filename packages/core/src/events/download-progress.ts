@@ -1,8 +1,7 @@
 import { describeValue } from '../errors/kandinsky-error.js';
-import { kandinskyError } from '../errors/error-constructors.js';
+import { invalidArgument, kandinskyError } from '../errors/error-constructors.js';
 import { emitProgress } from './emit-progress.js';
 import type { ProgressCallback } from './progress-event.js';
-import { invalidArgument } from '../errors/error-constructors.js';
 
 /** A file a load will fetch, declared up front so the overall total covers files not started yet. */
 export interface PlannedDownload {

@@ -1,6 +1,5 @@
 import { KandinskyError, describeValue } from '../errors/kandinsky-error.js';
-import { kandinskyError } from '../errors/error-constructors.js';
-import { invalidArgument } from '../errors/error-constructors.js';
+import { invalidArgument, kandinskyError } from '../errors/error-constructors.js';
 
 /** Prompt-encoding conventions of spec §4.1: A original 3.1, B diffusers port, C K3D. */
 export type PromptConvention = 'A' | 'B' | 'C';

@@ -1,10 +1,9 @@
-import { kandinskyError } from '../errors/error-constructors.js';
+import { invalidArgument, kandinskyError } from '../errors/error-constructors.js';
 import { describeValue } from '../errors/kandinsky-error.js';
 import type { NoiseSource } from '../schedulers/scheduler.js';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
 import { normalBlocksFromWords } from './box-muller-float32.js';
 import { MersenneTwister } from './mersenne-twister.js';
-import { invalidArgument } from '../errors/error-constructors.js';
 
 // `uniform_real_distribution<float>` keeps 24 random bits, `<double>` 53 (TransformationHelper.h).
 const FLOAT_MANTISSA_MASK = 0xffffff;

@@ -1,7 +1,6 @@
 import { describeValue } from '../errors/kandinsky-error.js';
-import { invalidSchedulerConfig } from '../errors/error-constructors.js';
+import { invalidArgument, invalidSchedulerConfig } from '../errors/error-constructors.js';
 import { checkOptionalObject } from '../errors/argument-checks.js';
-import { invalidArgument } from '../errors/error-constructors.js';
 
 /**
  * Beta schedules of diffusers that Kandinsky models use or that users may configure. `exp`

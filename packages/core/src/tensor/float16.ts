@@ -1,7 +1,6 @@
 import { describeValue } from '../errors/kandinsky-error.js';
-import { kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
+import { invalidArgument, kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 import { assertDtype, createTensor, type Tensor } from './tensor.js';
-import { invalidArgument } from '../errors/error-constructors.js';
 import { checkTensor } from '../errors/argument-checks.js';
 
 // IEEE 754 binary32 / binary16 layout.
