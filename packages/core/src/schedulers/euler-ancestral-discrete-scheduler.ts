@@ -12,7 +12,6 @@ import {
   readNumber,
   readTrainingScheduleConfig,
   trainingScheduleRecord,
-  trainingTables,
   type PredictionType,
   type SchedulerConfigInput,
   type TrainingScheduleConfig,
@@ -21,7 +20,7 @@ import {
   interpolateSigma,
   scaleBySigma,
   sigmaSpaceInitNoiseSigma,
-  trainingSigmas,
+  sigmaTrainingTables,
 } from './sigma-schedule.js';
 import {
   assertScheduleReady,
@@ -100,12 +99,10 @@ export class EulerAncestralDiscreteScheduler implements Scheduler<SingleStepSche
       timestep_spacing: o.timestepSpacing,
       steps_offset: o.stepsOffset,
     });
-    const tables = trainingTables(o);
+    const tables = sigmaTrainingTables(o);
     this.betas = tables.betas;
-    // diffusers sets the last ᾱ to 2^-24 instead of 0 so that σ stays finite.
-    if (o.rescaleBetasZeroSnr) tables.alphasCumprod[tables.alphasCumprod.length - 1] = 2 ** -24;
     this.alphasCumprod = tables.alphasCumprod;
-    this.trainingSigmas = trainingSigmas(this.alphasCumprod);
+    this.trainingSigmas = tables.sigmas;
   }
 
   get timesteps(): readonly number[] {

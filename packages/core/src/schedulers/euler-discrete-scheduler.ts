@@ -15,7 +15,6 @@ import {
   readTrainingScheduleConfig,
   rejectEnabled,
   trainingScheduleRecord,
-  trainingTables,
   type PredictionType,
   type SchedulerConfigInput,
   type TrainingScheduleConfig,
@@ -30,8 +29,8 @@ import {
   checkSchedulerState,
   type SingleStepSchedulerState,
 } from './step-checks.js';
-import { exponentialSigmas } from './sigma-schedule.js';
-import { TIMESTEP_SPACINGS, numpyLinspace, spacedTimesteps, type TimestepSpacing } from './timestep-spacing.js';
+import { exponentialSigmas, interpolateSigma, karrasSigmas, logSigmas, sigmaToTimestep, sigmaTrainingTables } from './sigma-schedule.js';
+import { TIMESTEP_SPACINGS, spacedTimesteps, type TimestepSpacing } from './timestep-spacing.js';
 
 const f32 = Math.fround;
 
@@ -161,14 +160,10 @@ export class EulerDiscreteScheduler implements Scheduler<SingleStepSchedulerStat
       steps_offset: o.stepsOffset,
       final_sigmas_type: o.finalSigmasType,
     });
-    const tables = trainingTables(o);
+    const tables = sigmaTrainingTables(o);
     this.betas = tables.betas;
-    const alphas = tables.alphasCumprod;
-    // diffusers sets the last ᾱ to 2^-24 instead of 0 so that σ stays finite.
-    if (o.rescaleBetasZeroSnr) alphas[alphas.length - 1] = 2 ** -24;
-    this.alphasCumprod = alphas;
-    // torch float32: ((1 − ᾱ) / ᾱ) ** 0.5
-    this.trainingSigmas = alphas.map((a) => f32(Math.sqrt(f32(f32(1 - a) / a))));
+    this.alphasCumprod = tables.alphasCumprod;
+    this.trainingSigmas = tables.sigmas;
   }
 
   get timesteps(): readonly number[] {
@@ -203,20 +198,13 @@ export class EulerDiscreteScheduler implements Scheduler<SingleStepSchedulerStat
       values: 'float32',
     });
     const table = this.trainingSigmas;
-    let sigmas = timesteps.map((t) => interpolate(table, t));
+    let sigmas = timesteps.map((t) => interpolateSigma(table, t));
     if (o.useKarrasSigmas || o.useExponentialSigmas) {
-      const logSigmas = table.map((sigma) => f32(Math.log(sigma)));
+      const logTable = logSigmas(table);
       const sigmaMin = o.sigmaMin ?? sigmas[sigmas.length - 1];
       const sigmaMax = o.sigmaMax ?? sigmas[0];
-      if (o.useKarrasSigmas) {
-        const rho = 7;
-        const minInverse = sigmaMin ** (1 / rho);
-        const maxInverse = sigmaMax ** (1 / rho);
-        sigmas = numpyLinspace(0, 1, steps).map((r) => (maxInverse + r * (minInverse - maxInverse)) ** rho);
-      } else {
-        sigmas = exponentialSigmas(sigmaMin, sigmaMax, steps);
-      }
-      timesteps = sigmas.map((sigma) => f32(sigmaToTimestep(sigma, logSigmas)));
+      sigmas = o.useKarrasSigmas ? karrasSigmas(sigmaMin, sigmaMax, steps) : exponentialSigmas(sigmaMin, sigmaMax, steps);
+      timesteps = sigmas.map((sigma) => f32(sigmaToTimestep(sigma, logTable)));
     }
     const finalSigma = o.finalSigmasType === 'sigma_min' ? table[0] : 0;
     const sigmaTable = new Float64Array(steps + 1);
@@ -348,7 +336,6 @@ export class EulerDiscreteScheduler implements Scheduler<SingleStepSchedulerStat
     return timestepIndex(this.name, this.timesteps, timestep);
   }
 
-
   private sigmaAt(index: number): number {
     const sigmas = this.sigmas;
     if (!Number.isInteger(index) || index < 0 || index >= sigmas.length - 1) {
@@ -362,31 +349,3 @@ export class EulerDiscreteScheduler implements Scheduler<SingleStepSchedulerStat
   }
 }
 
-/**
- * `np.interp(t, arange(T), table)` in float64: linear between the neighbouring integer
- * timesteps, exact at integers.
- */
-function interpolate(table: Float64Array, t: number): number {
-  const last = table.length - 1;
-  if (t >= last) return table[last];
-  if (t <= 0) return table[0];
-  const low = Math.floor(t);
-  if (low === t) return table[low];
-  const slope = table[low + 1] - table[low];
-  return slope * (t - low) + table[low];
-}
-
-/** diffusers' `_sigma_to_t`: the fractional timestep whose log σ matches, by linear interpolation. */
-function sigmaToTimestep(sigma: number, logSigmas: Float64Array): number {
-  const logSigma = Math.log(Math.max(sigma, 1e-10));
-  // Last index whose log σ is ≤ the target (0 if none), kept below the final entry.
-  let low = 0;
-  for (let i = 0; i < logSigmas.length; i++) if (logSigma - logSigmas[i] >= 0) low = i;
-  low = Math.min(low, logSigmas.length - 2);
-  const high = low + 1;
-  const lowLog = logSigmas[low];
-  const highLog = logSigmas[high];
-  let weight = (lowLog - logSigma) / (lowLog - highLog);
-  weight = Math.min(Math.max(weight, 0), 1);
-  return (1 - weight) * low + weight * high;
-}

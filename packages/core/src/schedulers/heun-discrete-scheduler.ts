@@ -14,7 +14,6 @@ import {
   readTrainingScheduleConfig,
   rejectEnabled,
   trainingScheduleRecord,
-  trainingTables,
   type PredictionType,
   type SchedulerConfigInput,
   type TrainingScheduleConfig,
@@ -27,7 +26,7 @@ import {
   scaleBySigma,
   sigmaSpaceInitNoiseSigma,
   sigmaToTimestep,
-  trainingSigmas,
+  sigmaTrainingTables,
 } from './sigma-schedule.js';
 import {
   assertScheduleReady,
@@ -167,10 +166,10 @@ export class HeunDiscreteScheduler implements Scheduler<HeunDiscreteState> {
       timestep_spacing: o.timestepSpacing,
       steps_offset: o.stepsOffset,
     });
-    const tables = trainingTables(o);
+    const tables = sigmaTrainingTables(o);
     this.betas = tables.betas;
     this.alphasCumprod = tables.alphasCumprod;
-    this.trainingSigmas = trainingSigmas(this.alphasCumprod);
+    this.trainingSigmas = tables.sigmas;
   }
 
   /** The model-call timesteps, 2N − 1 of them (float32 values); empty before `setTimesteps`. */

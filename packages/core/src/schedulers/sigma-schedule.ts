@@ -1,3 +1,4 @@
+import { trainingTables, type TrainingScheduleConfig, type TrainingTables } from './scheduler-config.js';
 import { numpyLinspace } from './timestep-spacing.js';
 
 const f32 = Math.fround;
@@ -8,6 +9,17 @@ const f32 = Math.fround;
  */
 export function trainingSigmas(alphasCumprod: Float64Array): Float64Array {
   return alphasCumprod.map((a) => f32(Math.sqrt(f32(f32(1 - a) / a))));
+}
+
+/**
+ * The training tables of a σ-space scheduler (Euler, Euler a, Heun, UniPC): β and ᾱ as
+ * {@link trainingTables} builds them, except that with `rescale_betas_zero_snr` the last ᾱ is
+ * 2^-24 instead of 0, as diffusers sets it so that the first σ stays finite; and σ_t.
+ */
+export function sigmaTrainingTables(config: TrainingScheduleConfig): TrainingTables & { sigmas: Float64Array } {
+  const { betas, alphasCumprod } = trainingTables(config);
+  if (config.rescaleBetasZeroSnr) alphasCumprod[alphasCumprod.length - 1] = 2 ** -24;
+  return { betas, alphasCumprod, sigmas: trainingSigmas(alphasCumprod) };
 }
 
 /** `np.log` of a float32 σ table (numpy keeps float32, so the result is rounded to float32). */

@@ -3,8 +3,8 @@ import { kandinskyError, shapeMismatch } from '../errors/error-constructors.js';
 import { assertDims, assertDtype, createTensor, type Tensor } from '../tensor/tensor.js';
 import { thresholdPerSample } from './dynamic-thresholding.js';
 import type { Scheduler, SchedulerState, SchedulerStepOptions, SchedulerStepResult } from './scheduler.js';
-import { ignoredConfigKeys, trainingTables, type SchedulerConfigInput } from './scheduler-config.js';
-import { exponentialSigmas, karrasSigmas, logSigmas, sigmaToTimestep, trainingSigmas } from './sigma-schedule.js';
+import { ignoredConfigKeys, type SchedulerConfigInput } from './scheduler-config.js';
+import { exponentialSigmas, karrasSigmas, logSigmas, sigmaToTimestep, sigmaTrainingTables } from './sigma-schedule.js';
 import { checkBeginIndex, checkStepPosition, newScheduleId, prepareStepTensors, checkSchedulerState } from './step-checks.js';
 import { assertStepCount, numpyLinspace, roundHalfEven, spacedTimesteps } from './timestep-spacing.js';
 import { UNIPC_KEYS, resolveUniPCConfig, uniPCConfigRecord, type UniPCConfig } from './unipc-config.js';
@@ -77,12 +77,10 @@ export class UniPCMultistepScheduler implements Scheduler<UniPCMultistepState> {
     this.options = Object.freeze(resolveUniPCConfig(config));
     this.ignoredConfigKeys = Object.freeze(ignoredConfigKeys(config, UNIPC_KEYS));
     this.config = Object.freeze(uniPCConfigRecord(this.options));
-    const tables = trainingTables(this.options);
+    const tables = sigmaTrainingTables(this.options);
     this.betas = tables.betas;
-    // diffusers sets the last ᾱ to 2^-24 instead of 0 so that the first σ is finite.
-    if (this.options.rescaleBetasZeroSnr) tables.alphasCumprod[tables.alphasCumprod.length - 1] = 2 ** -24;
     this.alphasCumprod = tables.alphasCumprod;
-    this.sigmaTable = trainingSigmas(this.alphasCumprod);
+    this.sigmaTable = tables.sigmas;
   }
 
   get timesteps(): readonly number[] {
