@@ -189,6 +189,8 @@ export type { ModelSession, RunOptions, TensorMap } from './backend/model-sessio
 export type { RawSession } from './backend/raw-session.js';
 export {
   OrtRawSession,
+  openOrtSession,
+  type OpenOrtSessionOptions,
   type OrtSessionLike,
   type OrtTensorDataType,
   type OrtTensorFactory,

@@ -1,10 +1,7 @@
 import {
-  abortable,
-  OrtRawSession,
-  createModelSession,
   invalidArgument,
   normalizeModelSource,
-  normalizeRuntimeError,
+  openOrtSession,
   throwIfAborted,
   type Backend,
   type BackendCapabilities,
@@ -114,20 +111,16 @@ export class NodeBackend implements Backend {
         : {}),
       ...runtimeOptions,
     };
-    let session: ort.InferenceSession;
-    try {
-      const creating =
-        typeof normalized.model === 'string'
-          ? ort.InferenceSession.create(normalized.model, sessionOptions)
-          : ort.InferenceSession.create(normalized.model, sessionOptions);
-      // A session finished after the abort is released, never leaked.
-      session = await abortable(creating, signal, { operation, onAbandonedResult: (late) => late.release() });
-    } catch (error) {
-      throw normalizeRuntimeError(error, { operation, component: options.label, signal });
-    }
-    // Exports name their axes loosely; the runtime checks symbolic sizes itself.
-    const raw = new OrtRawSession(session, (dtype, data, dims) => new ort.Tensor(dtype, data as ort.Tensor.DataType, dims));
-    return createModelSession(raw, { label, symbolicDimensions: false });
+    const creating =
+      typeof normalized.model === 'string'
+        ? ort.InferenceSession.create(normalized.model, sessionOptions)
+        : ort.InferenceSession.create(normalized.model, sessionOptions);
+    return openOrtSession(creating, (dtype, data, dims) => new ort.Tensor(dtype, data as ort.Tensor.DataType, dims), {
+      operation,
+      label,
+      ...(options.label === undefined ? {} : { component: options.label }),
+      ...(signal === undefined ? {} : { signal }),
+    });
   }
 
   /** The providers of the first preferred device that works, warning about those skipped. */

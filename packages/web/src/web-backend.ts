@@ -1,11 +1,8 @@
 import {
-  OrtRawSession,
-  abortable,
-  createModelSession,
   invalidArgument,
   kandinskyError,
   normalizeModelSource,
-  normalizeRuntimeError,
+  openOrtSession,
   throwIfAborted,
   type Backend,
   type BackendCapabilities,
@@ -97,18 +94,16 @@ export class WebBackend implements Backend {
         : {}),
       ...runtimeOptions,
     };
-    let session: ort.InferenceSession;
-    try {
-      const creating =
-        typeof normalized.model === 'string'
-          ? ort.InferenceSession.create(normalized.model, sessionOptions)
-          : ort.InferenceSession.create(normalized.model, sessionOptions);
-      session = await abortable(creating, signal, { operation, onAbandonedResult: (late) => late.release() });
-    } catch (error) {
-      throw normalizeRuntimeError(error, { operation, component: options.label, signal });
-    }
-    const raw = new OrtRawSession(session, (dtype, data, dims) => new ort.Tensor(dtype, data as ort.Tensor.DataType, dims));
-    return createModelSession(raw, { label, symbolicDimensions: false });
+    const creating =
+      typeof normalized.model === 'string'
+        ? ort.InferenceSession.create(normalized.model, sessionOptions)
+        : ort.InferenceSession.create(normalized.model, sessionOptions);
+    return openOrtSession(creating, (dtype, data, dims) => new ort.Tensor(dtype, data as ort.Tensor.DataType, dims), {
+      operation,
+      label,
+      ...(options.label === undefined ? {} : { component: options.label }),
+      ...(signal === undefined ? {} : { signal }),
+    });
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
-import { OrtRawSession, type OrtSessionLike, type OrtTensorLike, type OrtValueMetadata } from './ort-raw-session.js';
+import { OrtRawSession, openOrtSession, type OrtSessionLike, type OrtTensorLike, type OrtValueMetadata } from './ort-raw-session.js';
 
 /** A stand-in for onnxruntime-common's Tensor: what the factory made, recorded. */
 class FakeTensor implements OrtTensorLike {
@@ -97,5 +97,42 @@ describe('OrtRawSession', () => {
       expect(() => new OrtRawSession(bad as never, factory)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     }
     expect(() => new OrtRawSession(fakeSession(() => ({})), 'new Tensor' as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+});
+
+describe('openOrtSession', () => {
+  it('wraps the created session: its runs go through the runtime', async () => {
+    const out = new Float32Array(256);
+    const session = fakeSession(() => ({ noise_pred: new FakeTensor('float32', out, [1, 4, 8, 8]) }));
+    const model = await openOrtSession(Promise.resolve(session), factory, { operation: 'Loading "unet"', label: 'unet' });
+    expect(model.inputs.map((spec) => spec.name)).toEqual(['sample', 'timestep']);
+    const sample = createTensor('float32', [1, 4, 8, 8], new Float32Array(256));
+    const result = await model.run({ sample, timestep: createTensor('float32', [1], new Float32Array([999])) });
+    expect(result.noise_pred!.data).toBe(out);
+    await model.dispose();
+    expect(session.released).toBe(1);
+  });
+
+  it('on abort rejects at once with ABORTED and releases the session that finishes later', async () => {
+    const session = fakeSession(() => ({}));
+    let finish!: (value: typeof session) => void;
+    const creating = new Promise<typeof session>((resolve) => (finish = resolve));
+    const controller = new AbortController();
+    const opening = openOrtSession(creating, factory, { operation: 'Loading "unet"', label: 'unet', signal: controller.signal });
+    controller.abort();
+    await expect(opening).rejects.toMatchObject({ code: 'ABORTED' });
+    finish(session);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(session.released).toBe(1);
+  });
+
+  it('turns a runtime failure into a typed error naming the component', async () => {
+    const error = await openOrtSession(Promise.reject(new Error('protobuf parsing failed')), factory, {
+      operation: 'Loading "unet"',
+      label: 'unet/model.onnx',
+      component: 'unet',
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: expect.stringMatching(/^[A-Z_]+$/), message: expect.stringContaining('protobuf parsing failed') });
+    expect((error as { details?: { component?: string } }).details?.component).toBe('unet');
   });
 });

@@ -1,6 +1,10 @@
 import { dtypeMismatch, invalidArgument } from '../errors/error-constructors.js';
 import { sameDims, type DataType, type Tensor } from '../tensor/tensor.js';
-import type { RunOptions, TensorMap } from './model-session.js';
+import { abortable } from '../abort/abortable.js';
+import type { AbortSignalLike } from '../abort/abort-signal-like.js';
+import { createModelSession } from './create-model-session.js';
+import type { ModelSession, RunOptions, TensorMap } from './model-session.js';
+import { normalizeRuntimeError } from './normalize-runtime-error.js';
 import type { RawSession } from './raw-session.js';
 import type { TensorSpec } from './tensor-spec.js';
 import { checkObject, checkTensor } from '../errors/argument-checks.js';
@@ -156,4 +160,56 @@ export class OrtRawSession<T extends OrtTensorLike = OrtTensorLike> implements R
     this.#wrapped.set(tensor, wrapped);
     return wrapped;
   }
+}
+
+/** What {@link openOrtSession} names in its errors and how it races the caller's signal. */
+export interface OpenOrtSessionOptions {
+  /** What is being done, for messages, e.g. `Loading "unet"`. */
+  readonly operation: string;
+  /**
+   * The session's name in its error messages (`createModelSession`'s label).
+   * @default 'model'
+   */
+  readonly label?: string;
+  /**
+   * The model component a load failure names (`LoadModelOptions.label`).
+   * @default undefined
+   */
+  readonly component?: string;
+  /**
+   * The caller's signal: the load is abandoned when it fires.
+   * @default undefined
+   */
+  readonly signal?: AbortSignalLike;
+}
+
+/**
+ * Finishes a backend's `loadModel` on any onnxruntime build: awaits `creating` (the runtime's
+ * `InferenceSession.create(…)`) against the signal, releasing a session that finishes after an
+ * abort instead of leaking it, turns a runtime failure into a typed error, and wraps the session
+ * as an {@link OrtRawSession} under {@link createModelSession}. Exports name their axes loosely,
+ * so symbolic sizes are left to the runtime to check.
+ */
+export async function openOrtSession<T extends OrtTensorLike>(
+  creating: PromiseLike<OrtSessionLike<T>>,
+  makeTensor: OrtTensorFactory<T>,
+  options: OpenOrtSessionOptions,
+): Promise<ModelSession> {
+  if (typeof (creating as { then?: unknown } | null)?.then !== 'function') {
+    throw invalidArgument('creating', creating, 'the promise of InferenceSession.create(…)', 'Pass ort.InferenceSession.create(model, sessionOptions).');
+  }
+  if (typeof makeTensor !== 'function') {
+    throw invalidArgument('makeTensor', makeTensor, 'a function', 'Pass e.g. (dtype, data, dims) => new ort.Tensor(dtype, data, dims).');
+  }
+  if (typeof options !== 'object' || options === null || typeof options.operation !== 'string') {
+    throw invalidArgument('options', options, 'an object { operation, label?, component?, signal? }', 'Pass e.g. { operation: \'Loading "unet"\', label: "unet" }.');
+  }
+  const { operation, label, component, signal } = options;
+  let session: OrtSessionLike<T>;
+  try {
+    session = await abortable(creating, signal, { operation, onAbandonedResult: (late) => late.release() });
+  } catch (error) {
+    throw normalizeRuntimeError(error, { operation, ...(component === undefined ? {} : { component }), ...(signal ? { signal } : {}) });
+  }
+  return createModelSession(new OrtRawSession(session, makeTensor), { ...(label === undefined ? {} : { label }), symbolicDimensions: false });
 }
