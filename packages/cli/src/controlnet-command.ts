@@ -1,6 +1,4 @@
 import { extname, resolve } from 'node:path';
-import { PIXEL_LIMITS_HELP } from './pixel-limit-options.js';
-import { PROMPT_FILE_HELP } from './prompt-file.js';
 import { type EdgeDetector, type ProgressEvent } from '@kandinsky/core';
 import { loadControlNet, writePng } from '@kandinsky/node';
 import type { CliIo } from './cli-io.js';
@@ -12,6 +10,7 @@ import { createProgressReporter } from './progress-reporter.js';
 import { checkPixelLimitsWithEstimate } from './memory-estimate.js';
 import { usageError } from './usage-error.js';
 import { writeResults } from './write-results.js';
+import { DEVICE_AND_OUTPUT_HELP, RUN_OPTIONS_HELP } from './common-options-help.js';
 
 /** The folder of `@kandinsky/tiny-models` that `controlnet` uses without --model. */
 export const CONTROLNET_DEFAULT_MODEL = 'kandinsky3-tiny-controlnet-hed';
@@ -32,15 +31,7 @@ Options:
   --seed N             seed of the first image; image i uses N+i (default: random)
   --count N            number of images, 1–64 (default 1)
   --model DIR          model folder (default: kandinsky3-tiny-controlnet-hed from @kandinsky/tiny-models)
-  --device D           auto | cpu | cuda | webgpu (default auto)
-  --out PATH           folder (PREFIX-SEED.png files), or a .png, .jpg or .webp file name:
-                       the format follows the extension (default: current folder)
-  --force              overwrite existing files (without it, the command stops before generating)
-  --low-memory         release each stage's models after use
-${PIXEL_LIMITS_HELP}${PROMPT_FILE_HELP}  --json               print a JSON summary on stdout (progress goes to stderr)
-  --quiet              no progress output
-  -h, --help           this help
-
+${DEVICE_AND_OUTPUT_HELP}${RUN_OPTIONS_HELP}
 Example:
   kandinsky controlnet shape.png "a green square on a white background" --save-hint hint.png --seed 1
 `;

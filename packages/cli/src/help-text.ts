@@ -1,7 +1,6 @@
 import { LLM_OPTIONS_HELP } from './beautify-command.js';
-import { PIXEL_LIMITS_HELP } from './pixel-limit-options.js';
-import { PROMPT_FILE_HELP } from './prompt-file.js';
 import { SCHEDULER_HELP } from './scheduler-option.js';
+import { DEVICE_AND_OUTPUT_HELP, RUN_OPTIONS_HELP } from './common-options-help.js';
 
 export const MAIN_HELP = `kandinsky — Kandinsky 3.1 image generation on ONNX Runtime
 
@@ -23,17 +22,9 @@ const COMMON = `  --size WxH           image size, sides multiple of 64 (default
   --seed N             seed of the first image; image i uses N+i (default: random)
   --count N            number of images, 1–64 (default 1)
   --model DIR          model folder (default: kandinsky3-tiny from @kandinsky/tiny-models)
-  --device D           auto | cpu | cuda | webgpu (default auto)
-  --out PATH           folder (PREFIX-SEED.png files), or a .png, .jpg or .webp file name:
-                       the format follows the extension (default: current folder)
-  --force              overwrite existing files (without it, the command stops before generating)
-  --upscale 4|2        then upscale with KandiSuperRes (see kandinsky upscale); the PNG records both
+${DEVICE_AND_OUTPUT_HELP}  --upscale 4|2        then upscale with KandiSuperRes (see kandinsky upscale); the PNG records both
   --upscale-model DIR  KandiSuperRes folder for --upscale (default: kandisuperres-x4, tiny)
-  --low-memory         release each stage's models after use
-${PIXEL_LIMITS_HELP}${PROMPT_FILE_HELP}  --json               print a JSON summary on stdout (progress goes to stderr)
-  --quiet              no progress output
-  -h, --help           this help
-`;
+${RUN_OPTIONS_HELP}`;
 
 export const GENERATE_HELP = `kandinsky generate "PROMPT" [options]
 

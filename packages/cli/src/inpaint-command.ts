@@ -1,6 +1,4 @@
 import { resolve } from 'node:path';
-import { PIXEL_LIMITS_HELP } from './pixel-limit-options.js';
-import { PROMPT_FILE_HELP } from './prompt-file.js';
 import {
   KandinskyError,
   inpaintingSize,
@@ -21,6 +19,7 @@ import { createProgressReporter } from './progress-reporter.js';
 import { checkPixelLimitsWithEstimate } from './memory-estimate.js';
 import { usageError } from './usage-error.js';
 import { SDK_VERSION } from './version.js';
+import { DEVICE_AND_OUTPUT_HELP, RUN_OPTIONS_HELP } from './common-options-help.js';
 
 export const INPAINT_HELP = `kandinsky inpaint IMAGE MASK "PROMPT" [options]
 kandinsky inpaint IMAGE "PROMPT" --alpha [options]
@@ -40,15 +39,7 @@ Options:
   --seed N             seed of the first image; image i uses N+i (default: random)
   --count N            number of images, 1–64 (default 1)
   --model DIR          model folder with unet_inpainting (default: kandinsky3-tiny)
-  --device D           auto | cpu | cuda | webgpu (default auto)
-  --out PATH           folder (PREFIX-SEED.png files), or a .png, .jpg or .webp file name:
-                       the format follows the extension (default: current folder)
-  --force              overwrite existing files (without it, the command stops before generating)
-  --low-memory         release each stage's models after use
-${PIXEL_LIMITS_HELP}${PROMPT_FILE_HELP}  --json               print a JSON summary on stdout (progress goes to stderr)
-  --quiet              no progress output
-  -h, --help           this help
-
+${DEVICE_AND_OUTPUT_HELP}${RUN_OPTIONS_HELP}
 Example:
   kandinsky inpaint photo.png mask.png "a red circle on a white background" --seed 42 --paste-back --out edited.png
 `;
