@@ -1,6 +1,8 @@
 import {
+  DownloadProgress,
   KandinskyError,
   ModelFolder,
+  emitProgress,
   invalidArgument,
   kandinskyError,
   throwIfAborted,
@@ -100,22 +102,9 @@ export function fetchFileSource(baseUrl: string, options: FetchFileSourceOptions
   const cache: ModelCache | undefined =
     options.cache === false ? undefined : (options.cache ?? (typeof caches === 'undefined' ? undefined : cacheStorageModelCache()));
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-  const onProgress = options.onProgress;
   // Per-file progress, summed into `overall` for one progress bar.
-  const progress = new Map<string, { loaded: number; total: number | undefined }>();
+  const downloads = new DownloadProgress(options.onProgress);
   let fileList: Promise<FileList | undefined> | undefined;
-
-  const emit = (file: string, loaded: number, total: number | undefined, fromCache: boolean) => {
-    progress.set(file, { loaded, total });
-    if (!onProgress) return;
-    let overallLoaded = 0;
-    let overallTotal: number | undefined = 0;
-    for (const entry of progress.values()) {
-      overallLoaded += entry.loaded;
-      overallTotal = overallTotal === undefined || entry.total === undefined ? undefined : overallTotal + entry.total;
-    }
-    onProgress({ type: 'download', file, loadedBytes: loaded, totalBytes: total, fromCache, overall: { loadedBytes: overallLoaded, totalBytes: overallTotal } });
-  };
 
   const listed = (signal?: AbortSignalLike): Promise<FileList | undefined> => {
     fileList ??= (async () => {
@@ -144,7 +133,7 @@ export function fetchFileSource(baseUrl: string, options: FetchFileSourceOptions
       await cache!.write(url, bytes, check);
     } catch (error) {
       if (onQuota === 'throw' || !KandinskyError.isInstance(error) || (error as KandinskyError).code !== 'CACHE_QUOTA_EXCEEDED') throw error;
-      onProgress?.({
+      emitProgress(options.onProgress, {
         type: 'warning',
         code: 'CACHE_UNAVAILABLE',
         message: `${path} was downloaded but not cached: ${(error as KandinskyError).message}`,
@@ -170,14 +159,14 @@ export function fetchFileSource(baseUrl: string, options: FetchFileSourceOptions
     const total = expected?.size ?? (lengthHeader !== null && !encoded ? Number(lengthHeader) : undefined);
     const chunks: Uint8Array[] = [];
     let loaded = 0;
-    emit(path, 0, total, false);
+    downloads.update(path, 0, total, false);
     const reader = response.body!.getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       chunks.push(value);
       loaded += value.byteLength;
-      emit(path, loaded, total, false);
+      downloads.update(path, loaded, total, false);
     }
     const bytes = new Uint8Array(loaded);
     let offset = 0;
@@ -207,7 +196,7 @@ export function fetchFileSource(baseUrl: string, options: FetchFileSourceOptions
     if (cache && path !== 'files.json') {
       const cached = await cache.read(url, expected);
       if (cached) {
-        emit(path, cached.byteLength, cached.byteLength, true);
+        downloads.update(path, cached.byteLength, cached.byteLength, true);
         return cached;
       }
     }
